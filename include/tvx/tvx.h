@@ -1,0 +1,7 @@
+// The whole public C++ API of tvx.
+#pragma once
+
+#include <tvx/core.h>
+#include <tvx/models.h>
+#include <tvx/ops.h>
+#include <tvx/transforms.h>

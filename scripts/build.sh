@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up what is missing, then configure and build one preset.
+#   TVX_PRESET  CMake preset (default: dev)
+#   TVX_JOBS    build parallelism (default: number of cores); setup honours it too
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export TVX_JOBS=${TVX_JOBS:-$(nproc)}
+preset=${TVX_PRESET:-dev}
+"$root/scripts/setup.sh"
+cd "$root"
+# The venv's CMake (>= 3.28) when there is one; else the machine's.
+[[ -x .venv/bin/cmake && -z "${TVX_PYTHON:-}" ]] && export PATH=$root/.venv/bin:$PATH
+extra=()
+[[ -n "${TVX_PYTHON:-}" ]] && extra+=("-DTVX_PYTHON=$TVX_PYTHON")
+cmake --preset "$preset" "${extra[@]}" >/dev/null
+cmake --build --preset "$preset" -j "$TVX_JOBS"

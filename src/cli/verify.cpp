@@ -1,0 +1,141 @@
+// `tvx verify`: each check prints one line; any failure makes the exit code 1.
+#include <tvx/tvx.h>
+
+#include <ATen/ops/cat.h>
+#include <ATen/ops/equal.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/rand.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/tensor.h>
+#include <c10/core/InferenceMode.h>
+
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace tvx::cli {
+namespace {
+
+// Runs one check: it returns "" on success or why it failed; exceptions count as failures.
+struct Checker {
+  int failures = 0;
+  void operator()(const std::string& name, const std::function<std::string()>& check) {
+    std::string why;
+    try {
+      why = check();
+    } catch (const c10::Error& e) {
+      why = e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (why.empty()) {
+      std::cout << "[ ok ] " << name << "\n";
+    } else {
+      ++failures;
+      // One line per failure: keep only the first line of the reason.
+      std::cout << "[FAIL] " << name << ": " << why.substr(0, why.find('\n')) << "\n";
+    }
+  }
+};
+
+std::string check_to_tensor_normalize() {
+  // 2x2 RGB image, HWC; value v maps to (v / 255 - mean[c]) / std[c].
+  const std::vector<std::uint8_t> px{0, 64, 128, 255, 1, 2, 3, 4, 5, 200, 100, 50};
+  const at::Tensor hwc = at::tensor(px, at::kByte).view({2, 2, 3});
+  const double mean[3] = {0.485, 0.456, 0.406}, std_[3] = {0.229, 0.224, 0.225};
+  const at::Tensor t = transforms::to_tensor(hwc);
+  if (t.sizes() != at::IntArrayRef{3, 2, 2} || t.scalar_type() != at::kFloat)
+    return "to_tensor gave shape " + c10::str(t.sizes()) + " dtype " + c10::toString(t.scalar_type());
+  const at::Tensor out = transforms::normalize(t, mean, std_);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 2; ++x) {
+        const double v = px[(y * 2 + x) * 3 + c];
+        const double want = (v / 255.0 - mean[c]) / std_[c];
+        const double got = out[c][y][x].item<double>();
+        if (std::abs(got - want) > 1e-5)
+          return c10::str("value at (", c, ",", y, ",", x, ") is ", got, ", expected ", want);
+      }
+  return {};
+}
+
+std::string check_nms_known_answer() {
+  // Boxes 0 and 1 overlap with IoU 0.81; box 2 is apart; box 3 is inside box 2 (IoU 0.25).
+  const at::Tensor boxes = at::tensor({0., 0., 10., 10., 1., 1., 10., 10., 20., 20., 30., 30., 20., 20., 25., 25.},
+                                      at::kFloat).view({4, 4});
+  const at::Tensor scores = at::tensor({0.9, 0.95, 0.5, 0.6}, at::kFloat);
+  const at::Tensor keep = ops::nms(boxes, scores, 0.5);
+  const at::Tensor want = at::tensor({1, 3, 2}, at::kLong);
+  if (!at::equal(keep, want)) return "kept " + c10::str(keep) + ", expected [1, 3, 2]";
+  return {};
+}
+
+at::Tensor random_boxes(std::int64_t n, const at::TensorOptions& opts) {
+  const at::Tensor xy = at::rand({n, 2}, opts) * 1000;
+  const at::Tensor wh = at::rand({n, 2}, opts) * 100 + 1;
+  return at::cat({xy, xy + wh}, 1);
+}
+
+}  // namespace
+
+int verify() {
+  const auto cuda = cuda_info();
+  const auto images = compiled_cuda_images();
+  std::cout << "tvx " << version() << " (variant " << variant() << "), LibTorch " << torch_version()
+            << ", CUDA runtime " << cuda_version_string(cuda.runtime_version) << ", driver "
+            << cuda_version_string(cuda.driver_version) << "\n";
+  std::cout << "CUDA " << (cuda.available ? "available" : "not available") << ", " << cuda.gpus.size() << " GPU(s)";
+  if (!cuda.available && !cuda.error.empty()) std::cout << " (" << cuda.error << ")";
+  std::cout << "\n";
+  for (const auto& g : cuda.gpus)
+    std::cout << "  [" << g.index << "] " << g.name << ", compute capability " << g.major << "." << g.minor << "\n";
+
+  Checker check;
+  const bool gpu = cuda.available && built_with_cuda();
+  for (const auto& g : cuda.gpus) {
+    check("kernel image for GPU " + std::to_string(g.index) + " (sm_" + std::to_string(g.major) +
+              std::to_string(g.minor) + ")",
+          [&] {
+            return coverage(images, g.major, g.minor) == Coverage::none
+                       ? "no kernel image for sm_" + std::to_string(g.major) + std::to_string(g.minor) + " in this build"
+                       : std::string();
+          });
+  }
+  check("to_tensor + normalize values", check_to_tensor_normalize);
+  check("nms on a known case (CPU)", check_nms_known_answer);
+
+  const at::Device device = gpu ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (!gpu) std::cout << "note: no usable GPU, so ResNet-18 runs on the CPU and the CUDA nms check is not run\n";
+  check(std::string("ResNet-18 inference on ") + (gpu ? "CUDA" : "the CPU"), [&]() -> std::string {
+    c10::InferenceMode guard;
+    auto net = models::resnet18();
+    net->eval();
+    net->to(device);
+    const at::Tensor out = net->forward(at::randn({1, 3, 224, 224}, at::TensorOptions(device)));
+    if (out.sizes() != at::IntArrayRef{1, 1000}) return "output shape " + c10::str(out.sizes()) + ", expected [1, 1000]";
+    if (!at::isfinite(out).all().item<bool>()) return "output has non-finite values";
+    return {};
+  });
+  if (gpu) {
+    check("nms agrees between CPU and CUDA (5000 random boxes)", [&]() -> std::string {
+      const at::Tensor boxes = random_boxes(5000, at::kFloat);
+      const at::Tensor scores = at::rand({5000}, at::kFloat);
+      const at::Tensor on_cpu = ops::nms(boxes, scores, 0.5);
+      const at::Tensor on_gpu = ops::nms(boxes.to(device), scores.to(device), 0.5).cpu();
+      if (!at::equal(on_cpu, on_gpu))
+        return c10::str("CPU kept ", on_cpu.numel(), " boxes, CUDA kept ", on_gpu.numel(), ", or in another order");
+      return {};
+    });
+  }
+  if (check.failures) {
+    std::cout << check.failures << " check(s) failed\n";
+    return 1;
+  }
+  std::cout << "all checks passed\n";
+  return 0;
+}
+
+}  // namespace tvx::cli

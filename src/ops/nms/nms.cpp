@@ -1,0 +1,74 @@
+// nms and batched_nms: schemas (identical to torchvision's nms; batched_nms is tvx's own
+// operator for torchvision's Python-level function), argument checks, C++ entry points.
+// The fake (meta) implementations live in python/tvx/_meta.py: their output length is
+// data-dependent, which only Python's FakeTensor can express (an unbacked SymInt).
+#include "ops/nms/nms.h"
+
+#include <tvx/ops.h>
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/ops/sort.h>
+
+#include "core/registration.h"
+
+namespace tvx::ops {
+namespace detail {
+
+void check_nms_args(const char* op, const at::Tensor& boxes, const at::Tensor& scores,
+                    const std::optional<at::Tensor>& idxs) {
+  TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4, op, ": boxes must have shape [N, 4], got ",
+              boxes.sizes());
+  TORCH_CHECK(scores.dim() == 1, op, ": scores must have shape [N], got ", scores.sizes());
+  TORCH_CHECK(boxes.size(0) == scores.size(0), op, ": boxes and scores must have the same length, got ",
+              boxes.size(0), " boxes and ", scores.size(0), " scores");
+  TORCH_CHECK(at::isFloatingType(boxes.scalar_type()), op,
+              ": boxes must be float32, float64, float16 or bfloat16, got ", boxes.scalar_type());
+  TORCH_CHECK(boxes.scalar_type() == scores.scalar_type(), op,
+              ": boxes and scores must have the same dtype, got ", boxes.scalar_type(), " and ",
+              scores.scalar_type());
+  TORCH_CHECK(boxes.device() == scores.device(), op, ": boxes and scores must be on the same device, got ",
+              boxes.device(), " and ", scores.device());
+  TORCH_CHECK(boxes.size(0) < std::numeric_limits<std::int32_t>::max(), op, ": at most 2^31 - 2 boxes, got ",
+              boxes.size(0));
+  if (idxs) {
+    TORCH_CHECK(idxs->dim() == 1 && idxs->size(0) == boxes.size(0), op, ": idxs must have shape [",
+                boxes.size(0), "], got ", idxs->sizes());
+    TORCH_CHECK(at::isIntegralType(idxs->scalar_type(), /*includeBool=*/false), op,
+                ": idxs must be an integer tensor, got ", idxs->scalar_type());
+    TORCH_CHECK(idxs->device() == boxes.device(), op, ": idxs must be on the device of boxes (",
+                boxes.device(), "), got ", idxs->device());
+  }
+}
+
+at::ScalarType nms_compute_dtype(at::ScalarType t) {
+  return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
+}
+
+at::Tensor nms_order(const at::Tensor& scores) {
+  return std::get<1>(at::sort(scores, /*stable=*/true, /*dim=*/0, /*descending=*/true));
+}
+
+}  // namespace detail
+
+TVX_LIBRARY(m) {
+  m.set_python_module("tvx._meta");
+  m.def("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor");
+  m.def("batched_nms(Tensor boxes, Tensor scores, Tensor idxs, float iou_threshold) -> Tensor");
+}
+
+at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("tvx::nms", "")
+                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  return op.call(boxes, scores, iou_threshold);
+}
+
+at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs,
+                       double iou_threshold) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("tvx::batched_nms", "")
+                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+  return op.call(boxes, scores, idxs, iou_threshold);
+}
+
+}  // namespace tvx::ops

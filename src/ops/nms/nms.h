@@ -1,0 +1,47 @@
+// Private to the nms folder: argument checks shared by every backend, and the IoU test
+// both backends use (the same arithmetic as torchvision's kernels, so results agree).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/macros/Macros.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
+namespace tvx::ops::detail {
+
+/// Checks boxes [N, 4], scores [N] (and idxs [N] for batched_nms): floating dtypes, one
+/// device, equal lengths. `op` is the public name used in messages ("tvx.nms").
+void check_nms_args(const char* op, const at::Tensor& boxes, const at::Tensor& scores,
+                    const std::optional<at::Tensor>& idxs);
+
+/// float32 for float16/bfloat16, else the input's dtype.
+at::ScalarType nms_compute_dtype(at::ScalarType t);
+
+/// Stable descending order of scores (NaN first, ties by index), as int64 on scores' device.
+at::Tensor nms_order(const at::Tensor& scores);
+
+/// Whether box b (lower score) is suppressed by kept box a: IoU(a, b) > threshold.
+/// a[0..3] = x1, y1, x2, y2. Operand order matches torchvision, which matters only for NaN.
+template <typename T, typename Thr>
+C10_HOST_DEVICE inline bool iou_above(const T* a, T area_a, const T* b, T area_b, Thr threshold) {
+#ifdef __CUDA_ARCH__
+  using ::max;
+  using ::min;
+#else
+  using std::max;
+  using std::min;
+#endif
+  const T w = max(T(0), min(a[2], b[2]) - max(a[0], b[0]));
+  const T h = max(T(0), min(a[3], b[3]) - max(a[1], b[1]));
+  const T inter = w * h;
+  return inter / (area_a + area_b - inter) > threshold;
+}
+
+template <typename T>
+C10_HOST_DEVICE inline T box_area(const T* b) {
+  return (b[2] - b[0]) * (b[3] - b[1]);
+}
+
+}  // namespace tvx::ops::detail

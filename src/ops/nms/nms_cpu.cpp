@@ -1,0 +1,201 @@
+// CPU NMS: greedy suppression in score order, as torchvision, but each candidate is tested
+// only against kept boxes that share a cell of a uniform grid (boxes with positive overlap
+// share a cell), so the cost is about O(N log N + N * kept-neighbours) rather than O(N^2).
+// Bytes moved: the N boxes once into a sorted copy, plus the grid (~ a few words per box).
+// The scan is sequential by nature and this makes it cheap, so it runs on one thread.
+#include "ops/nms/nms.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/ops/empty.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/registration.h"
+
+namespace tvx::ops {
+namespace {
+
+using detail::box_area;
+using detail::iou_above;
+
+// Boxes that cover more cells than this are kept out of the grid: they are tested, and
+// test candidates, one by one.
+constexpr std::int64_t kMaxCellsPerBox = 64;
+
+// Uniform grid over the kept boxes: per cell a singly linked list of kept box positions.
+template <typename T>
+class KeptGrid {
+ public:
+  struct Span {
+    std::int64_t x0, y0, x1, y1;
+    std::int64_t cells() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
+  };
+
+  // Cells are about the median box size, and no more than ~2 per box.
+  KeptGrid(const T* boxes, std::int64_t n) {
+    std::vector<double> w, h;
+    double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T* b = boxes + 4 * i;
+      if (!(b[2] > b[0] && b[3] > b[1])) continue;
+      w.push_back(double(b[2]) - double(b[0]));
+      h.push_back(double(b[3]) - double(b[1]));
+      lo_x = std::min(lo_x, double(b[0]));
+      lo_y = std::min(lo_y, double(b[1]));
+      hi_x = std::max(hi_x, double(b[2]));
+      hi_y = std::max(hi_y, double(b[3]));
+    }
+    if (w.empty()) return;
+    auto median = [](std::vector<double>& v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    double cw = std::max(median(w), (hi_x - lo_x) * 1e-6), ch = std::max(median(h), (hi_y - lo_y) * 1e-6);
+    const double max_cells = 2.0 * double(w.size()) + 16.0;
+    for (;;) {
+      const double gx = std::floor((hi_x - lo_x) / cw) + 1, gy = std::floor((hi_y - lo_y) / ch) + 1;
+      if (gx * gy <= max_cells) {
+        gx_ = std::int64_t(gx);
+        gy_ = std::int64_t(gy);
+        break;
+      }
+      const double grow = std::max(1.05, std::sqrt(gx * gy / max_cells));
+      cw *= grow;
+      ch *= grow;
+    }
+    ox_ = lo_x;
+    oy_ = lo_y;
+    sx_ = 1.0 / cw;
+    sy_ = 1.0 / ch;
+    head_.assign(std::size_t(gx_ * gy_), -1);
+  }
+
+  // Monotone in the coordinates, so two boxes with an interior point in common share a cell.
+  Span span(const T* b) const {
+    auto cell = [](double v, double o, double s, std::int64_t g) {
+      return std::clamp<std::int64_t>(std::int64_t((v - o) * s), 0, g - 1);
+    };
+    return {cell(b[0], ox_, sx_, gx_), cell(b[1], oy_, sy_, gy_), cell(b[2], ox_, sx_, gx_),
+            cell(b[3], oy_, sy_, gy_)};
+  }
+
+  template <typename Pred>
+  bool any(const Span& s, Pred&& pred) const {
+    for (std::int64_t y = s.y0; y <= s.y1; ++y)
+      for (std::int64_t x = s.x0; x <= s.x1; ++x)
+        for (std::int64_t node = head_[y * gx_ + x]; node >= 0; node = next_[node])
+          if (pred(item_[node])) return true;
+    return false;
+  }
+
+  void insert(const Span& s, std::int32_t pos) {
+    for (std::int64_t y = s.y0; y <= s.y1; ++y)
+      for (std::int64_t x = s.x0; x <= s.x1; ++x) {
+        std::int64_t& head = head_[y * gx_ + x];
+        next_.push_back(head);
+        item_.push_back(pos);
+        head = std::int64_t(item_.size()) - 1;
+      }
+  }
+
+ private:
+  double ox_ = 0, oy_ = 0, sx_ = 1, sy_ = 1;
+  std::int64_t gx_ = 1, gy_ = 1;
+  std::vector<std::int64_t> head_, next_;
+  std::vector<std::int32_t> item_;
+};
+
+// boxes: [n, 4] in score order; cls: [n] category in score order, or null.
+// Returns the kept positions (into the sorted order), increasing.
+template <typename T>
+std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, std::int64_t n, double thr) {
+  std::vector<T> area(n);
+  bool finite = true;
+  for (std::int64_t i = 0; i < n; ++i) {
+    area[i] = box_area(boxes + 4 * i);
+    for (int k = 0; k < 4; ++k) finite &= std::isfinite(boxes[4 * i + k]);
+  }
+  auto same_class = [cls](std::int64_t a, std::int64_t b) { return !cls || cls[a] == cls[b]; };
+  auto suppresses = [&](std::int64_t kept, std::int64_t cand) {
+    return same_class(kept, cand) && iou_above(boxes + 4 * kept, area[kept], boxes + 4 * cand, area[cand], thr);
+  };
+  std::vector<std::int64_t> keep;
+
+  // A pair with no overlap has IoU 0 (or NaN), which exceeds no threshold >= 0 (nor NaN):
+  // only then is suppression local and the grid exact. Otherwise (a negative threshold,
+  // infinite or NaN coordinates) take torchvision's quadratic scan.
+  if (!finite || thr < 0) {
+    std::vector<char> removed(n, 0);
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (removed[i]) continue;
+      keep.push_back(i);
+      for (std::int64_t j = i + 1; j < n; ++j)
+        if (!removed[j] && suppresses(i, j)) removed[j] = 1;
+    }
+    return keep;
+  }
+
+  KeptGrid<T> grid(boxes, n);
+  std::vector<std::int32_t> kept_big;  // kept boxes too large for the grid
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T* b = boxes + 4 * i;
+    if (!(b[2] > b[0] && b[3] > b[1])) {  // empty boxes overlap nothing
+      keep.push_back(i);
+      continue;
+    }
+    auto suppresses_i = [&](std::int64_t k) { return suppresses(k, i); };
+    const auto span = grid.span(b);
+    const bool big = span.cells() > kMaxCellsPerBox;
+    const bool removed = big ? std::any_of(keep.begin(), keep.end(), suppresses_i)
+                             : grid.any(span, suppresses_i) ||
+                                   std::any_of(kept_big.begin(), kept_big.end(), suppresses_i);
+    if (removed) continue;
+    keep.push_back(i);
+    if (big)
+      kept_big.push_back(std::int32_t(i));
+    else
+      grid.insert(span, std::int32_t(i));
+  }
+  return keep;
+}
+
+at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor& scores,
+                        const std::optional<at::Tensor>& idxs, double thr) {
+  detail::check_nms_args(op, dets, scores, idxs);
+  const std::int64_t n = dets.size(0);
+  if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
+
+  const at::Tensor order = detail::nms_order(scores);
+  const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
+  const at::Tensor cls = idxs ? idxs->index_select(0, order).to(at::kLong).contiguous() : at::Tensor();
+
+  std::vector<std::int64_t> keep;
+  AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cpu", [&] {
+    keep = nms_sorted<scalar_t>(sorted.const_data_ptr<scalar_t>(), cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr,
+                                n, thr);
+  });
+
+  at::Tensor out = at::empty({std::int64_t(keep.size())}, dets.options().dtype(at::kLong));
+  const std::int64_t* ord = order.const_data_ptr<std::int64_t>();
+  std::int64_t* o = out.mutable_data_ptr<std::int64_t>();
+  for (std::size_t k = 0; k < keep.size(); ++k) o[k] = ord[keep[k]];
+  return out;
+}
+
+at::Tensor nms_cpu(const at::Tensor& dets, const at::Tensor& scores, double thr) {
+  return nms_cpu_impl("tvx.nms", dets, scores, std::nullopt, thr);
+}
+
+at::Tensor batched_nms_cpu(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs, double thr) {
+  return nms_cpu_impl("tvx.batched_nms", boxes, scores, idxs, thr);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CPU, m) {
+  m.impl("nms", &nms_cpu);
+  m.impl("batched_nms", &batched_nms_cpu);
+}
+
+}  // namespace tvx::ops

@@ -1,0 +1,213 @@
+// CUDA NMS, entirely on the device. (1) Sort scores (stable, descending). (2) Mask kernel:
+// for each box and each later 64-box block, a 64-bit word of "suppresses" bits; N^2/2 IoU
+// tests, N^2/16 bytes written. (3) Reduce kernel, one block: walks the 64-box blocks in
+// score order, settles each block from its diagonal word, ORs the rows of its kept boxes
+// into a removed mask held in shared memory, and writes the kept indices; it reads only the
+// rows of kept boxes. Only the count of kept boxes travels to the host.
+#include "ops/nms/nms.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/cuda/CUDAContextLight.h>
+#include <ATen/ops/empty.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/registration.h"
+
+namespace tvx::ops {
+namespace {
+
+constexpr int kBlockBoxes = 64;  // boxes per mask word
+constexpr unsigned kFullWarp = 0xffffffffu;
+
+// The float threshold t with (x > t) == (double(x) > thr) for every float x: thr rounded
+// down to a float. The CPU kernel compares in double; this keeps both devices in agreement.
+template <typename T>
+T device_threshold(double thr) {
+  if constexpr (std::is_same_v<T, float>) {
+    float t = static_cast<float>(thr);
+    if (static_cast<double>(t) > thr) t = std::nextafter(t, -std::numeric_limits<float>::infinity());
+    return t;
+  } else {
+    return thr;
+  }
+}
+
+__device__ inline int boxes_in_block(std::int64_t n, std::int64_t start) {
+  return n - start < kBlockBoxes ? static_cast<int>(n - start) : kBlockBoxes;
+}
+
+// grid (column block, row block), 64 threads: thread t of row block r compares box r*64+t
+// with the 64 boxes of column block c >= r (only later boxes on the diagonal).
+template <typename T>
+__global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restrict__ boxes,
+                                                               const std::int64_t* __restrict__ cls,
+                                                               std::int64_t n, std::int64_t words, T thr,
+                                                               std::uint64_t* __restrict__ mask) {
+  const std::int64_t row_block = blockIdx.y, col_block = blockIdx.x;
+  if (col_block < row_block) return;
+  const std::int64_t row_start = row_block * kBlockBoxes, col_start = col_block * kBlockBoxes;
+  const int rows = boxes_in_block(n, row_start), cols = boxes_in_block(n, col_start);
+
+  __shared__ T col_boxes[kBlockBoxes * 4];
+  __shared__ T col_area[kBlockBoxes];
+  __shared__ std::int64_t col_cls[kBlockBoxes];
+  const int t = threadIdx.x;
+  if (t < cols) {
+    const T* b = boxes + 4 * (col_start + t);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) col_boxes[4 * t + k] = b[k];
+    col_area[t] = detail::box_area(b);
+    col_cls[t] = cls ? cls[col_start + t] : 0;
+  }
+  __syncthreads();
+  if (t >= rows) return;
+
+  const std::int64_t i = row_start + t;
+  T box[4];
+#pragma unroll
+  for (int k = 0; k < 4; ++k) box[k] = boxes[4 * i + k];
+  const T area = detail::box_area(box);
+  const std::int64_t c = cls ? cls[i] : 0;
+  std::uint64_t bits = 0;
+  for (int j = (row_block == col_block) ? t + 1 : 0; j < cols; ++j)
+    if (col_cls[j] == c && detail::iou_above(box, area, col_boxes + 4 * j, col_area[j], thr))
+      bits |= std::uint64_t{1} << j;
+  mask[i * words + col_block] = bits;
+}
+
+// One block. Warp 0 settles block b: a box is kept when no kept box before it removed it;
+// within the block that is a walk over its diagonal word, which lane l holds for rows l and
+// l + 32. Then all threads OR the kept boxes' rows into removed[] for the later blocks.
+__global__ void nms_reduce_kernel(const std::uint64_t* __restrict__ mask, std::int64_t n, std::int64_t words,
+                                  const std::int64_t* __restrict__ order, std::int64_t* __restrict__ out,
+                                  std::int64_t* __restrict__ count_out) {
+  extern __shared__ std::uint64_t removed[];
+  __shared__ std::uint64_t block_kept;
+  for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = 0;
+
+  const int lane = threadIdx.x & 31;
+  const bool settler = threadIdx.x < 32;
+  std::uint64_t diag_lo = 0, diag_hi = 0;
+  auto load_diagonal = [&](std::int64_t b) {
+    const std::int64_t r = b * kBlockBoxes + lane;
+    diag_lo = r < n ? mask[r * words + b] : 0;
+    diag_hi = r + 32 < n ? mask[(r + 32) * words + b] : 0;
+  };
+  if (settler) load_diagonal(0);
+  std::int64_t count = 0;
+  __syncthreads();
+
+  for (std::int64_t b = 0; b < words; ++b) {
+    if (settler) {
+      const std::int64_t base = b * kBlockBoxes;
+      const int valid = boxes_in_block(n, base);
+      std::uint64_t gone = removed[b] | (valid == kBlockBoxes ? 0 : ~std::uint64_t{0} << valid);
+      std::uint64_t kept = 0;
+      for (std::uint64_t todo = ~gone; todo;) {
+        const int k = __ffsll(static_cast<long long>(todo)) - 1;
+        kept |= std::uint64_t{1} << k;
+        gone |= __shfl_sync(kFullWarp, k < 32 ? diag_lo : diag_hi, k & 31);
+        todo = ~gone & ((~std::uint64_t{0} << k) << 1);
+      }
+      for (int half = 0; half < 2; ++half) {
+        const int k = lane + 32 * half;
+        if ((kept >> k) & 1)
+          out[count + __popcll(kept & ((std::uint64_t{1} << k) - 1))] = order[base + k];
+      }
+      count += __popcll(kept);
+      if (lane == 0) block_kept = kept;
+      if (b + 1 < words) load_diagonal(b + 1);  // independent of this step: start it early
+    }
+    __syncthreads();
+    const std::uint64_t kept = block_kept;
+    if (kept) {
+      const std::uint64_t* rows = mask + b * kBlockBoxes * words;
+      for (std::int64_t w = b + 1 + threadIdx.x; w < words; w += blockDim.x) {
+        std::uint64_t acc = removed[w];
+        // Eight row loads in flight at a time rather than one.
+        for (std::uint64_t bits = kept; bits;) {
+          std::uint64_t v[8];
+#pragma unroll
+          for (int u = 0; u < 8; ++u) {
+            v[u] = 0;
+            if (bits) {
+              const int k = __ffsll(static_cast<long long>(bits)) - 1;
+              bits &= bits - 1;
+              v[u] = rows[k * words + w];
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < 8; ++u) acc |= v[u];
+        }
+        removed[w] = acc;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *count_out = count;
+}
+
+at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tensor& scores,
+                         const std::optional<at::Tensor>& idxs, double thr) {
+  detail::check_nms_args(op, dets, scores, idxs);
+  TORCH_CHECK(dets.is_cuda(), op, ": expected CUDA tensors, got ", dets.device());
+  const c10::cuda::CUDAGuard guard(dets.device());
+  const std::int64_t n = dets.size(0);
+  if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
+
+  const std::int64_t words = (n + kBlockBoxes - 1) / kBlockBoxes;
+  const auto& props = *at::cuda::getCurrentDeviceProperties();
+  const std::size_t removed_bytes = std::size_t(words) * sizeof(std::uint64_t);
+  TORCH_CHECK(words <= 65535 && removed_bytes <= props.sharedMemPerBlockOptin, op, ": ", n,
+              " boxes are more than the CUDA kernel handles on this device (at most ",
+              std::min<std::int64_t>(65535, props.sharedMemPerBlockOptin / 8) * kBlockBoxes, ")");
+
+  const at::Tensor order = detail::nms_order(scores);
+  const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
+  const at::Tensor cls = idxs ? idxs->index_select(0, order).to(at::kLong).contiguous() : at::Tensor();
+  at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
+  at::Tensor out = at::empty({n}, dets.options().dtype(at::kLong));
+  at::Tensor count = at::empty({1}, dets.options().dtype(at::kLong));
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
+  auto* mask_ptr = reinterpret_cast<std::uint64_t*>(mask.mutable_data_ptr<std::int64_t>());
+
+  AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
+    const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
+    nms_mask_kernel<scalar_t><<<grid, kBlockBoxes, 0, stream>>>(
+        sorted.const_data_ptr<scalar_t>(), cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr, n, words,
+        device_threshold<scalar_t>(thr), mask_ptr);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+
+  const int threads = static_cast<int>(std::clamp<std::int64_t>((words + 31) / 32 * 32, 32, 1024));
+  if (removed_bytes > 48 * 1024)
+    C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(removed_bytes)));
+  nms_reduce_kernel<<<1, threads, removed_bytes, stream>>>(mask_ptr, n, words, order.const_data_ptr<std::int64_t>(),
+                                                          out.mutable_data_ptr<std::int64_t>(),
+                                                          count.mutable_data_ptr<std::int64_t>());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out.narrow(0, 0, count.item<std::int64_t>());
+}
+
+at::Tensor nms_cuda(const at::Tensor& dets, const at::Tensor& scores, double thr) {
+  return nms_cuda_impl("tvx.nms", dets, scores, std::nullopt, thr);
+}
+
+at::Tensor batched_nms_cuda(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs, double thr) {
+  return nms_cuda_impl("tvx.batched_nms", boxes, scores, idxs, thr);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CUDA, m) {
+  m.impl("nms", &nms_cuda);
+  m.impl("batched_nms", &batched_nms_cuda);
+}
+
+}  // namespace tvx::ops

@@ -1,0 +1,157 @@
+// C++ API of nms/batched_nms: known answers, the greedy definition on random inputs,
+// edge cases and errors. Parity with torchvision itself is in tests/python.
+#include <tvx/ops.h>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <vector>
+
+namespace {
+
+// The definition, written plainly: visit boxes by decreasing score (stable), keep one when
+// no kept box of its class has IoU > threshold with it.
+std::vector<std::int64_t> reference_nms(const at::Tensor& boxes, const at::Tensor& scores, double thr,
+                                        const at::Tensor& idxs = {}) {
+  const at::Tensor b = boxes.to(at::kDouble).contiguous();
+  const at::Tensor order = std::get<1>(scores.sort(true, 0, true)).contiguous();
+  const at::Tensor cls = idxs.defined() ? idxs.to(at::kLong).contiguous() : at::zeros({boxes.size(0)}, at::kLong);
+  const auto B = b.accessor<double, 2>();
+  const auto C = cls.accessor<std::int64_t, 1>();
+  const auto O = order.accessor<std::int64_t, 1>();
+  auto area = [&](std::int64_t i) { return (B[i][2] - B[i][0]) * (B[i][3] - B[i][1]); };
+  std::vector<std::int64_t> keep;
+  for (std::int64_t k = 0; k < O.size(0); ++k) {
+    const std::int64_t i = O[k];
+    bool removed = false;
+    for (std::int64_t j : keep) {
+      if (C[i] != C[j]) continue;
+      const double w = std::max(0.0, std::min(B[i][2], B[j][2]) - std::max(B[i][0], B[j][0]));
+      const double h = std::max(0.0, std::min(B[i][3], B[j][3]) - std::max(B[i][1], B[j][1]));
+      const double inter = w * h;
+      if (inter / (area(i) + area(j) - inter) > thr) removed = true;
+    }
+    if (!removed) keep.push_back(i);
+  }
+  return keep;
+}
+
+std::vector<std::int64_t> to_vector(const at::Tensor& t) {
+  const at::Tensor c = t.cpu().contiguous();
+  return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+at::Tensor random_boxes(std::int64_t n, double extent, double max_size, at::ScalarType dtype = at::kDouble) {
+  const at::Tensor xy = at::rand({n, 2}, at::kDouble) * extent;
+  const at::Tensor wh = at::rand({n, 2}, at::kDouble) * max_size;
+  return at::cat({xy, xy + wh}, 1).to(dtype);
+}
+
+TEST(Nms, KnownAnswer) {
+  const at::Tensor boxes = at::tensor({0., 0., 10., 10., 1., 1., 10., 10., 20., 20., 30., 30., 20., 20., 25., 25.}).view({4, 4});
+  const at::Tensor scores = at::tensor({0.9, 0.95, 0.5, 0.6});
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.5)), (std::vector<std::int64_t>{1, 3, 2}));
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.2)), (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.9)), (std::vector<std::int64_t>{1, 0, 3, 2}));
+}
+
+TEST(Nms, MatchesDefinitionOnRandomBoxes) {
+  at::manual_seed(0);
+  for (auto [n, extent, size] : {std::tuple{50, 100.0, 60.0}, {500, 1000.0, 100.0}, {2000, 1000.0, 400.0},
+                                 {3000, 1000.0, 30.0}}) {
+    for (double thr : {0.0, 0.3, 0.5, 0.8}) {
+      const at::Tensor boxes = random_boxes(n, extent, size), scores = at::rand({n}, at::kDouble);
+      EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, thr)), reference_nms(boxes, scores, thr))
+          << "n=" << n << " thr=" << thr;
+    }
+  }
+}
+
+TEST(Nms, MixedBoxSizesUseTheLargeBoxPath) {
+  at::manual_seed(1);
+  // A few boxes spanning most of the image among many small ones.
+  const at::Tensor small = random_boxes(1500, 1000.0, 20.0), big = random_boxes(20, 100.0, 900.0);
+  const at::Tensor boxes = at::cat({small, big}), scores = at::rand({1520}, at::kDouble);
+  for (double thr : {0.0, 0.01, 0.5})
+    EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, thr)), reference_nms(boxes, scores, thr));
+}
+
+TEST(Nms, EqualScoresKeepIndexOrder) {
+  const at::Tensor boxes = at::tensor({0., 0., 1., 1., 0., 0., 1., 1., 5., 5., 6., 6., 5., 5., 6., 6.}).view({4, 4});
+  const at::Tensor scores = at::ones({4}, at::kDouble);
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.5)), (std::vector<std::int64_t>{0, 2}));
+}
+
+TEST(Nms, ZeroAreaAndInvertedBoxesSuppressNothing) {
+  const at::Tensor boxes = at::tensor({0., 0., 0., 0., 0., 0., 0., 0., 2., 2., 1., 1., 0., 0., 4., 4.}).view({4, 4});
+  const at::Tensor scores = at::tensor({0.4, 0.3, 0.2, 0.1});
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.0)), (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
+
+TEST(Nms, NegativeThresholdSuppressesEveryMeasurableBox) {
+  const at::Tensor boxes = at::tensor({0., 0., 1., 1., 5., 5., 6., 6., 9., 9., 10., 10.}).view({3, 4});
+  const at::Tensor scores = at::tensor({0.1, 0.2, 0.3});
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, -0.5)), (std::vector<std::int64_t>{2}));
+}
+
+TEST(Nms, NaN) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // NaN coordinates: the box takes part in no suppression.
+  const at::Tensor boxes = at::tensor({0., 0., 10., 10., 0., 0., nan, 10., 0., 0., 10., 10.}).view({3, 4});
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, at::tensor({0.9, 0.8, 0.7}), 0.5)), (std::vector<std::int64_t>{0, 1}));
+  // NaN scores sort first, as torch.sort puts them.
+  const at::Tensor same = at::tensor({0., 0., 10., 10., 0., 0., 10., 10.}).view({2, 4});
+  EXPECT_EQ(to_vector(tvx::ops::nms(same, at::tensor({0.9, nan}), 0.5)), (std::vector<std::int64_t>{1}));
+  // A NaN threshold suppresses nothing.
+  EXPECT_EQ(to_vector(tvx::ops::nms(same, at::tensor({0.9, 0.8}), nan)), (std::vector<std::int64_t>{0, 1}));
+}
+
+TEST(Nms, EmptyAndSingle) {
+  const at::Tensor keep = tvx::ops::nms(at::empty({0, 4}), at::empty({0}), 0.5);
+  EXPECT_EQ(keep.numel(), 0);
+  EXPECT_EQ(keep.scalar_type(), at::kLong);
+  EXPECT_EQ(to_vector(tvx::ops::nms(at::tensor({1., 2., 3., 4.}).view({1, 4}), at::tensor({0.3}), 0.5)),
+            (std::vector<std::int64_t>{0}));
+}
+
+TEST(Nms, HalfPrecisionIsComputedInFloat) {
+  at::manual_seed(2);
+  // Integer corners below 256 and scores k/256 are exact in float16 and bfloat16.
+  const at::Tensor boxes = random_boxes(200, 200.0, 40.0).round();
+  const at::Tensor scores = at::randperm(200, at::kDouble) / 256;
+  const auto want = to_vector(tvx::ops::nms(boxes.to(at::kFloat), scores.to(at::kFloat), 0.5));
+  EXPECT_EQ(want, reference_nms(boxes, scores, 0.5));
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes.to(at::kHalf), scores.to(at::kHalf), 0.5)), want);
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes.to(at::kBFloat16), scores.to(at::kBFloat16), 0.5)), want);
+}
+
+TEST(Nms, BadInputsNameTheOperator) {
+  const at::Tensor s3 = at::rand({3});
+  EXPECT_THROW(
+      {
+        try {
+          tvx::ops::nms(at::rand({3, 5}), s3, 0.5);
+        } catch (const c10::Error& e) {
+          EXPECT_NE(std::string(e.what()).find("tvx.nms: boxes must have shape [N, 4], got [3, 5]"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      c10::Error);
+  EXPECT_THROW(tvx::ops::nms(at::rand({3, 4}), at::rand({4}), 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::nms(at::rand({3, 4}), at::rand({3, 1}), 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::nms(at::randint(0, 9, {3, 4}), s3, 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::nms(at::rand({3, 4}), s3.to(at::kDouble), 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::batched_nms(at::rand({3, 4}), s3, at::zeros({2}, at::kLong), 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::batched_nms(at::rand({3, 4}), s3, at::zeros({3}), 0.5), c10::Error);
+}
+
+TEST(BatchedNms, CategoriesDoNotSuppressEachOther) {
+  at::manual_seed(3);
+  const at::Tensor boxes = random_boxes(1500, 500.0, 80.0), scores = at::rand({1500}, at::kDouble);
+  const at::Tensor idxs = at::randint(0, 7, {1500}, at::kLong);
+  EXPECT_EQ(to_vector(tvx::ops::batched_nms(boxes, scores, idxs, 0.5)), reference_nms(boxes, scores, 0.5, idxs));
+}
+
+}  // namespace
