@@ -1,29 +1,16 @@
-// State-dict loading: a torch.save file (zip archive of a pickled dict) is unpickled by
-// LibTorch's pickle_load and copied name by name into the module's parameters and buffers.
+// State-dict loading: the torch.save file is read by detail::load_tensor_dict and copied
+// name by name into the module's parameters and buffers.
 #include <tvx/models.h>
 
-#include <torch/serialize.h>
+#include "models/torch_pickle.h"
 
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 
 namespace tvx::models {
 
 void load_state_dict(torch::nn::Module& module, const std::string& path, bool strict) {
-  std::ifstream file(path, std::ios::binary);
-  TORCH_CHECK(file, "tvx.models.load_state_dict: cannot open '", path, "'");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  c10::IValue loaded;
-  try {
-    loaded = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    TORCH_CHECK(false, "tvx.models.load_state_dict: '", path, "' is not a file written by torch.save: ",
-                e.what_without_backtrace());
-  }
-  TORCH_CHECK(loaded.isGenericDict(), "tvx.models.load_state_dict: '", path,
-              "' holds a ", loaded.tagKind(), ", expected a state dict (a dict of name -> tensor)");
+  const auto entries = detail::load_tensor_dict(path);
 
   auto targets = module.named_parameters(/*recurse=*/true);
   for (const auto& b : module.named_buffers(/*recurse=*/true)) targets.insert(b.key(), b.value());
@@ -31,11 +18,7 @@ void load_state_dict(torch::nn::Module& module, const std::string& path, bool st
   std::vector<std::string> unexpected, mismatched;
   std::set<std::string> loaded_names;
   torch::NoGradGuard no_grad;
-  for (const auto& entry : loaded.toGenericDict()) {
-    TORCH_CHECK(entry.key().isString() && entry.value().isTensor(), "tvx.models.load_state_dict: '", path,
-                "' is not a state dict: entries must map names to tensors");
-    const std::string name = entry.key().toStringRef();
-    const at::Tensor src = entry.value().toTensor();
+  for (const auto& [name, src] : entries) {
     at::Tensor* dst = targets.find(name);
     if (!dst) {
       unexpected.push_back(name);

@@ -1,8 +1,10 @@
 // C++ API of nms/batched_nms: known answers, the greedy definition on random inputs,
 // edge cases and errors. Parity with torchvision itself is in tests/python.
+#include <tvx/core.h>
 #include <tvx/ops.h>
 
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -152,6 +154,21 @@ TEST(BatchedNms, CategoriesDoNotSuppressEachOther) {
   const at::Tensor boxes = random_boxes(1500, 500.0, 80.0), scores = at::rand({1500}, at::kDouble);
   const at::Tensor idxs = at::randint(0, 7, {1500}, at::kLong);
   EXPECT_EQ(to_vector(tvx::ops::batched_nms(boxes, scores, idxs, 0.5)), reference_nms(boxes, scores, 0.5, idxs));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Registration, SecondNamespaceCallsTheSameKernels) {
+  tvx::register_operators("tvx_second");
+  auto op = c10::Dispatcher::singleton()
+                .findSchemaOrThrow("tvx_second::nms", "")
+                .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  const at::Tensor boxes = random_boxes(300, 300.0, 60.0), scores = at::rand({300}, at::kDouble);
+  EXPECT_TRUE(at::equal(op.call(boxes, scores, 0.5), tvx::ops::nms(boxes, scores, 0.5)));
+  EXPECT_THROW(tvx::register_operators("tvx_second"), c10::Error);
+  EXPECT_THROW(tvx::register_operators("tvx"), c10::Error);
 }
 
 }  // namespace

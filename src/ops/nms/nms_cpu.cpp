@@ -23,7 +23,28 @@ using detail::iou_above;
 // test candidates, one by one.
 constexpr std::int64_t kMaxCellsPerBox = 64;
 
-// Uniform grid over the kept boxes: per cell a singly linked list of kept box positions.
+// A kept box as the grid stores it: its corners and area next to the link, so that a
+// query walks one array.
+template <typename T>
+struct KeptBox {
+  T x1, y1, x2, y2, area;
+  std::int32_t pos;  // position in score order
+};
+
+// Whether kept box k suppresses candidate b (area a), for thresholds >= 0 or NaN only:
+// then a pair that does not overlap never suppresses, so it is rejected before the
+// division. Otherwise the same arithmetic as detail::iou_above.
+template <typename T>
+inline bool overlaps_above(const KeptBox<T>& k, const T* b, T a, double thr) {
+  const T w = std::min(k.x2, b[2]) - std::max(k.x1, b[0]);
+  if (!(w > 0)) return false;
+  const T h = std::min(k.y2, b[3]) - std::max(k.y1, b[1]);
+  if (!(h > 0)) return false;
+  const T inter = w * h;
+  return inter / (k.area + a - inter) > thr;
+}
+
+// Uniform grid over the kept boxes: per cell a singly linked list of kept boxes.
 template <typename T>
 class KeptGrid {
  public:
@@ -32,7 +53,8 @@ class KeptGrid {
     std::int64_t cells() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
   };
 
-  // Cells are about the median box size, and no more than ~2 per box.
+  // Cells are about the median box size (which minimises the boxes a query visits for
+  // boxes of one size), and no more than ~2 per box.
   KeptGrid(const T* boxes, std::int64_t n) {
     std::vector<double> w, h;
     double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
@@ -85,17 +107,17 @@ class KeptGrid {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x)
         for (std::int64_t node = head_[y * gx_ + x]; node >= 0; node = next_[node])
-          if (pred(item_[node])) return true;
+          if (pred(boxes_[node])) return true;
     return false;
   }
 
-  void insert(const Span& s, std::int32_t pos) {
+  void insert(const Span& s, const KeptBox<T>& box) {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x) {
         std::int64_t& head = head_[y * gx_ + x];
         next_.push_back(head);
-        item_.push_back(pos);
-        head = std::int64_t(item_.size()) - 1;
+        boxes_.push_back(box);
+        head = std::int64_t(boxes_.size()) - 1;
       }
   }
 
@@ -103,7 +125,7 @@ class KeptGrid {
   double ox_ = 0, oy_ = 0, sx_ = 1, sy_ = 1;
   std::int64_t gx_ = 1, gy_ = 1;
   std::vector<std::int64_t> head_, next_;
-  std::vector<std::int32_t> item_;
+  std::vector<KeptBox<T>> boxes_;
 };
 
 // boxes: [n, 4] in score order; cls: [n] category in score order, or null.
@@ -137,25 +159,29 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
   }
 
   KeptGrid<T> grid(boxes, n);
-  std::vector<std::int32_t> kept_big;  // kept boxes too large for the grid
+  std::vector<KeptBox<T>> kept_all, kept_big;  // kept_big: kept boxes too large for the grid
   for (std::int64_t i = 0; i < n; ++i) {
     const T* b = boxes + 4 * i;
     if (!(b[2] > b[0] && b[3] > b[1])) {  // empty boxes overlap nothing
       keep.push_back(i);
       continue;
     }
-    auto suppresses_i = [&](std::int64_t k) { return suppresses(k, i); };
+    auto suppresses_i = [&](const KeptBox<T>& k) {
+      return same_class(k.pos, i) && overlaps_above(k, b, area[i], thr);
+    };
     const auto span = grid.span(b);
     const bool big = span.cells() > kMaxCellsPerBox;
-    const bool removed = big ? std::any_of(keep.begin(), keep.end(), suppresses_i)
+    const bool removed = big ? std::any_of(kept_all.begin(), kept_all.end(), suppresses_i)
                              : grid.any(span, suppresses_i) ||
                                    std::any_of(kept_big.begin(), kept_big.end(), suppresses_i);
     if (removed) continue;
     keep.push_back(i);
+    const KeptBox<T> k{b[0], b[1], b[2], b[3], area[i], std::int32_t(i)};
+    kept_all.push_back(k);
     if (big)
-      kept_big.push_back(std::int32_t(i));
+      kept_big.push_back(k);
     else
-      grid.insert(span, std::int32_t(i));
+      grid.insert(span, k);
   }
   return keep;
 }

@@ -1,0 +1,163 @@
+"""tvx against torchvision, in one process, on the same inputs.
+
+    python bench/bench.py [--json out.json] [--only nms|resnet] [--quick]
+
+CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
+median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
+is the most device memory allocated during one call beyond what was allocated before it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+os.environ.setdefault("TVX_LIBRARY", str(ROOT / "build" / os.environ.get("TVX_PRESET", "dev") / "src" / "libtvx.so"))
+import tvx  # noqa: E402
+
+
+def median_time(fn, device: str, runs: int, warmup: int = 3) -> float:
+    """Median seconds of fn() over `runs` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    if device == "cuda":
+        torch.cuda.synchronize()
+        for _ in range(runs):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            times.append(start.elapsed_time(end) / 1e3)
+    else:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_memory(fn, device: str) -> int | None:
+    if device != "cuda":
+        return None
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base
+
+
+def boxes(n: int, extent: float, size: float, device: str, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * extent
+    wh = torch.rand(n, 2, generator=g) * size + 1
+    return torch.cat([xy, xy + wh], 1).to(device), torch.rand(n, generator=g).to(device)
+
+
+def nms_cases(quick: bool):
+    cases = []
+    # "detector": boxes of up to 100 px over a 1000 px image (heavy overlap, most suppressed);
+    # "sparse": the same boxes over 10000 px (little overlap, most kept: torchvision's worst case).
+    for device, sizes in (("cpu", [1000, 10000]), ("cuda", [1000, 10000, 50000])):
+        if device == "cuda" and not torch.cuda.is_available():
+            continue
+        for n in sizes:
+            for layout, extent in (("detector", 1000.0), ("sparse", 10000.0)):
+                b, s = boxes(n, extent, 100.0, device, seed=n)
+                want = torchvision.ops.nms(b, s, 0.5)
+                got = tvx.ops.nms(b, s, 0.5)
+                assert torch.equal(want, got), f"nms results differ for {device} {n} {layout}"
+                runs = 5 if quick else (10 if device == "cpu" and n >= 10000 else 50)
+                cases.append(dict(
+                    case=f"nms {device} {n} {layout} (kept {got.numel()})",
+                    torchvision=median_time(lambda: torchvision.ops.nms(b, s, 0.5), device, runs),
+                    tvx=median_time(lambda: tvx.ops.nms(b, s, 0.5), device, runs),
+                    torchvision_mem=peak_memory(lambda: torchvision.ops.nms(b, s, 0.5), device),
+                    tvx_mem=peak_memory(lambda: tvx.ops.nms(b, s, 0.5), device)))
+    return cases
+
+
+def resnet_cases(quick: bool):
+    if not torch.cuda.is_available():
+        return []
+    import tempfile
+    cases = []
+    ref = torchvision.models.resnet50().eval()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "resnet50.pt")
+        torch.save(ref.state_dict(), path)
+        net = torch.classes.tvx.ResNet("resnet50", 1000)
+        net.load_state_dict(path)
+    batch = 256
+    for dtype, name in ((torch.float32, "float32"), (torch.bfloat16, "bfloat16")):
+        model = ref.to("cuda", dtype).to(memory_format=torch.channels_last)
+        net.to("cuda", name, True)
+        x = torch.randn(batch, 3, 224, 224, device="cuda", dtype=dtype).contiguous(memory_format=torch.channels_last)
+
+        def run_tv():
+            with torch.inference_mode():
+                return model(x)
+
+        want, got = run_tv(), net.forward(x)
+        err = ((got.float() - want.float()).norm() / want.float().norm()).item()
+        runs = 3 if quick else 20
+        cases.append(dict(
+            case=f"resnet50 cuda b{batch} {name} channels_last (rel err {err:.1e})",
+            torchvision=median_time(run_tv, "cuda", runs),
+            tvx=median_time(lambda: net.forward(x), "cuda", runs),
+            torchvision_mem=peak_memory(run_tv, "cuda"),
+            tvx_mem=peak_memory(lambda: net.forward(x), "cuda")))
+    return cases
+
+
+def fmt_time(s: float) -> str:
+    return f"{s * 1e3:.3f} ms"
+
+
+def fmt_mem(b):
+    return "-" if b is None else f"{b / 2**20:.1f} MiB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--only", choices=["nms", "resnet"])
+    ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
+    args = ap.parse_args()
+    torch.backends.cudnn.benchmark = True
+
+    cases = []
+    if args.only in (None, "nms"):
+        cases += nms_cases(args.quick)
+    if args.only in (None, "resnet"):
+        cases += resnet_cases(args.quick)
+    for c in cases:
+        c["speedup"] = c["torchvision"] / c["tvx"]
+
+    env = dict(torch=torch.__version__, torchvision=torchvision.__version__, tvx=str(tvx.library_path),
+               cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
+               gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    print(f"# torch {env['torch']}, torchvision {env['torchvision']}, {env['threads']} CPU threads, GPU {env['gpu']}")
+    print(f"| {'case':<58} | {'torchvision':>12} | {'tvx':>12} | {'speedup':>8} | {'tv peak mem':>11} | {'tvx peak mem':>12} |")
+    print(f"|{'-' * 60}|{'-' * 14}|{'-' * 14}|{'-' * 10}|{'-' * 13}|{'-' * 14}|")
+    for c in cases:
+        print(f"| {c['case']:<58} | {fmt_time(c['torchvision']):>12} | {fmt_time(c['tvx']):>12} | "
+              f"{c['speedup']:>7.2f}x | {fmt_mem(c['torchvision_mem']):>11} | {fmt_mem(c['tvx_mem']):>12} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(dict(env=env, cases=cases), indent=2))
+
+
+if __name__ == "__main__":
+    main()

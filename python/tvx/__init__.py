@@ -1,0 +1,34 @@
+"""tvx: TorchVision's native layer in C++20/CUDA.
+
+Importing tvx loads libtvx, which registers its operators as ``torch.ops.tvx.*`` and the
+C++ models as ``torch.classes.tvx.*``. The library is found through the ``TVX_LIBRARY``
+environment variable (a path to libtvx.so), else next to this package.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+__all__ = ["ops", "library_path"]
+
+
+def _find_library() -> Path:
+    env = os.environ.get("TVX_LIBRARY")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ImportError(f"tvx: TVX_LIBRARY={env} is not a file")
+        return path
+    here = Path(__file__).resolve().parent / "libtvx.so"
+    if here.is_file():
+        return here
+    raise ImportError("tvx: libtvx.so not found; set TVX_LIBRARY to its path or install it next to the tvx package")
+
+
+library_path = _find_library()
+torch.ops.load_library(str(library_path))
+
+from . import _meta  # noqa: E402,F401  (fake kernels for torch.compile)
+from . import ops  # noqa: E402

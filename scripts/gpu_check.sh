@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole suite on the GPU machine in one call: build each preset from clean with all
+# cores (timed), check the architectures in the binary with cuobjdump, run ctest, pytest
+# (CUDA tests included), tvx verify / info, compute-sanitizer on the CUDA nms, and the
+# benchmarks. Logs and results go to $OUT (or ./gpu-out).
+#   scripts/gpu_check.sh [--bench] PRESET...
+# The machine has torch/torchvision in python3 and no network: the Debian packages it lacks
+# (GoogleTest, CLI11, nlohmann-json) travel as .debs in .deps/ (see README).
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${OUT:-$root/gpu-out}
+mkdir -p "$out"
+bench=0
+[[ "${1:-}" == "--bench" ]] && { bench=1; shift; }
+presets=("${@:-dev}")
+
+export TVX_PYTHON=${TVX_PYTHON:-python3} TVX_SKIP_APT=1 TVX_JOBS=${TVX_JOBS:-$(nproc)}
+if compgen -G "$root/.deps/*.deb" >/dev/null; then
+  for f in "$root"/.deps/*.deb; do dpkg -x "$f" /tmp/tvx-deps; done
+  export CMAKE_PREFIX_PATH=/tmp/tvx-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
+  export CPATH=/tmp/tvx-deps/usr/include${CPATH:+:$CPATH}
+fi
+status=0
+step() {  # step NAME COMMAND...: run, log, remember failures
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then echo "=== $name: ok ($((SECONDS - t0)) s)"; else echo "=== $name: FAILED ($((SECONDS - t0)) s)"; status=1; fi
+}
+cd "$root"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+for p in "${presets[@]}"; do
+  rm -rf "build/$p"
+  step "build $p ($TVX_JOBS jobs, from clean)" env TVX_PRESET="$p" scripts/build.sh
+  lib=build/$p/src/libtvx.so
+  step "cuobjdump $p" bash -c "cuobjdump --list-elf --list-ptx $lib | tee $out/cuobjdump-$p.txt"
+  step "ctest $p" ctest --preset "$p" -j 8 --output-on-failure
+  step "pytest $p" env TVX_LIBRARY="$root/$lib" python3 -m pytest -q -p no:cacheprovider tests/python
+  step "tvx verify $p" "build/$p/src/tvx" verify
+  step "tvx info $p" "build/$p/src/tvx" info
+done
+lib=$root/build/${presets[0]}/src/libtvx.so
+step "compute-sanitizer memcheck (nms CUDA)" compute-sanitizer --tool memcheck --error-exitcode 1 \
+  env TVX_LIBRARY="$lib" python3 scripts/nms_smoke.py
+if ((bench)); then
+  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --json "$out/bench.json"
+fi
+echo "gpu_check: $([[ $status == 0 ]] && echo all steps passed || echo SOME STEPS FAILED)"
+exit $status

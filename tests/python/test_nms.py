@@ -1,0 +1,179 @@
+"""tvx.ops.nms / batched_nms against torchvision 0.26 (the oracle), on CPU and CUDA."""
+import math
+
+import pytest
+import torch
+import torchvision
+
+import tvx
+from conftest import CUDA
+
+
+def random_boxes(n, extent=1000.0, size=100.0, dtype=torch.float32, device="cpu", seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g, dtype=torch.float64) * extent
+    wh = torch.rand(n, 2, generator=g, dtype=torch.float64) * size
+    scores = torch.rand(n, generator=g, dtype=torch.float64)
+    return torch.cat([xy, xy + wh], 1).to(dtype=dtype, device=device), scores.to(dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("n", [1, 10, 100, 1000, 5000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("thr", [0.0, 0.3, 0.5, 0.9])
+def test_matches_torchvision_on_random_boxes(device, n, dtype, thr):
+    for seed, (extent, size) in enumerate([(1000.0, 100.0), (300.0, 300.0), (1000.0, 20.0)]):
+        boxes, scores = random_boxes(n, extent, size, dtype, device, seed)
+        want = torchvision.ops.nms(boxes, scores, thr)
+        got = tvx.ops.nms(boxes, scores, thr)
+        assert got.dtype == torch.int64 and got.device == boxes.device
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("n", [63, 64, 65, 4097, 20000, 50000])
+def test_cuda_matches_cpu(n):
+    boxes, scores = random_boxes(n, 2000.0, 120.0, seed=n)
+    want = tvx.ops.nms(boxes, scores, 0.5)
+    got = tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5)
+    torch.testing.assert_close(got.cpu(), want, rtol=0, atol=0)
+    # Same on a side stream: the kernels follow the current stream.
+    s = torch.cuda.Stream()
+    with torch.cuda.stream(s):
+        got = tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5)
+    s.synchronize()
+    torch.testing.assert_close(got.cpu(), want, rtol=0, atol=0)
+
+
+ADVERSARIAL = {
+    "equal_scores": (torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [0, 0, 10, 10], [50, 50, 60, 60.0]] * 8),
+                     torch.ones(32)),
+    "identical_boxes": (torch.tensor([[5.0, 5.0, 20.0, 30.0]]).repeat(100, 1), torch.rand(100)),
+    "identical_boxes_equal_scores": (torch.tensor([[5.0, 5.0, 20.0, 30.0]]).repeat(70, 1), torch.full((70,), 0.5)),
+    "zero_area": (torch.tensor([[0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 5], [3, 3, 3, 3.0]]), torch.rand(4)),
+    "zero_area_among_boxes": (torch.tensor([[0, 0, 10, 10], [5, 5, 5, 5], [0, 0, 10, 10], [2, 2, 2, 8.0]]),
+                              torch.tensor([0.1, 0.9, 0.5, 0.7])),
+    "single": (torch.tensor([[1.0, 2.0, 3.0, 4.0]]), torch.tensor([0.5])),
+    "nested": (torch.tensor([[0, 0, 100, 100], [0, 0, 50, 50], [0, 0, 25, 25], [0, 0, 12, 12.0]]),
+               torch.tensor([0.4, 0.3, 0.2, 0.1])),
+    "touching_edges": (torch.tensor([[0, 0, 1, 1], [1, 0, 2, 1], [0, 1, 1, 2], [1, 1, 2, 2.0]]), torch.rand(4)),
+    "huge_and_tiny": (torch.cat([torch.tensor([[0, 0, 1e4, 1e4]]), random_boxes(500, 1e4, 10.0)[0]]),
+                      torch.rand(501)),
+    "grid_of_duplicates": (torch.cat([random_boxes(50, 500, 50, seed=5)[0]] * 40), torch.rand(2000)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADVERSARIAL))
+@pytest.mark.parametrize("thr", [0.0, 0.5, 1.0])
+def test_adversarial_inputs_match_torchvision(device, case, thr):
+    boxes, scores = (t.to(device) for t in ADVERSARIAL[case])
+    torch.testing.assert_close(tvx.ops.nms(boxes, scores, thr), torchvision.ops.nms(boxes, scores, thr),
+                               rtol=0, atol=0)
+
+
+def test_empty(device):
+    out = tvx.ops.nms(torch.empty(0, 4, device=device), torch.empty(0, device=device), 0.5)
+    assert out.shape == (0,) and out.dtype == torch.int64 and out.device.type == device
+    out = tvx.ops.batched_nms(torch.empty(0, 4, device=device), torch.empty(0, device=device),
+                              torch.empty(0, dtype=torch.int64, device=device), 0.5)
+    assert out.shape == (0,) and out.dtype == torch.int64
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_computed_in_float32(device, dtype):
+    g = torch.Generator().manual_seed(3)
+    xy = torch.randint(0, 200, (250, 2), generator=g).float()
+    boxes = torch.cat([xy, xy + torch.randint(1, 50, (250, 2), generator=g)], 1)  # exact in 16 bits
+    scores = torch.randperm(250, generator=g).float() / 256  # distinct and exact in 16 bits
+    want = torchvision.ops.nms(boxes, scores, 0.5)
+    got = tvx.ops.nms(boxes.to(device, dtype), scores.to(device, dtype), 0.5)
+    torch.testing.assert_close(got.cpu(), want, rtol=0, atol=0)
+
+
+def test_nan_semantics_match_torchvision():
+    nan = math.nan
+    boxes = torch.tensor([[0, 0, 10, 10], [0, 0, nan, 10], [0, 0, 10, 10], [1, 1, 9, 9], [nan] * 4])
+    scores = torch.tensor([0.9, 0.95, 0.8, nan, 0.1])
+    got = tvx.ops.nms(boxes, scores, 0.5)
+    # NaN score first; the NaN-coordinate boxes (1, 4) take part in no suppression.
+    assert got.tolist() == [3, 1, 4]
+    torch.testing.assert_close(got, torchvision.ops.nms(boxes, scores, 0.5), rtol=0, atol=0)
+    assert tvx.ops.nms(boxes[:1].repeat(3, 1), torch.rand(3), nan).numel() == 3
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_nan_semantics_cuda_match_cpu():
+    nan = math.nan
+    boxes = torch.tensor([[0, 0, 10, 10], [0, 0, nan, 10], [0, 0, 10, 10], [1, 1, 9, 9], [nan] * 4])
+    scores = torch.tensor([0.9, 0.95, 0.8, nan, 0.1])
+    assert tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).tolist() == tvx.ops.nms(boxes, scores, 0.5).tolist()
+
+
+@pytest.mark.parametrize("n", [500, 6000])  # torchvision switches algorithm above 4000 boxes
+def test_batched_nms_matches_torchvision(device, n):
+    boxes, scores = random_boxes(n, 500.0, 80.0, torch.float64, device, seed=n)
+    idxs = torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(n)).to(device)
+    want = torchvision.ops.batched_nms(boxes, scores, idxs, 0.5)
+    got = tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+BAD = [
+    (lambda d: (torch.rand(3, 5, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must have shape \[N, 4\], got \[3, 5\]"),
+    (lambda d: (torch.rand(3, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must have shape"),
+    (lambda d: (torch.rand(3, 4, device=d), torch.rand(4, device=d)), r"tvx.nms: boxes and scores must have the same length"),
+    (lambda d: (torch.rand(3, 4, device=d), torch.rand(3, 1, device=d)), r"tvx.nms: scores must have shape \[N\]"),
+    (lambda d: (torch.ones(3, 4, dtype=torch.int64, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must be float"),
+    (lambda d: (torch.rand(3, 4, device=d), torch.rand(3, dtype=torch.float64, device=d)), r"tvx.nms: boxes and scores must have the same dtype"),
+]
+
+
+@pytest.mark.parametrize("make,message", BAD)
+def test_bad_inputs(device, make, message):
+    boxes, scores = make(device)
+    with pytest.raises(RuntimeError, match=message):
+        tvx.ops.nms(boxes, scores, 0.5)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_mismatched_devices():
+    with pytest.raises(RuntimeError, match="tvx.nms: boxes and scores must be on the same device"):
+        tvx.ops.nms(torch.rand(3, 4, device="cuda"), torch.rand(3), 0.5)
+
+
+def test_batched_nms_bad_idxs():
+    with pytest.raises(RuntimeError, match=r"tvx.batched_nms: idxs must have shape \[3\]"):
+        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(2, dtype=torch.int64), 0.5)
+    with pytest.raises(RuntimeError, match="tvx.batched_nms: idxs must be an integer tensor"):
+        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(3), 0.5)
+
+
+def test_inputs_requiring_grad():
+    boxes, scores = random_boxes(50)
+    got = tvx.ops.nms(boxes.requires_grad_(), scores.requires_grad_(), 0.5)
+    torch.testing.assert_close(got, torchvision.ops.nms(boxes.detach(), scores.detach(), 0.5), rtol=0, atol=0)
+
+
+def test_opcheck(device):
+    boxes, scores = random_boxes(200, device=device)
+    torch.library.opcheck(torch.ops.tvx.nms.default, (boxes, scores, 0.5))
+    idxs = torch.randint(0, 3, (200,), device=device)
+    torch.library.opcheck(torch.ops.tvx.batched_nms.default, (boxes, scores, idxs, 0.5))
+
+
+def test_torch_compile_fullgraph(device):
+    def detect(boxes, scores):
+        keep = torch.ops.tvx.nms(boxes, scores, 0.5)
+        return boxes[keep], scores[keep]
+
+    compiled = torch.compile(detect, fullgraph=True, dynamic=True)
+    for n in (100, 300):
+        boxes, scores = random_boxes(n, device=device, seed=n)
+        got_boxes, got_scores = compiled(boxes, scores)
+        keep = torchvision.ops.nms(boxes, scores, 0.5)
+        torch.testing.assert_close(got_boxes, boxes[keep])
+        torch.testing.assert_close(got_scores, scores[keep])
+
+
+def test_torch_ops_namespace_signature():
+    schema = str(torch.ops.tvx.nms.default._schema)
+    assert schema == str(torch.ops.torchvision.nms.default._schema).replace("torchvision::", "tvx::")
