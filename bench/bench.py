@@ -122,6 +122,20 @@ def resnet_cases(quick: bool):
     return cases
 
 
+def profile_nms() -> None:
+    """Kernel-level times of tvx's CUDA nms (where the time goes)."""
+    from torch.profiler import ProfilerActivity, profile
+    for n in (10000, 50000):
+        b, s = boxes(n, 10000.0, 100.0, "cuda", seed=n)
+        for _ in range(3):
+            tvx.ops.nms(b, s, 0.5)
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(10):
+                tvx.ops.nms(b, s, 0.5)
+        print(f"# tvx nms cuda {n} sparse, 10 calls")
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
+
+
 def fmt_time(s: float) -> str:
     return f"{s * 1e3:.3f} ms"
 
@@ -135,6 +149,7 @@ def main() -> None:
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--only", choices=["nms", "resnet"])
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
+    ap.add_argument("--profile", action="store_true", help="also print kernel times of the CUDA nms")
     args = ap.parse_args()
     torch.backends.cudnn.benchmark = True
 
@@ -157,6 +172,8 @@ def main() -> None:
               f"{c['speedup']:>7.2f}x | {fmt_mem(c['torchvision_mem']):>11} | {fmt_mem(c['tvx_mem']):>12} |")
     if args.json:
         Path(args.json).write_text(json.dumps(dict(env=env, cases=cases), indent=2))
+    if args.profile and torch.cuda.is_available():
+        profile_nms()
 
 
 if __name__ == "__main__":

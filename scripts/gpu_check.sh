@@ -33,9 +33,11 @@ for p in "${presets[@]}"; do
   rm -rf "build/$p"
   step "build $p ($TVX_JOBS jobs, from clean)" env TVX_PRESET="$p" scripts/build.sh
   lib=build/$p/src/libtvx.so
-  step "cuobjdump $p" bash -c "cuobjdump --list-elf --list-ptx $lib | tee $out/cuobjdump-$p.txt"
+  step "cuobjdump $p" bash -c "cuobjdump --list-elf --list-ptx $lib > $out/cuobjdump-$p.txt && python3 scripts/check_archs.py $p $out/cuobjdump-$p.txt"
   step "ctest $p" ctest --preset "$p" -j 8 --output-on-failure
-  step "pytest $p" env TVX_LIBRARY="$root/$lib" python3 -m pytest -q -p no:cacheprovider tests/python
+  for t in tests/python/test_*.py; do  # one process per file: a crash cannot hide the others
+    step "pytest $p $(basename "$t")" env TVX_LIBRARY="$root/$lib" python3 -m pytest -q -p no:cacheprovider "$t"
+  done
   step "tvx verify $p" "build/$p/src/tvx" verify
   step "tvx info $p" "build/$p/src/tvx" info
 done
@@ -43,7 +45,7 @@ lib=$root/build/${presets[0]}/src/libtvx.so
 step "compute-sanitizer memcheck (nms CUDA)" compute-sanitizer --tool memcheck --error-exitcode 1 \
   env TVX_LIBRARY="$lib" python3 scripts/nms_smoke.py
 if ((bench)); then
-  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --json "$out/bench.json"
+  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --json "$out/bench.json"
 fi
 echo "gpu_check: $([[ $status == 0 ]] && echo all steps passed || echo SOME STEPS FAILED)"
 exit $status

@@ -11,8 +11,18 @@ namespace tvx {
 std::string version();
 /// The build variant: a row name of the variants table, or "dev".
 std::string variant();
-/// Baseline CPU flags the variant was compiled with ("" for the compiler's default).
+/// The variant's CPU ISA: the highest SIMD tier compiled, e.g. "avx512".
+std::string cpu_isa();
+/// That tier's compiler flags, e.g. "-mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma".
 std::string cpu_flags();
+
+struct SimdTiers {
+  std::string baseline;               ///< the tier all of libtvx is compiled for
+  std::vector<std::string> compiled;  ///< tiers the CPU kernels were compiled for, lowest first
+  std::string active;                 ///< the one they use on this CPU
+};
+/// CPU SIMD tiers of this build and the one chosen at run time.
+SimdTiers simd_tiers();
 /// The LibTorch version tvx was compiled against, e.g. "2.11.0+cu130".
 std::string torch_version();
 /// Whether libtvx holds CUDA kernels at all.

@@ -35,7 +35,14 @@ int info(bool as_json) {
                          {"memory_bytes", g.memory_bytes},
                          {"coverage", to_string(c)}});
   }
-  j["cpu"] = {{"arch", cpu.arch}, {"extensions", cpu.extensions}, {"baseline_flags", cpu_flags()}};
+  const auto tiers = simd_tiers();
+  j["cpu"] = {{"arch", cpu.arch},
+              {"extensions", cpu.extensions},
+              {"isa", cpu_isa()},
+              {"isa_flags", cpu_flags()},
+              {"baseline_tier", tiers.baseline},
+              {"simd_tiers_compiled", tiers.compiled},
+              {"simd_tier_active", tiers.active}};
 
   if (as_json) {
     std::cout << j.dump(2) << "\n";
@@ -63,7 +70,10 @@ int info(bool as_json) {
   }
   std::cout << "CPU           " << cpu.arch << ":";
   for (const auto& e : cpu.extensions) std::cout << " " << e;
-  std::cout << "\nCPU baseline  " << (cpu_flags().empty() ? "compiler default" : cpu_flags()) << "\n";
+  std::cout << "\nCPU ISA       " << cpu_isa() << " (" << cpu_flags() << "), baseline " << tiers.baseline
+            << "\nSIMD tiers    compiled:";
+  for (const auto& t : tiers.compiled) std::cout << " " << t;
+  std::cout << "; in use: " << tiers.active << "\n";
   return 0;
 }
 

@@ -17,6 +17,7 @@ namespace tvx {
 
 std::string version() { return TVX_VERSION; }
 std::string variant() { return TVX_VARIANT; }
+std::string cpu_isa() { return TVX_CPU_ISA; }
 std::string cpu_flags() { return TVX_CPU_FLAGS; }
 std::string torch_version() { return TVX_TORCH_BUILD_VERSION; }
 

@@ -1,6 +1,13 @@
 // Run-time CPU feature detection: CPUID (through the compiler's builtins) on x86-64,
-// the kernel's HWCAP words on aarch64.
+// the kernel's HWCAP words on aarch64. This file is compiled without the variant's baseline
+// flags: its load-time guard must run on any CPU of the platform, to refuse one below the
+// baseline with a message instead of an illegal instruction.
 #include <tvx/core.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
 
 #if defined(__aarch64__)
 #include <asm/hwcap.h>
@@ -53,4 +60,23 @@ CpuFeatures cpu_features() {
   return f;
 }
 
+namespace {
+
+// Runs before libtvx's other static initialisers (which may use the baseline's instructions).
+__attribute__((constructor(101))) void refuse_cpus_below_baseline() {
+  const auto have = cpu_features().extensions;
+  std::string missing;
+  std::istringstream need(TVX_BASELINE_REQUIRES);
+  for (std::string ext; need >> ext;)
+    if (std::find(have.begin(), have.end(), ext) == have.end()) missing += " " + ext;
+  if (!missing.empty()) {
+    std::fprintf(stderr,
+                 "tvx: libtvx (variant %s) needs a CPU with the %s tier (%s); this CPU lacks:%s. "
+                 "Use a variant built for this CPU.\n",
+                 TVX_VARIANT, TVX_BASELINE_TIER, TVX_BASELINE_REQUIRES, missing.c_str());
+    std::abort();
+  }
+}
+
+}  // namespace
 }  // namespace tvx

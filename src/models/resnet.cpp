@@ -106,9 +106,11 @@ ResNetImpl::ResNetImpl(const ResNetConfig& cfg) {
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "tvx.models.ResNet: input must be [N, 3, H, W], got ", x.sizes());
-  x = maxpool(relu(bn1(conv1(x))));
-  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-  return fc(torch::flatten(avgpool(x), 1));
+  // One stage per statement, each result moved on, so that no stage's output outlives the
+  // next stage (temporaries of one nested expression would all live to its end).
+  x = maxpool(relu(bn1(conv1(std::move(x)))));
+  for (auto* layer : {&layer1, &layer2, &layer3, &layer4}) x = (*layer)->forward(std::move(x));
+  return fc(torch::flatten(avgpool(std::move(x)), 1));
 }
 
 namespace {

@@ -61,3 +61,43 @@ TEST(BuildInfo, VersionsAndCpu) {
 }
 
 }  // namespace
+
+#include <cmath>
+
+#include "core/simd.h"
+
+namespace {
+
+TEST(Simd, EveryCompiledTierThisCpuRunsGivesTheSameResults) {
+  const auto tiers = tvx::core::simd::compiled_tiers();
+  ASSERT_FALSE(tiers.empty());
+  const auto cpu = tvx::cpu_features().extensions;
+  const auto info = tvx::simd_tiers();
+  EXPECT_EQ(info.baseline, tiers.front().name);
+  EXPECT_NE(std::find(info.compiled.begin(), info.compiled.end(), info.active), info.compiled.end());
+
+  std::vector<std::uint8_t> bytes(1003);
+  std::vector<float> x(1003);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<std::uint8_t>((i * 37) % 256);
+    x[i] = static_cast<float>(i) * 0.37f - 100.0f;
+  }
+  int ran = 0;
+  for (const auto& t : tiers) {
+    const bool runs = std::all_of(t.requires_.begin(), t.requires_.end(), [&](const std::string& r) {
+      return std::find(cpu.begin(), cpu.end(), r) != cpu.end();
+    });
+    if (!runs) continue;  // a tier above this CPU: dispatch never picks it
+    ++ran;
+    std::vector<float> out(bytes.size());
+    t.kernels->u8_to_unit_float(bytes.data(), out.data(), std::int64_t(bytes.size()));
+    for (std::size_t i = 0; i < bytes.size(); ++i) ASSERT_EQ(out[i], static_cast<float>(bytes[i]) / 255.0f) << t.name;
+    t.kernels->normalize(x.data(), out.data(), std::int64_t(x.size()), 0.485f, 0.229f);
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(out[i], (x[i] - 0.485f) / 0.229f) << t.name;
+    // The active tier is the highest that runs here.
+    if (t.rank > tvx::core::simd::active_tier().rank) ADD_FAILURE() << t.name << " runs here but is not active";
+  }
+  EXPECT_GE(ran, 1);
+}
+
+}  // namespace

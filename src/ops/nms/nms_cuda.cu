@@ -1,14 +1,17 @@
 // CUDA NMS, entirely on the device. (1) Sort scores (stable, descending). (2) Mask kernel:
-// for each box and each later 64-box block, a 64-bit word of "suppresses" bits; N^2/2 IoU
-// tests, N^2/16 bytes written. (3) Reduce kernel, one block: walks the 64-box blocks in
-// score order, settles each block from its diagonal word, ORs the rows of its kept boxes
-// into a removed mask held in shared memory, and writes the kept indices; it reads only the
-// rows of kept boxes. Only the count of kept boxes travels to the host.
+// for each box and each later 64-box block, a 64-bit word of "suppresses" bits (N^2/2 IoU
+// tests, N^2/16 bytes), plus per row a summary bit per non-zero word (N^2/4096 bytes).
+// (3) Reduce kernel, one block: walks the 64-box blocks in score order, settles each from
+// its diagonal word, then ORs into a shared-memory removed mask only the non-zero words of
+// its kept boxes' rows, found through the summary. It reads N^2/4096 summary bytes plus the
+// non-zero words: a single SM could not stream the whole mask fast enough. Only the count of
+// kept boxes travels to the host.
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContextLight.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -47,7 +50,9 @@ template <typename T>
 __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restrict__ boxes,
                                                                const std::int64_t* __restrict__ cls,
                                                                std::int64_t n, std::int64_t words, T thr,
-                                                               std::uint64_t* __restrict__ mask) {
+                                                               std::uint64_t* __restrict__ mask,
+                                                               std::uint64_t* __restrict__ summary,
+                                                               std::int64_t summary_words) {
   const std::int64_t row_block = blockIdx.y, col_block = blockIdx.x;
   if (col_block < row_block) return;
   const std::int64_t row_start = row_block * kBlockBoxes, col_start = col_block * kBlockBoxes;
@@ -78,16 +83,21 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
     if (col_cls[j] == c && detail::iou_above(box, area, col_boxes + 4 * j, col_area[j], thr))
       bits |= std::uint64_t{1} << j;
   mask[i * words + col_block] = bits;
+  if (bits) atomicOr(reinterpret_cast<unsigned long long*>(summary + i * summary_words + (col_block >> 6)),
+                     1ull << (col_block & 63));
 }
 
-// One block. Warp 0 settles block b: a box is kept when no kept box before it removed it;
-// within the block that is a walk over its diagonal word, which lane l holds for rows l and
-// l + 32. Then all threads OR the kept boxes' rows into removed[] for the later blocks.
-__global__ void nms_reduce_kernel(const std::uint64_t* __restrict__ mask, std::int64_t n, std::int64_t words,
+// One block. Warp 0 settles block b: a box is kept when no kept box before it removed it.
+// Within the block only boxes whose diagonal row is non-zero can remove others, so the walk
+// visits just those (lane l holds rows l and l + 32). Then all threads OR the non-zero
+// words of the kept rows, located through the summary, into removed[] for later blocks.
+__global__ void nms_reduce_kernel(const std::uint64_t* __restrict__ mask, const std::uint64_t* __restrict__ summary,
+                                  std::int64_t n, std::int64_t words, std::int64_t summary_words,
                                   const std::int64_t* __restrict__ order, std::int64_t* __restrict__ out,
                                   std::int64_t* __restrict__ count_out) {
   extern __shared__ std::uint64_t removed[];
-  __shared__ std::uint64_t block_kept;
+  __shared__ int kept_rows[kBlockBoxes];
+  __shared__ int kept_count;
   for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = 0;
 
   const int lane = threadIdx.x & 31;
@@ -103,48 +113,55 @@ __global__ void nms_reduce_kernel(const std::uint64_t* __restrict__ mask, std::i
   __syncthreads();
 
   for (std::int64_t b = 0; b < words; ++b) {
+    const std::int64_t base = b * kBlockBoxes;
     if (settler) {
-      const std::int64_t base = b * kBlockBoxes;
       const int valid = boxes_in_block(n, base);
       std::uint64_t gone = removed[b] | (valid == kBlockBoxes ? 0 : ~std::uint64_t{0} << valid);
-      std::uint64_t kept = 0;
-      for (std::uint64_t todo = ~gone; todo;) {
+      const std::uint64_t removers = (std::uint64_t{__ballot_sync(kFullWarp, diag_hi != 0)} << 32) |
+                                     __ballot_sync(kFullWarp, diag_lo != 0);
+      for (std::uint64_t todo = removers & ~gone; todo;) {
         const int k = __ffsll(static_cast<long long>(todo)) - 1;
-        kept |= std::uint64_t{1} << k;
         gone |= __shfl_sync(kFullWarp, k < 32 ? diag_lo : diag_hi, k & 31);
-        todo = ~gone & ((~std::uint64_t{0} << k) << 1);
+        todo &= ~gone & ((~std::uint64_t{0} << k) << 1);
       }
+      const std::uint64_t kept = ~gone;
       for (int half = 0; half < 2; ++half) {
         const int k = lane + 32 * half;
-        if ((kept >> k) & 1)
-          out[count + __popcll(kept & ((std::uint64_t{1} << k) - 1))] = order[base + k];
+        if ((kept >> k) & 1) {
+          const int slot = __popcll(kept & ((std::uint64_t{1} << k) - 1));
+          out[count + slot] = order[base + k];
+          kept_rows[slot] = k;
+        }
       }
       count += __popcll(kept);
-      if (lane == 0) block_kept = kept;
+      if (lane == 0) kept_count = __popcll(kept);
       if (b + 1 < words) load_diagonal(b + 1);  // independent of this step: start it early
     }
     __syncthreads();
-    const std::uint64_t kept = block_kept;
-    if (kept) {
-      const std::uint64_t* rows = mask + b * kBlockBoxes * words;
-      for (std::int64_t w = b + 1 + threadIdx.x; w < words; w += blockDim.x) {
-        std::uint64_t acc = removed[w];
-        // Eight row loads in flight at a time rather than one.
-        for (std::uint64_t bits = kept; bits;) {
-          std::uint64_t v[8];
+    // (kept row, summary word) pairs over the words after b.
+    const std::int64_t first = (b + 1) >> 6, spans = summary_words - first;
+    const std::int64_t pairs = kept_count * spans;
+    for (std::int64_t p = threadIdx.x; p < pairs; p += blockDim.x) {
+      const std::int64_t row = base + kept_rows[p / spans], s = first + p % spans;
+      std::uint64_t bits = summary[row * summary_words + s];
+      if (s == first) bits &= ~std::uint64_t{0} << ((b + 1) & 63);
+      const std::uint64_t* row_words = mask + row * words + s * 64;
+      while (bits) {  // up to eight loads in flight, then their ORs
+        int w[8];
+        std::uint64_t v[8];
 #pragma unroll
-          for (int u = 0; u < 8; ++u) {
-            v[u] = 0;
-            if (bits) {
-              const int k = __ffsll(static_cast<long long>(bits)) - 1;
-              bits &= bits - 1;
-              v[u] = rows[k * words + w];
-            }
+        for (int u = 0; u < 8; ++u) {
+          w[u] = -1;
+          if (bits) {
+            w[u] = __ffsll(static_cast<long long>(bits)) - 1;
+            bits &= bits - 1;
+            v[u] = row_words[w[u]];
           }
-#pragma unroll
-          for (int u = 0; u < 8; ++u) acc |= v[u];
         }
-        removed[w] = acc;
+#pragma unroll
+        for (int u = 0; u < 8; ++u)
+          if (w[u] >= 0)
+            atomicOr(reinterpret_cast<unsigned long long*>(removed + s * 64 + w[u]), static_cast<unsigned long long>(v[u]));
       }
     }
     __syncthreads();
@@ -170,25 +187,29 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
   const at::Tensor order = detail::nms_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
   const at::Tensor cls = idxs ? idxs->index_select(0, order).to(at::kLong).contiguous() : at::Tensor();
+  const std::int64_t summary_words = (words + 63) / 64;
   at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
+  at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
   at::Tensor out = at::empty({n}, dets.options().dtype(at::kLong));
   at::Tensor count = at::empty({1}, dets.options().dtype(at::kLong));
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   auto* mask_ptr = reinterpret_cast<std::uint64_t*>(mask.mutable_data_ptr<std::int64_t>());
+  auto* summary_ptr = reinterpret_cast<std::uint64_t*>(summary.mutable_data_ptr<std::int64_t>());
 
   AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
     const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
     nms_mask_kernel<scalar_t><<<grid, kBlockBoxes, 0, stream>>>(
         sorted.const_data_ptr<scalar_t>(), cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr, n, words,
-        device_threshold<scalar_t>(thr), mask_ptr);
+        device_threshold<scalar_t>(thr), mask_ptr, summary_ptr, summary_words);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
 
-  const int threads = static_cast<int>(std::clamp<std::int64_t>((words + 31) / 32 * 32, 32, 1024));
+  const int threads = 1024;
   if (removed_bytes > 48 * 1024)
     C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(removed_bytes)));
-  nms_reduce_kernel<<<1, threads, removed_bytes, stream>>>(mask_ptr, n, words, order.const_data_ptr<std::int64_t>(),
+  nms_reduce_kernel<<<1, threads, removed_bytes, stream>>>(mask_ptr, summary_ptr, n, words, summary_words,
+                                                          order.const_data_ptr<std::int64_t>(),
                                                           out.mutable_data_ptr<std::int64_t>(),
                                                           count.mutable_data_ptr<std::int64_t>());
   C10_CUDA_KERNEL_LAUNCH_CHECK();

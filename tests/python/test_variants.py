@@ -1,0 +1,43 @@
+"""The files derived from variants.toml must match it, and the table must say what the issue asks."""
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import variants  # noqa: E402
+
+
+def test_derived_files_match_the_table():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "variants.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_changed_table_is_detected():
+    table = variants.load()
+    changed = copy.deepcopy(table)
+    changed["variant"][0]["cuda_archs"] = ["100-real"]
+    assert variants.presets(changed) != (ROOT / "CMakePresets.json").read_text()
+    assert variants.readme_table(changed) not in (ROOT / "README.md").read_text()
+    changed = copy.deepcopy(table)
+    changed["tier"]["avx2"]["flags"] = "-mavx2"
+    assert variants.cmake(changed) != (ROOT / "cmake" / "variants.cmake").read_text()
+
+
+def test_rows():
+    table = variants.load()
+    rows = {r["name"]: r for r in table["variant"]}
+    for name in ["tvx-cuda13_0-sm120-avx512", "tvx-cuda13_0-sm110-armv8_2", "tvx-cuda13_0-sm110-armv9",
+                 "tvx-cuda13_0-sm121-armv8_2", "tvx-cuda13_0-sm121-armv9", "tvx-cuda13_0-sm90-avx512",
+                 "tvx-cuda13_0-sm100-avx512", "tvx-cuda13_0-sm120-avx2", "tvx-cpu-avx2", "tvx-cpu-avx512",
+                 "tvx-cpu-armv8_2", "tvx-cpu-armv9", "tvx-cuda13_0-all"]:
+        assert name in rows, name
+    tier = table["tier"]
+    assert tier["avx512"]["flags"] == "-mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma"
+    assert tier["armv8_2"]["flags"] == "-march=armv8.2-a+fp16+dotprod"
+    assert tier["armv9"]["flags"] == "-march=armv9-a+sve+sve2"
+    assert rows["tvx-cuda13_0-all"]["cuda_archs"] == ["90-real", "100-real", "110-real", "120-real", "121"]
+    assert variants.row_platform(table, rows["tvx-cuda13_0-sm121-armv9"]) == "aarch64-linux"
+    assert rows["tvx-cpu-avx2"]["cuda_archs"] == []
