@@ -29,10 +29,12 @@ step() {  # step NAME COMMAND...: run, log, remember failures
 }
 cd "$root"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+env | grep -E '^(CFLAGS|CXXFLAGS|LDFLAGS|CPPFLAGS)=' || true
 for p in "${presets[@]}"; do
   rm -rf "build/$p"
   step "build $p ($TVX_JOBS jobs, from clean)" env TVX_PRESET="$p" scripts/build.sh
   lib=build/$p/src/libtvx.so
+  step "libtvx uses the shared C++ runtime $p" bash -c "! nm -DC $lib | grep -q 'T std::locale::locale()' && ldd $lib | grep libstdc++"
   step "cuobjdump $p" bash -c "cuobjdump --list-elf --list-ptx $lib > $out/cuobjdump-$p.txt && python3 scripts/check_archs.py $p $out/cuobjdump-$p.txt"
   step "ctest $p" ctest --preset "$p" -j 8 --output-on-failure
   for t in tests/python/test_*.py; do  # one process per file: a crash cannot hide the others
