@@ -84,14 +84,18 @@ class Checker:
                   f'-DTVX_BASELINE_TIER="{tiers[0]}"', f'-DTVX_BASELINE_REQUIRES="{" ".join(baseline["requires"])}"']
         if cuda:
             common += ["-DTVX_WITH_CUDA=1", "-isystem", str(CUDA / "include"), "-isystem", str(CUDA / "include" / "cccl")]
+        # The tier list CMake generates for core/simd.cpp.
+        generated = self.scratch / "-".join(chosen)
+        generated.mkdir(exist_ok=True)
+        tier_list = " ".join(f'X({t}, "{" ".join(table["tier"][t]["requires"])}")' for t in chosen)
+        (generated / "tvx_simd_tiers.h").write_text(f"#define TVX_SIMD_TIER_LIST(X) {tier_list}\n")
+        common += [f"-I{generated}"]
         futures = []
         for src in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.cpp")):
             if src in SIMD_SOURCES:
-                for rank, tier in enumerate(chosen):
-                    t = table["tier"][tier]
-                    defs = [f"-DTVX_SIMD_TIER={tier}", f'-DTVX_SIMD_TIER_NAME="{tier}"', f"-DTVX_SIMD_RANK={rank}",
-                            f'-DTVX_SIMD_REQUIRES="{" ".join(t["requires"])}"']
-                    futures.append(self.compile(tuple(common + t["flags"].split() + defs), src))
+                for tier in chosen:
+                    flags = table["tier"][tier]["flags"].split()
+                    futures.append(self.compile(tuple(common + flags + [f"-DTVX_SIMD_TIER={tier}"]), src))
             else:
                 flags = [] if src in UNGUARDED else baseline["flags"].split()
                 futures.append(self.compile(tuple(common + flags), src))

@@ -98,14 +98,14 @@ std::vector<CudaImage> compiled_cuda_images() {
       const auto payload = load<std::uint64_t>(fatbin, e + 8);
       const auto arch = load<std::uint32_t>(fatbin, e + 28);
       const auto flags = load<std::uint32_t>(fatbin, e + 40);
-      if (entry_header == 0) break;
+      if (entry_header == 0 || payload > end - e) break;
       if (kind == kKindPtx || kind == kKindElf) {
         char suffix = (flags & kFlagArchSpecific) ? 'a' : (flags & kFlagFamilySpecific) ? 'f' : '\0';
         seen.emplace(static_cast<int>(arch), kind == kKindPtx, suffix);
       }
       e += entry_header + payload;
     }
-    off += header + body;
+    off += std::max<std::size_t>(8, header + std::min(body, fatbin.size()));
   }
   std::vector<CudaImage> images;
   for (auto [arch, ptx, suffix] : seen) images.push_back({arch, ptx, suffix});

@@ -57,6 +57,13 @@ CpuFeatures cpu_features() {
 #else
   f.arch = "unknown";
 #endif
+  // TVX_CPU_DISABLE="avx512f sve2": treat these extensions as absent (to exercise the
+  // fallback tiers and the baseline guard on a bigger CPU). It can only take away.
+  if (const char* off = std::getenv("TVX_CPU_DISABLE")) {
+    std::istringstream names(off);
+    for (std::string name; names >> name;)
+      f.extensions.erase(std::remove(f.extensions.begin(), f.extensions.end(), name), f.extensions.end());
+  }
   return f;
 }
 

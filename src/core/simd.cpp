@@ -3,15 +3,27 @@
 #include <tvx/core.h>
 
 #include <algorithm>
-#include <mutex>
+#include <sstream>
 #include <stdexcept>
 
+#include "tvx_simd_tiers.h"  // generated: TVX_SIMD_TIER_LIST(X), X(name, requirements) lowest first
+
 namespace tvx::core::simd {
+
+#define TVX_DECLARE_TIER(name, requirements) \
+  namespace name {                           \
+  extern const Kernels table;                \
+  }
+TVX_SIMD_TIER_LIST(TVX_DECLARE_TIER)
+#undef TVX_DECLARE_TIER
+
 namespace {
 
-std::vector<Tier>& tiers() {
-  static std::vector<Tier> t;  // filled during static initialisation, read-only after
-  return t;
+std::vector<std::string> words(const char* s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
 }
 
 bool supported(const Tier& t, const std::vector<std::string>& cpu) {
@@ -21,19 +33,23 @@ bool supported(const Tier& t, const std::vector<std::string>& cpu) {
 
 }  // namespace
 
-void register_tier(Tier tier) {
-  auto& t = tiers();
-  t.push_back(std::move(tier));
-  std::sort(t.begin(), t.end(), [](const Tier& a, const Tier& b) { return a.rank < b.rank; });
+const std::vector<Tier>& compiled_tiers() {
+  static const std::vector<Tier> tiers = [] {
+    std::vector<Tier> t;
+#define TVX_LIST_TIER(name, requirements) \
+  t.push_back({#name, static_cast<int>(t.size()), words(requirements), &name::table});
+    TVX_SIMD_TIER_LIST(TVX_LIST_TIER)
+#undef TVX_LIST_TIER
+    return t;
+  }();
+  return tiers;
 }
-
-std::vector<Tier> compiled_tiers() { return tiers(); }
 
 const Tier& active_tier() {
   static const Tier* active = [] {
     const auto cpu = cpu_features().extensions;
     const Tier* best = nullptr;
-    for (const auto& t : tiers())
+    for (const auto& t : compiled_tiers())
       if (supported(t, cpu)) best = &t;
     // The load-time guard (cpu_features.cpp) already refused CPUs below the baseline tier.
     if (!best) throw std::runtime_error("tvx: no compiled SIMD tier runs on this CPU");

@@ -49,7 +49,7 @@ class Machine {
         case '.': check(stack_.size() == 1, "bad stack at STOP"); return pop();
         case '0': pop(); break;
         case '1': popmark(); break;
-        case '2': stack_.push_back(stack_.back()); break;
+        case '2': push(top()); break;
         case 'N': push(None{}); break;
         case 0x88: push(true); break;
         case 0x89: push(false); break;
@@ -71,9 +71,9 @@ class Machine {
           push(Global{std::move(module), std::move(name)});
           break;
         }
-        case 'q': memo_[static_cast<unsigned char>(byte())] = stack_.back(); break;
-        case 'r': memo_[le<std::uint32_t>()] = stack_.back(); break;
-        case 0x94: memo_[memo_.size()] = stack_.back(); break;
+        case 'q': memo_[static_cast<unsigned char>(byte())] = top(); break;
+        case 'r': memo_[le<std::uint32_t>()] = top(); break;
+        case 0x94: memo_[memo_.size()] = top(); break;
         case 'h': push(memo(static_cast<unsigned char>(byte()))); break;
         case 'j': push(memo(le<std::uint32_t>())); break;
         case ')': push(Tuple{std::make_shared<Items>()}); break;
@@ -86,16 +86,16 @@ class Machine {
         }
         case ']': push(List{std::make_shared<Items>()}); break;
         case 'l': push(List{std::make_shared<Items>(popmark())}); break;
-        case 'a': { Value x = pop(); as<List>(stack_.back()).items->push_back(std::move(x)); break; }
+        case 'a': { Value x = pop(); as<List>(top()).items->push_back(std::move(x)); break; }
         case 'e': {
           Items xs = popmark();
-          auto& items = *as<List>(stack_.back()).items;
+          auto& items = *as<List>(top()).items;
           items.insert(items.end(), xs.begin(), xs.end());
           break;
         }
         case '}': push(Dict{std::make_shared<std::vector<std::pair<Value, Value>>>()}); break;
         case 'd': push(Dict{std::make_shared<std::vector<std::pair<Value, Value>>>()}); set_items(popmark_into_top()); break;
-        case 's': { Value v = pop(), k = pop(); as<Dict>(stack_.back()).items->emplace_back(std::move(k), std::move(v)); break; }
+        case 's': { Value v = pop(), k = pop(); as<Dict>(top()).items->emplace_back(std::move(k), std::move(v)); break; }
         case 'u': set_items(popmark()); break;
         case 'R': { Value args = pop(), fn = pop(); push(call(as<Global>(fn), *as<Tuple>(args).items)); break; }
         case 0x81: { Value args = pop(), cls = pop(); push(call(as<Global>(cls), *as<Tuple>(args).items)); break; }
@@ -157,6 +157,10 @@ class Machine {
   void push(Value v) { stack_.push_back(std::move(v)); }
   template <typename T>
   void push(T v) { stack_.push_back(Value{std::move(v)}); }
+  Value& top() {
+    check(!stack_.empty(), "pickle stack underflow");
+    return stack_.back();
+  }
   Value pop() {
     check(!stack_.empty(), "pickle stack underflow");
     Value v = std::move(stack_.back());
@@ -179,7 +183,7 @@ class Machine {
   }
   void set_items(Items kv) {
     check(kv.size() % 2 == 0, "odd number of dict items");
-    auto& items = *as<Dict>(stack_.back()).items;
+    auto& items = *as<Dict>(top()).items;
     for (std::size_t i = 0; i < kv.size(); i += 2) items.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
   }
   Value memo(std::size_t k) {

@@ -146,14 +146,24 @@ TEST(Nms, BadInputsNameTheOperator) {
   EXPECT_THROW(tvx::ops::nms(at::randint(0, 9, {3, 4}), s3, 0.5), c10::Error);
   EXPECT_THROW(tvx::ops::nms(at::rand({3, 4}), s3.to(at::kDouble), 0.5), c10::Error);
   EXPECT_THROW(tvx::ops::batched_nms(at::rand({3, 4}), s3, at::zeros({2}, at::kLong), 0.5), c10::Error);
-  EXPECT_THROW(tvx::ops::batched_nms(at::rand({3, 4}), s3, at::zeros({3}), 0.5), c10::Error);
+  EXPECT_THROW(tvx::ops::batched_nms(at::rand({3, 4}), s3, at::zeros({3}, at::kComplexFloat), 0.5), c10::Error);
 }
 
 TEST(BatchedNms, CategoriesDoNotSuppressEachOther) {
   at::manual_seed(3);
   const at::Tensor boxes = random_boxes(1500, 500.0, 80.0), scores = at::rand({1500}, at::kDouble);
   const at::Tensor idxs = at::randint(0, 7, {1500}, at::kLong);
-  EXPECT_EQ(to_vector(tvx::ops::batched_nms(boxes, scores, idxs, 0.5)), reference_nms(boxes, scores, 0.5, idxs));
+  const auto want = reference_nms(boxes, scores, 0.5, idxs);
+  EXPECT_EQ(to_vector(tvx::ops::batched_nms(boxes, scores, idxs, 0.5)), want);
+  // Categories may be any real dtype, as in torchvision: equal values, one category.
+  EXPECT_EQ(to_vector(tvx::ops::batched_nms(boxes, scores, idxs.to(at::kDouble) * 0.5, 0.5)), want);
+}
+
+TEST(Nms, HugeFloat64ExtentTakesTheQuadraticPath) {
+  const double big = 1e308;
+  const at::Tensor boxes = at::tensor({-big, 0., -big * 0.5, 1., big * 0.5, 0., big, 1., -big, 0., -big * 0.5, 1.}).view({3, 4});
+  const at::Tensor scores = at::tensor({0.3, 0.2, 0.1});
+  EXPECT_EQ(to_vector(tvx::ops::nms(boxes, scores, 0.5)), reference_nms(boxes, scores, 0.5));
 }
 
 }  // namespace

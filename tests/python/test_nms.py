@@ -143,8 +143,15 @@ def test_mismatched_devices():
 def test_batched_nms_bad_idxs():
     with pytest.raises(RuntimeError, match=r"tvx.batched_nms: idxs must have shape \[3\]"):
         tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(2, dtype=torch.int64), 0.5)
-    with pytest.raises(RuntimeError, match="tvx.batched_nms: idxs must be an integer tensor"):
-        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(3), 0.5)
+    with pytest.raises(RuntimeError, match="tvx.batched_nms: idxs must be real numbers"):
+        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(3, dtype=torch.complex64), 0.5)
+
+
+def test_batched_nms_float_idxs_match_torchvision(device):
+    boxes, scores = random_boxes(800, 300.0, 80.0, torch.float64, device, seed=9)
+    idxs = (torch.randint(0, 5, (800,), generator=torch.Generator().manual_seed(9)).double()).to(device)  # whole numbers: torchvision offsets boxes by idxs
+    torch.testing.assert_close(tvx.ops.batched_nms(boxes, scores, idxs, 0.5),
+                               torchvision.ops.batched_nms(boxes, scores, idxs, 0.5), rtol=0, atol=0)
 
 
 def test_inputs_requiring_grad():

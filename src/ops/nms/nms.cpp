@@ -7,7 +7,10 @@
 #include <tvx/ops.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/ops/_unique2.h>
 #include <ATen/ops/sort.h>
+
+#include <limits>
 
 #include "core/registration.h"
 
@@ -33,11 +36,16 @@ void check_nms_args(const char* op, const at::Tensor& boxes, const at::Tensor& s
   if (idxs) {
     TORCH_CHECK(idxs->dim() == 1 && idxs->size(0) == boxes.size(0), op, ": idxs must have shape [",
                 boxes.size(0), "], got ", idxs->sizes());
-    TORCH_CHECK(at::isIntegralType(idxs->scalar_type(), /*includeBool=*/false), op,
-                ": idxs must be an integer tensor, got ", idxs->scalar_type());
-    TORCH_CHECK(idxs->device() == boxes.device(), op, ": idxs must be on the device of boxes (",
-                boxes.device(), "), got ", idxs->device());
+    TORCH_CHECK(!at::isComplexType(idxs->scalar_type()), op, ": idxs must be real numbers, got ",
+                idxs->scalar_type());
   }
+}
+
+at::Tensor category_labels(const at::Tensor& idxs, const at::Device& device) {
+  // As torchvision: idxs may be any real dtype on any device; categories are equal values.
+  const at::Tensor on_device = idxs.to(device);
+  if (!at::isFloatingType(on_device.scalar_type())) return on_device.to(at::kLong);
+  return std::get<1>(at::_unique2(on_device, /*sorted=*/true, /*return_inverse=*/true, /*return_counts=*/false));
 }
 
 at::ScalarType nms_compute_dtype(at::ScalarType t) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 
 namespace tvx::ops::detail {
 
@@ -16,11 +17,28 @@ namespace tvx::ops::detail {
 void check_nms_args(const char* op, const at::Tensor& boxes, const at::Tensor& scores,
                     const std::optional<at::Tensor>& idxs);
 
+/// batched_nms categories as int64 labels on `device` (equal labels for equal idxs).
+at::Tensor category_labels(const at::Tensor& idxs, const at::Device& device);
+
 /// float32 for float16/bfloat16, else the input's dtype.
 at::ScalarType nms_compute_dtype(at::ScalarType t);
 
 /// Stable descending order of scores (NaN first, ties by index), as int64 on scores' device.
 at::Tensor nms_order(const at::Tensor& scores);
+
+/// a * b rounded on its own: never fused into a later addition (nvcc fuses by default),
+/// so both devices compute the same IoU as torchvision's CPU kernel, bit for bit.
+template <typename T>
+C10_HOST_DEVICE inline T mul_rn(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (std::is_same_v<T, float>)
+    return __fmul_rn(a, b);
+  else
+    return __dmul_rn(a, b);
+#else
+  return a * b;  // host code is compiled with -ffp-contract=off
+#endif
+}
 
 /// Whether box b (lower score) is suppressed by kept box a: IoU(a, b) > threshold.
 /// a[0..3] = x1, y1, x2, y2. Operand order matches torchvision, which matters only for NaN.
@@ -35,7 +53,7 @@ C10_HOST_DEVICE inline bool iou_above(const T* a, T area_a, const T* b, T area_b
 #endif
   const T w = max(T(0), min(a[2], b[2]) - max(a[0], b[0]));
   const T h = max(T(0), min(a[3], b[3]) - max(a[1], b[1]));
-  const T inter = w * h;
+  const T inter = mul_rn(w, h);
   return inter / (area_a + area_b - inter) > threshold;
 }
 

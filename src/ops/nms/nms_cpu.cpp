@@ -40,7 +40,7 @@ inline bool overlaps_above(const KeptBox<T>& k, const T* b, T a, double thr) {
   if (!(w > 0)) return false;
   const T h = std::min(k.y2, b[3]) - std::max(k.y1, b[1]);
   if (!(h > 0)) return false;
-  const T inter = w * h;
+  const T inter = detail::mul_rn(w, h);
   return inter / (k.area + a - inter) > thr;
 }
 
@@ -91,6 +91,20 @@ class KeptGrid {
     sx_ = 1.0 / cw;
     sy_ = 1.0 / ch;
     head_.assign(std::size_t(gx_ * gy_), -1);
+  }
+
+  // Whether the boxes' extent is a finite double in both axes (float64 corners near
+  // +-DBL_MAX are finite yet their span is not).
+  static bool fits(const T* boxes, std::int64_t n) {
+    double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T* b = boxes + 4 * i;
+      lo_x = std::min(lo_x, double(b[0]));
+      lo_y = std::min(lo_y, double(b[1]));
+      hi_x = std::max(hi_x, double(b[2]));
+      hi_y = std::max(hi_y, double(b[3]));
+    }
+    return n == 0 || (std::isfinite(hi_x - lo_x) && std::isfinite(hi_y - lo_y));
   }
 
   // Monotone in the coordinates, so two boxes with an interior point in common share a cell.
@@ -146,8 +160,9 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
 
   // A pair with no overlap has IoU 0 (or NaN), which exceeds no threshold >= 0 (nor NaN):
   // only then is suppression local and the grid exact. Otherwise (a negative threshold,
-  // infinite or NaN coordinates) take torchvision's quadratic scan.
-  if (!finite || thr < 0) {
+  // infinite or NaN coordinates, or an extent too wide for a grid) take torchvision's
+  // quadratic scan.
+  if (!finite || thr < 0 || !KeptGrid<T>::fits(boxes, n)) {
     std::vector<char> removed(n, 0);
     for (std::int64_t i = 0; i < n; ++i) {
       if (removed[i]) continue;
@@ -194,7 +209,7 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
 
   const at::Tensor order = detail::nms_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
-  const at::Tensor cls = idxs ? idxs->index_select(0, order).to(at::kLong).contiguous() : at::Tensor();
+  const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
 
   std::vector<std::int64_t> keep;
   AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cpu", [&] {

@@ -91,7 +91,9 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
 // Within the block only boxes whose diagonal row is non-zero can remove others, so the walk
 // visits just those (lane l holds rows l and l + 32). Then all threads OR the non-zero
 // words of the kept rows, located through the summary, into removed[] for later blocks.
-__global__ void nms_reduce_kernel(const std::uint64_t* __restrict__ mask, const std::uint64_t* __restrict__ summary,
+constexpr int kReduceThreads = 1024;
+
+__global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::uint64_t* __restrict__ mask, const std::uint64_t* __restrict__ summary,
                                   std::int64_t n, std::int64_t words, std::int64_t summary_words,
                                   const std::int64_t* __restrict__ order, std::int64_t* __restrict__ out,
                                   std::int64_t* __restrict__ count_out) {
@@ -179,14 +181,20 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
 
   const std::int64_t words = (n + kBlockBoxes - 1) / kBlockBoxes;
   const auto& props = *at::cuda::getCurrentDeviceProperties();
+  cudaFuncAttributes reduce_attr{};
+  C10_CUDA_CHECK(cudaFuncGetAttributes(&reduce_attr, nms_reduce_kernel));
+  // The reduce block keeps one bit per box in shared memory, beside its static arrays.
   const std::size_t removed_bytes = std::size_t(words) * sizeof(std::uint64_t);
-  TORCH_CHECK(words <= 65535 && removed_bytes <= props.sharedMemPerBlockOptin, op, ": ", n,
+  const std::size_t shared_bytes = removed_bytes + reduce_attr.sharedSizeBytes;
+  TORCH_CHECK(words <= 65535 && shared_bytes <= props.sharedMemPerBlockOptin, op, ": ", n,
               " boxes are more than the CUDA kernel handles on this device (at most ",
-              std::min<std::int64_t>(65535, props.sharedMemPerBlockOptin / 8) * kBlockBoxes, ")");
+              std::min<std::int64_t>(65535, (props.sharedMemPerBlockOptin - reduce_attr.sharedSizeBytes) / 8) *
+                  kBlockBoxes,
+              ")");
 
   const at::Tensor order = detail::nms_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
-  const at::Tensor cls = idxs ? idxs->index_select(0, order).to(at::kLong).contiguous() : at::Tensor();
+  const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
   const std::int64_t summary_words = (words + 63) / 64;
   at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
   at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
@@ -204,11 +212,10 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
 
-  const int threads = 1024;
-  if (removed_bytes > 48 * 1024)
+  if (shared_bytes > 48 * 1024)
     C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(removed_bytes)));
-  nms_reduce_kernel<<<1, threads, removed_bytes, stream>>>(mask_ptr, summary_ptr, n, words, summary_words,
+  nms_reduce_kernel<<<1, kReduceThreads, removed_bytes, stream>>>(mask_ptr, summary_ptr, n, words, summary_words,
                                                           order.const_data_ptr<std::int64_t>(),
                                                           out.mutable_data_ptr<std::int64_t>(),
                                                           count.mutable_data_ptr<std::int64_t>());
