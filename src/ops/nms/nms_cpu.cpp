@@ -44,7 +44,7 @@ inline bool overlaps_above(const KeptBox<T>& k, const T* b, T a, double thr) {
   return inter / (k.area + a - inter) > thr;
 }
 
-// Uniform grid over the kept boxes: per cell a singly linked list of kept boxes.
+// Uniform grid over the kept boxes: per cell the kept boxes that touch it.
 template <typename T>
 class KeptGrid {
  public:
@@ -91,6 +91,7 @@ class KeptGrid {
     sx_ = 1.0 / cw;
     sy_ = 1.0 / ch;
     head_.assign(std::size_t(gx_ * gy_), -1);
+    chunks_.reserve(std::size_t(n));
   }
 
   // Whether the boxes' extent is a finite double in both axes (float64 corners near
@@ -120,8 +121,9 @@ class KeptGrid {
   bool any(const Span& s, Pred&& pred) const {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x)
-        for (std::int64_t node = head_[y * gx_ + x]; node >= 0; node = next_[node])
-          if (pred(boxes_[node])) return true;
+        for (std::int64_t c = head_[y * gx_ + x]; c >= 0; c = chunks_[c].next)
+          for (int i = 0; i < chunks_[c].count; ++i)
+            if (pred(chunks_[c].boxes[i])) return true;
     return false;
   }
 
@@ -129,17 +131,28 @@ class KeptGrid {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x) {
         std::int64_t& head = head_[y * gx_ + x];
-        next_.push_back(head);
-        boxes_.push_back(box);
-        head = std::int64_t(boxes_.size()) - 1;
+        if (head < 0 || chunks_[head].count == kChunkBoxes) {
+          chunks_.push_back(Chunk{head, 0, {}});
+          head = std::int64_t(chunks_.size()) - 1;
+        }
+        Chunk& c = chunks_[head];
+        c.boxes[c.count++] = box;
       }
   }
 
  private:
   double ox_ = 0, oy_ = 0, sx_ = 1, sy_ = 1;
   std::int64_t gx_ = 1, gy_ = 1;
-  std::vector<std::int64_t> head_, next_;
-  std::vector<KeptBox<T>> boxes_;
+  // A cell's kept boxes live in a list of chunks from one pool: few allocations, and a
+  // query reads boxes that sit together.
+  static constexpr int kChunkBoxes = 4;
+  struct Chunk {
+    std::int64_t next;
+    int count;
+    KeptBox<T> boxes[kChunkBoxes];
+  };
+  std::vector<std::int64_t> head_;
+  std::vector<Chunk> chunks_;
 };
 
 // boxes: [n, 4] in score order; cls: [n] category in score order, or null.
