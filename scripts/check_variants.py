@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Prove that every variant of variants.toml compiles, without a full build per row.
 
-For each row, the sources are compiled (to object code, then discarded) exactly as that
-row's build compiles them: every CPU source of libtvx and the tvx program with the
-platform's baseline tier flags (the aarch64 rows with Debian's aarch64 cross compiler),
-the SIMD kernel sources once per tier up to the row's ISA with that tier's flags, and, for
-CUDA rows, every CUDA source by nvcc for each of the row's architectures. Identical
+For each row, the sources are compiled (to object code, then discarded) as that row's
+build compiles them: every CPU source of libtvx and the tvx program with the platform's
+baseline tier flags (the aarch64 rows with Debian's aarch64 cross compiler), the SIMD
+kernel sources once per tier up to the row's ISA with that tier's flags, and, for CUDA
+rows, every CUDA source by nvcc for each of the row's architectures. Every CPU source is
+also compiled with the row's own ISA flags. Identical
 compilations are shared between rows. Prints one line per variant; exits 1 if any failed.
 
     python3 scripts/check_variants.py [--jobs N] [--only NAME...]
@@ -99,6 +100,10 @@ class Checker:
             else:
                 flags = [] if src in UNGUARDED else baseline["flags"].split()
                 futures.append(self.compile(tuple(common + flags), src))
+                # Also with the row's own flags: every source must build where they are the baseline.
+                top = table["tier"][row["cpu_isa"]]["flags"].split()
+                if top != flags and src not in UNGUARDED:
+                    futures.append(self.compile(tuple(common + top), src))
         return futures
 
     def cuda_jobs(self, row: dict):

@@ -9,7 +9,8 @@
 # Re-running it only installs what is missing.
 #
 # Environment:
-#   TVX_JOBS     build/install parallelism (default: number of cores)
+#   TVX_JOBS     build/install parallelism (default: number of cores): apt-get's downloads and
+#                pip's source builds (MAX_JOBS, CMAKE_BUILD_PARALLEL_LEVEL, MAKEFLAGS)
 #   TVX_PYTHON   use this interpreter (which must already hold torch 2.11) instead of .venv
 #   TVX_SKIP_APT skip the Debian packages (a machine that has them, or cannot reach apt)
 set -euo pipefail
@@ -30,7 +31,8 @@ if [[ -z "${TVX_SKIP_APT:-}" ]] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${missing[*]}"
     sudo_=""; [[ $(id -u) -eq 0 ]] || sudo_=sudo
     $sudo_ apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends \
+      -o Acquire::Queue-Mode=access -o APT::Acquire::Max-Parallel-Downloads="$TVX_JOBS" "${missing[@]}"
   fi
 fi
 
@@ -51,6 +53,8 @@ for name in ("numpy", "pytest", "pillow", "cmake", "ninja"):
 PY
   then
     echo "setup: installing ${want[*]} into $venv"
+    # Anything pip has to compile from source uses TVX_JOBS cores too.
+    export MAX_JOBS=$TVX_JOBS CMAKE_BUILD_PARALLEL_LEVEL=$TVX_JOBS MAKEFLAGS=-j$TVX_JOBS
     "$py" -m pip install -q --upgrade pip
     "$py" -m pip install -q "${want[@]}"
   fi
