@@ -69,6 +69,9 @@ class KeptGrid {
       hi_y = std::max(hi_y, double(b[3]));
     }
     if (w.empty()) return;
+    // float64 corners near +-DBL_MAX are finite, yet their span is not: no grid then.
+    usable_ = std::isfinite(hi_x - lo_x) && std::isfinite(hi_y - lo_y);
+    if (!usable_) return;
     auto median = [](std::vector<double>& v) {
       std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
       return v[v.size() / 2];
@@ -94,20 +97,6 @@ class KeptGrid {
     chunks_.reserve(std::size_t(n));
   }
 
-  // Whether the boxes' extent is a finite double in both axes (float64 corners near
-  // +-DBL_MAX are finite yet their span is not).
-  static bool fits(const T* boxes, std::int64_t n) {
-    double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const T* b = boxes + 4 * i;
-      lo_x = std::min(lo_x, double(b[0]));
-      lo_y = std::min(lo_y, double(b[1]));
-      hi_x = std::max(hi_x, double(b[2]));
-      hi_y = std::max(hi_y, double(b[3]));
-    }
-    return n == 0 || (std::isfinite(hi_x - lo_x) && std::isfinite(hi_y - lo_y));
-  }
-
   // Monotone in the coordinates, so two boxes with an interior point in common share a cell.
   Span span(const T* b) const {
     auto cell = [](double v, double o, double s, std::int64_t g) {
@@ -116,6 +105,9 @@ class KeptGrid {
     return {cell(b[0], ox_, sx_, gx_), cell(b[1], oy_, sy_, gy_), cell(b[2], ox_, sx_, gx_),
             cell(b[3], oy_, sy_, gy_)};
   }
+
+  /// False when the boxes' extent is too wide for a grid of doubles.
+  bool usable() const { return usable_; }
 
   template <typename Pred>
   bool any(const Span& s, Pred&& pred) const {
@@ -141,6 +133,7 @@ class KeptGrid {
   }
 
  private:
+  bool usable_ = true;
   double ox_ = 0, oy_ = 0, sx_ = 1, sy_ = 1;
   std::int64_t gx_ = 1, gy_ = 1;
   // A cell's kept boxes live in a list of chunks from one pool: few allocations, and a
@@ -175,7 +168,7 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
   // only then is suppression local and the grid exact. Otherwise (a negative threshold,
   // infinite or NaN coordinates, or an extent too wide for a grid) take torchvision's
   // quadratic scan.
-  if (!finite || thr < 0 || !KeptGrid<T>::fits(boxes, n)) {
+  auto quadratic = [&] {
     std::vector<char> removed(n, 0);
     for (std::int64_t i = 0; i < n; ++i) {
       if (removed[i]) continue;
@@ -184,9 +177,10 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
         if (!removed[j] && suppresses(i, j)) removed[j] = 1;
     }
     return keep;
-  }
-
+  };
+  if (!finite || thr < 0) return quadratic();
   KeptGrid<T> grid(boxes, n);
+  if (!grid.usable()) return quadratic();
   std::vector<KeptBox<T>> kept_all, kept_big;  // kept_big: kept boxes too large for the grid
   for (std::int64_t i = 0; i < n; ++i) {
     const T* b = boxes + 4 * i;
