@@ -59,6 +59,8 @@ def presets(table: dict) -> str:
             cache["TVX_CUDA"] = "OFF"
         if "cpu_isa" in row:
             cache["TVX_CPU_ISA"] = row["cpu_isa"]
+        if row.get("min_driver"):
+            cache["TVX_MIN_DRIVER"] = row["min_driver"]
         p = {"name": name, "inherits": "base", "displayName": row["description"], "cacheVariables": cache}
         if shipped and row_platform(table, row) != "x86_64-linux":
             p["displayName"] += " (build on an aarch64 host)"
@@ -88,15 +90,19 @@ def cmake(table: dict) -> str:
     for name, t in table["tier"].items():
         lines.append(f"set(TVX_TIER_{name}_FLAGS {t['flags']})")
         lines.append(f"set(TVX_TIER_{name}_REQUIRES \"{' '.join(t['requires'])}\")")
+        lines.append(f"set(TVX_TIER_{name}_HIGHWAY {t['highway']})")
     return "\n".join(lines) + "\n"
 
 
 def readme_table(table: dict) -> str:
-    out = ["| variant | CUDA architectures | CPU ISA (flags of the highest tier) | platform | min. driver | for |",
+    out = ["| variant | CUDA architectures | CPU tiers (Highway targets), baseline flags | platform | min. driver | for |",
            "|---|---|---|---|---|---|"]
     for r in table["variant"]:
         archs = ", ".join(r["cuda_archs"]) or "none (CPU only)"
-        isa = f"{r['cpu_isa']} (`{table['tier'][r['cpu_isa']]['flags']}`)"
+        tiers = platform_tiers(table, row_platform(table, r))
+        chosen = tiers[: tiers.index(r["cpu_isa"]) + 1]
+        isa = ", ".join(f"{t} ({table['tier'][t]['highway']})" for t in chosen)
+        isa += f"; `{table['tier'][tiers[0]]['flags']}`"
         out.append(f"| `{r['name']}` | {archs} | {isa} | {row_platform(table, r)} | {r.get('min_driver', '-')} | "
                    f"{r['description']} |")
     return "\n".join(out)

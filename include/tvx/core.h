@@ -20,9 +20,14 @@ struct SimdTiers {
   std::string baseline;               ///< the tier all of libtvx is compiled for
   std::vector<std::string> compiled;  ///< tiers the CPU kernels were compiled for, lowest first
   std::string active;                 ///< the one they use on this CPU
+  std::string highway_target;         ///< the Highway target that tier's code is ("AVX3")
 };
 /// CPU SIMD tiers of this build and the one chosen at run time.
 SimdTiers simd_tiers();
+/// The oldest NVIDIA driver the build variant supports, e.g. "580.65.06" ("" for none).
+std::string min_driver();
+/// Compares dotted driver versions numerically: <0, 0 or >0 as a is older, equal or newer.
+int compare_driver_versions(const std::string& a, const std::string& b);
 /// The LibTorch version tvx was compiled against, e.g. "2.11.0+cu130".
 std::string torch_version();
 /// Whether libtvx holds CUDA kernels at all.
@@ -65,6 +70,7 @@ struct CudaInfo {
   bool available = false;     ///< a driver and at least one device answered
   int runtime_version = 0;    ///< e.g. 13000
   int driver_version = 0;     ///< highest CUDA version the driver supports, e.g. 13000
+  std::string driver_release; ///< the NVIDIA driver's own version, e.g. "580.65.06" ("" if unknown)
   long cudnn_version = 0;     ///< as reported by LibTorch, 0 when absent
   std::vector<GpuInfo> gpus;
   std::string error;          ///< why CUDA is unavailable, when it is

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["ops", "library_path"]
+__all__ = ["ops", "transforms", "library_path", "register_operators", "__version__"]
 
 
 def _find_library() -> Path:
@@ -30,5 +30,16 @@ def _find_library() -> Path:
 library_path = _find_library()
 torch.ops.load_library(str(library_path))
 
-from . import _meta  # noqa: E402,F401  (fake kernels for torch.compile)
-from . import ops  # noqa: E402
+from . import _meta  # noqa: E402  (fake kernels for torch.compile)
+from . import ops, transforms  # noqa: E402
+
+__version__: str = torch.ops.tvx._version()
+
+
+def register_operators(ns: str) -> None:
+    """Register every tvx operator again under ``torch.ops.<ns>``: kernels, autograd and
+    autocast (from libtvx) and the fake kernels torch.compile needs (from Python), so that
+    ``torch.ops.<ns>.nms`` is tvx's nms in eager mode and under ``torch.compile``.
+    Raises if ``ns`` was registered already."""
+    torch.ops.tvx._register_operators(ns)
+    _meta.register_fakes(ns)

@@ -20,6 +20,8 @@ int info(bool as_json) {
   j["built_with_cuda"] = built_with_cuda();
   j["cuda_runtime"] = cuda_version_string(cuda.runtime_version);
   j["cuda_driver"] = cuda_version_string(cuda.driver_version);
+  j["driver_release"] = cuda.driver_release;
+  j["min_driver"] = min_driver();
   j["cudnn_version"] = cuda.cudnn_version;
   j["cuda_available"] = cuda.available;
   if (!cuda.error.empty()) j["cuda_error"] = cuda.error;
@@ -42,7 +44,8 @@ int info(bool as_json) {
               {"isa_flags", cpu_flags()},
               {"baseline_tier", tiers.baseline},
               {"simd_tiers_compiled", tiers.compiled},
-              {"simd_tier_active", tiers.active}};
+              {"simd_tier_active", tiers.active},
+              {"highway_target", tiers.highway_target}};
 
   if (as_json) {
     std::cout << j.dump(2) << "\n";
@@ -51,7 +54,9 @@ int info(bool as_json) {
   std::cout << "tvx " << version() << " (variant " << variant() << ")\n"
             << "LibTorch      " << torch_version() << "\n"
             << "CUDA runtime  " << cuda_version_string(cuda.runtime_version) << "\n"
-            << "CUDA driver   " << cuda_version_string(cuda.driver_version) << "\n"
+            << "CUDA driver   " << cuda_version_string(cuda.driver_version)
+            << (cuda.driver_release.empty() ? "" : " (driver " + cuda.driver_release + ")")
+            << (min_driver().empty() ? "" : ", variant needs driver >= " + min_driver()) << "\n"
             << "cuDNN         " << (cuda.cudnn_version ? std::to_string(cuda.cudnn_version) : "none") << "\n";
   std::cout << "CUDA archs    ";
   if (images.empty()) std::cout << (built_with_cuda() ? "none found in libtvx" : "none (CPU-only build)");
@@ -73,7 +78,7 @@ int info(bool as_json) {
   std::cout << "\nCPU ISA       " << cpu_isa() << " (" << cpu_flags() << "), baseline " << tiers.baseline
             << "\nSIMD tiers    compiled:";
   for (const auto& t : tiers.compiled) std::cout << " " << t;
-  std::cout << "; in use: " << tiers.active << "\n";
+  std::cout << "; in use: " << tiers.active << " (Highway " << tiers.highway_target << ")\n";
   return 0;
 }
 

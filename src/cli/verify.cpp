@@ -7,7 +7,11 @@
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/tensor.h>
+#include <ATen/Context.h>
+#include <ATen/ops/abs.h>
+#include <ATen/ops/max.h>
 #include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <iostream>
@@ -20,7 +24,10 @@ namespace tvx::cli {
 namespace {
 
 // Runs one check: it returns "" on success or why it failed; exceptions count as failures.
+// Text mode prints a line per check as it ends; JSON mode collects them.
 struct Checker {
+  bool json = false;
+  nlohmann::json results = nlohmann::json::array();
   int failures = 0;
   void operator()(const std::string& name, const std::function<std::string()>& check) {
     std::string why;
@@ -31,13 +38,10 @@ struct Checker {
     } catch (const std::exception& e) {
       why = e.what();
     }
-    if (why.empty()) {
-      std::cout << "[ ok ] " << name << "\n";
-    } else {
-      ++failures;
-      // One line per failure: keep only the first line of the reason.
-      std::cout << "[FAIL] " << name << ": " << why.substr(0, why.find('\n')) << "\n";
-    }
+    why = why.substr(0, why.find('\n'));  // one line per check
+    if (!why.empty()) ++failures;
+    results.push_back({{"check", name}, {"ok", why.empty()}, {"detail", why}});
+    if (!json) std::cout << (why.empty() ? "[ ok ] " : "[FAIL] ") << name << (why.empty() ? "" : ": " + why) << "\n";
   }
 };
 
@@ -79,22 +83,66 @@ at::Tensor random_boxes(std::int64_t n, const at::TensorOptions& opts) {
   return at::cat({xy, xy + wh}, 1);
 }
 
+
+// ResNet-18 with seeded random weights on one input, on the CPU and on `device`: the
+// logits must agree to within float32 rounding (TF32 off for the comparison).
+std::string check_resnet_cpu_vs(const at::Device& device) {
+  c10::InferenceMode guard;
+  at::manual_seed(0);
+  auto net = models::resnet18();
+  net->eval();
+  const at::Tensor x = at::randn({2, 3, 64, 64});
+  const at::Tensor on_cpu = net->forward(x);
+  if (on_cpu.sizes() != at::IntArrayRef{2, 1000}) return "output shape " + c10::str(on_cpu.sizes()) + ", expected [2, 1000]";
+  if (!at::isfinite(on_cpu).all().item<bool>()) return "CPU logits have non-finite values";
+  auto& ctx = at::globalContext();
+  const bool tf32_cudnn = ctx.allowTF32CuDNN(), tf32_cublas = ctx.allowTF32CuBLAS();
+  ctx.setAllowTF32CuDNN(false);
+  ctx.setAllowTF32CuBLAS(false);
+  net->to(device);
+  const at::Tensor on_device = net->forward(x.to(device)).cpu();
+  ctx.setAllowTF32CuDNN(tf32_cudnn);
+  ctx.setAllowTF32CuBLAS(tf32_cublas);
+  const double scale = at::abs(on_cpu).max().item<double>();
+  const double err = at::abs(on_device - on_cpu).max().item<double>();
+  if (!(scale > 1e-3)) return c10::str("CPU logits are all near zero (max |logit| ", scale, "): nothing to compare");
+  if (!(err <= 1e-4 * scale)) return c10::str("CUDA and CPU logits differ by up to ", err, " (max |logit| ", scale, ")");
+  return {};
+}
+
+std::string check_driver(const CudaInfo& cuda) {
+  const std::string need = min_driver();
+  if (need.empty()) return {};
+  if (cuda.driver_release.empty()) return "could not read the NVIDIA driver's version (NVML or /proc/driver/nvidia/version)";
+  if (compare_driver_versions(cuda.driver_release, need) < 0)
+    return "driver " + cuda.driver_release + " is older than " + need + ", the oldest this variant (" + variant() +
+           ") supports";
+  return {};
+}
+
 }  // namespace
 
-int verify() {
+int verify(bool json) {
   const auto cuda = cuda_info();
   const auto images = compiled_cuda_images();
-  std::cout << "tvx " << version() << " (variant " << variant() << "), LibTorch " << torch_version()
-            << ", CUDA runtime " << cuda_version_string(cuda.runtime_version) << ", driver "
-            << cuda_version_string(cuda.driver_version) << "\n";
-  std::cout << "CUDA " << (cuda.available ? "available" : "not available") << ", " << cuda.gpus.size() << " GPU(s)";
-  if (!cuda.available && !cuda.error.empty()) std::cout << " (" << cuda.error << ")";
-  std::cout << "\n";
-  for (const auto& g : cuda.gpus)
-    std::cout << "  [" << g.index << "] " << g.name << ", compute capability " << g.major << "." << g.minor << "\n";
+  if (!json) {
+    std::cout << "tvx " << version() << " (variant " << variant() << "), LibTorch " << torch_version()
+              << ", CUDA runtime " << cuda_version_string(cuda.runtime_version) << ", driver "
+              << cuda_version_string(cuda.driver_version)
+              << (cuda.driver_release.empty() ? "" : " (" + cuda.driver_release + ")") << "\n";
+    std::cout << "CUDA " << (cuda.available ? "available" : "not available") << ", " << cuda.gpus.size() << " GPU(s)";
+    if (!cuda.available && !cuda.error.empty()) std::cout << " (" << cuda.error << ")";
+    std::cout << "\n";
+    for (const auto& g : cuda.gpus)
+      std::cout << "  [" << g.index << "] " << g.name << ", compute capability " << g.major << "." << g.minor << "\n";
+  }
 
   Checker check;
+  check.json = json;
   const bool gpu = cuda.available && built_with_cuda();
+  if (gpu) check("NVIDIA driver " + (cuda.driver_release.empty() ? std::string("?") : cuda.driver_release) +
+                     " >= " + (min_driver().empty() ? std::string("(none set)") : min_driver()),
+                 [&] { return check_driver(cuda); });
   for (const auto& g : cuda.gpus) {
     check("kernel image for GPU " + std::to_string(g.index) + " (sm_" + std::to_string(g.major) +
               std::to_string(g.minor) + ")",
@@ -108,18 +156,10 @@ int verify() {
   check("nms on a known case (CPU)", check_nms_known_answer);
 
   const at::Device device = gpu ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-  if (!gpu) std::cout << "note: no usable GPU, so ResNet-18 runs on the CPU and the CUDA nms check is not run\n";
-  check(std::string("ResNet-18 inference on ") + (gpu ? "CUDA" : "the CPU"), [&]() -> std::string {
-    c10::InferenceMode guard;
-    auto net = models::resnet18();
-    net->eval();
-    net->to(device);
-    const at::Tensor out = net->forward(at::randn({1, 3, 224, 224}, at::TensorOptions(device)));
-    if (out.sizes() != at::IntArrayRef{1, 1000}) return "output shape " + c10::str(out.sizes()) + ", expected [1, 1000]";
-    if (!at::isfinite(out).all().item<bool>()) return "output has non-finite values";
-    return {};
-  });
+  std::string note;
   if (gpu) {
+    check("ResNet-18 logits on CUDA equal the CPU's (same weights and input)",
+          [&] { return check_resnet_cpu_vs(device); });
     check("nms agrees between CPU and CUDA (5000 random boxes)", [&]() -> std::string {
       const at::Tensor boxes = random_boxes(5000, at::kFloat);
       const at::Tensor scores = at::rand({5000}, at::kFloat);
@@ -129,13 +169,34 @@ int verify() {
         return c10::str("CPU kept ", on_cpu.numel(), " boxes, CUDA kept ", on_gpu.numel(), ", or in another order");
       return {};
     });
+  } else {
+    note = "no usable GPU: the CUDA checks (driver, ResNet-18 and nms on CUDA against the CPU) were not run";
+    check("ResNet-18 inference on the CPU", [&]() -> std::string {
+      c10::InferenceMode guard;
+      auto net = models::resnet18();
+      net->eval();
+      const at::Tensor out = net->forward(at::randn({1, 3, 64, 64}));
+      if (out.sizes() != at::IntArrayRef{1, 1000}) return "output shape " + c10::str(out.sizes()) + ", expected [1, 1000]";
+      if (!at::isfinite(out).all().item<bool>()) return "output has non-finite values";
+      return {};
+    });
   }
-  if (check.failures) {
-    std::cout << check.failures << " check(s) failed\n";
-    return 1;
+  if (json) {
+    nlohmann::json j{{"tvx_version", version()},
+                     {"variant", variant()},
+                     {"driver_release", cuda.driver_release},
+                     {"min_driver", min_driver()},
+                     {"gpus", cuda.gpus.size()},
+                     {"checks", check.results},
+                     {"failures", check.failures},
+                     {"passed", check.failures == 0}};
+    if (!note.empty()) j["note"] = note;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    if (!note.empty()) std::cout << "note: " << note << "\n";
+    std::cout << (check.failures ? std::to_string(check.failures) + " check(s) failed" : "all checks passed") << "\n";
   }
-  std::cout << "all checks passed\n";
-  return 0;
+  return check.failures ? kCheckFailed : kOk;
 }
 
 }  // namespace tvx::cli

@@ -20,6 +20,19 @@ std::string variant() { return TVX_VARIANT; }
 std::string cpu_isa() { return TVX_CPU_ISA; }
 std::string cpu_flags() { return TVX_CPU_FLAGS; }
 std::string torch_version() { return TVX_TORCH_BUILD_VERSION; }
+std::string min_driver() { return TVX_MIN_DRIVER; }
+
+int compare_driver_versions(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    long x = 0, y = 0;
+    for (; i < a.size() && a[i] != '.'; ++i) x = x * 10 + (a[i] >= '0' && a[i] <= '9' ? a[i] - '0' : 0);
+    for (; j < b.size() && b[j] != '.'; ++j) y = y * 10 + (b[j] >= '0' && b[j] <= '9' ? b[j] - '0' : 0);
+    if (x != y) return x < y ? -1 : 1;
+    ++i, ++j;
+  }
+  return 0;
+}
 
 bool built_with_cuda() {
 #ifdef TVX_WITH_CUDA

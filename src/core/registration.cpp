@@ -63,3 +63,10 @@ void register_operators(const std::string& ns) {
 }
 
 }  // namespace tvx
+
+// For the Python package: tvx.register_operators and tvx.__version__. Registered once, for
+// "tvx" only (not through the replayed blocks).
+TORCH_LIBRARY_FRAGMENT(tvx, m) {
+  m.def("_register_operators(str ns) -> ()", [](c10::string_view ns) { tvx::register_operators(std::string(ns)); });
+  m.def("_version() -> str", [] { return tvx::version(); });
+}

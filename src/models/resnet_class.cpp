@@ -17,14 +17,10 @@ struct ResNetHandle : torch::CustomClassHolder {
 
   void load_state_dict(const std::string& path) { models::load_state_dict(*net, path); }
 
-  // dtype: "float32", "float16" or "bfloat16".
-  void to(const std::string& device, const std::string& dtype, bool channels_last) {
-    at::ScalarType t;
-    if (dtype == "float32") t = at::kFloat;
-    else if (dtype == "float16") t = at::kHalf;
-    else if (dtype == "bfloat16") t = at::kBFloat16;
-    else TORCH_CHECK(false, "tvx.ResNet.to: dtype must be float32, float16 or bfloat16, got '", dtype, "'");
-    net->to(at::Device(device), t);
+  // Python: net.to(torch.device("cuda"), torch.bfloat16, channels_last=True).
+  void to(c10::Device device, c10::ScalarType dtype, bool channels_last) {
+    TORCH_CHECK(at::isFloatingType(dtype), "tvx.ResNet.to: dtype must be a floating point type, got ", dtype);
+    net->to(device, dtype);
     if (channels_last) to_channels_last(*net);
   }
 
@@ -37,7 +33,8 @@ struct ResNetHandle : torch::CustomClassHolder {
 const auto resnet_class = torch::class_<ResNetHandle>("tvx", "ResNet")
                               .def(torch::init<std::string, std::int64_t>())
                               .def("load_state_dict", &ResNetHandle::load_state_dict)
-                              .def("to", &ResNetHandle::to)
+                              .def("to", &ResNetHandle::to, "",
+                                   {torch::arg("device"), torch::arg("dtype"), torch::arg("channels_last") = false})
                               .def("forward", &ResNetHandle::forward);
 
 }  // namespace

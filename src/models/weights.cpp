@@ -1,5 +1,6 @@
-// State-dict loading: the torch.save file is read by detail::load_tensor_dict and copied
-// name by name into the module's parameters and buffers.
+// State-dict loading: the torch.save file is read by detail::load_tensor_dict, every name
+// and shape is checked against the module, and only then is anything copied: a file that
+// does not fit leaves the module as it was.
 #include <tvx/models.h>
 
 #include "models/torch_pickle.h"
@@ -16,8 +17,8 @@ void load_state_dict(torch::nn::Module& module, const std::string& path, bool st
   for (const auto& b : module.named_buffers(/*recurse=*/true)) targets.insert(b.key(), b.value());
 
   std::vector<std::string> unexpected, mismatched;
-  std::set<std::string> loaded_names;
-  torch::NoGradGuard no_grad;
+  std::vector<std::pair<at::Tensor*, const at::Tensor*>> copies;
+  std::set<std::string> matched;
   for (const auto& [name, src] : entries) {
     at::Tensor* dst = targets.find(name);
     if (!dst) {
@@ -30,23 +31,27 @@ void load_state_dict(torch::nn::Module& module, const std::string& path, bool st
       mismatched.push_back(s.str());
       continue;
     }
-    dst->copy_(src);
-    loaded_names.insert(name);
+    copies.emplace_back(dst, &src);
+    matched.insert(name);
   }
   std::vector<std::string> missing;
   for (const auto& t : targets)
-    if (!loaded_names.count(t.key())) missing.push_back(t.key());
+    if (!matched.count(t.key())) missing.push_back(t.key());
 
   auto join = [](const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
   };
-  TORCH_CHECK(mismatched.empty(), "tvx.models.load_state_dict: shape mismatch for ", join(mismatched));
+  TORCH_CHECK(mismatched.empty(), "tvx.models.load_state_dict: shape mismatch for ", join(mismatched),
+              "; nothing was loaded");
   if (strict) {
     TORCH_CHECK(missing.empty() && unexpected.empty(), "tvx.models.load_state_dict: '", path,
-                "' does not match the model; missing: [", join(missing), "]; unexpected: [", join(unexpected), "]");
+                "' does not match the model; missing: [", join(missing), "]; unexpected: [", join(unexpected),
+                "]; nothing was loaded");
   }
+  torch::NoGradGuard no_grad;
+  for (auto& [dst, src] : copies) dst->copy_(*src);
 }
 
 void to_channels_last(torch::nn::Module& module) {

@@ -1,53 +1,144 @@
+// to_tensor and normalize: the shared contract on CPU and CUDA, the layout rules, in-place
+// normalize, and every SIMD tier this CPU runs giving the same bits.
+#include <tvx/core.h>
 #include <tvx/transforms.h>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include "contract.h"
+#include "core/simd.h"
 
 namespace {
 
-TEST(ToTensor, HwcAndChwGiveTheSameChannelsFirstResult) {
-  const at::Tensor hwc = at::randint(0, 256, {5, 7, 3}, at::kByte);
-  const at::Tensor want = hwc.permute({2, 0, 1}).to(at::kFloat) / 255;
-  const at::Tensor a = tvx::transforms::to_tensor(hwc);
-  const at::Tensor b = tvx::transforms::to_tensor(hwc.permute({2, 0, 1}).contiguous(), tvx::transforms::Layout::CHW);
-  EXPECT_TRUE(a.is_contiguous());
-  EXPECT_TRUE(at::equal(a, want));
-  EXPECT_TRUE(at::equal(b, want));
-  EXPECT_FLOAT_EQ(tvx::transforms::to_tensor(at::full({1, 1, 1}, 255, at::kByte)).item<float>(), 1.0f);
+using tvx::test::Contract;
+using tvx::test::Inputs;
+using tvx::transforms::Layout;
+
+const std::vector<double> kMean{0.485, 0.456, 0.406}, kStd{0.229, 0.224, 0.225};
+
+// torchvision's definitions, in ATen: img.permute(2, 0, 1).float().div(255) and
+// (x - mean) / std with mean and std in the tensor's dtype.
+at::Tensor reference_to_tensor(const at::Tensor& hwc) { return hwc.permute({2, 0, 1}).to(at::kFloat).div(255); }
+at::Tensor reference_normalize(const at::Tensor& x) {
+  const auto o = x.options();
+  return (x - at::tensor(kMean, o.dtype(at::kDouble)).to(o).view({-1, 1, 1})) /
+         at::tensor(kStd, o.dtype(at::kDouble)).to(o).view({-1, 1, 1});
 }
 
-TEST(ToTensor, GrayAndBatch) {
+tvx::test::OpContract to_tensor_contract() {
+  tvx::test::OpContract c;
+  c.name = "to_tensor";
+  // An HWC image of n x (n + 3) pixels, 3 channels.
+  c.make = [](std::int64_t n, std::uint64_t seed) {
+    at::manual_seed(seed);
+    return Inputs{at::randint(0, 256, {n, n + 3, 3}, at::kByte)};
+  };
+  c.call = [](const Inputs& in) { return tvx::transforms::to_tensor(in[0]); };
+  c.reference = [](const Inputs& in) { return reference_to_tensor(in[0]); };
+  c.bad = {
+      {"float32 image", [] { return Inputs{at::rand({4, 4, 3})}; }, "tvx.to_tensor: image must be uint8, got float32"},
+      {"1-D image", [] { return Inputs{at::zeros({4}, at::kByte)}; }, "tvx.to_tensor: image must have shape [H, W], [H, W, C]"},
+      {"[3, 224, 224] read as HWC", [] { return Inputs{at::zeros({3, 224, 224}, at::kByte)}; },
+       "the layout is ambiguous; pass layout=\"CHW\""},
+  };
+  return c;
+}
+
+tvx::test::OpContract normalize_contract() {
+  tvx::test::OpContract c;
+  c.name = "normalize";
+  c.make = [](std::int64_t n, std::uint64_t seed) {
+    at::manual_seed(seed);
+    return Inputs{at::rand({2, 3, n, n + 1})};
+  };
+  c.call = [](const Inputs& in) { return tvx::transforms::normalize(in[0], kMean, kStd); };
+  c.reference = [](const Inputs& in) { return reference_normalize(in[0]); };
+  c.grad_inputs = {0};
+  c.bad = {
+      {"uint8 tensor", [] { return Inputs{at::zeros({3, 4, 4}, at::kByte)}; },
+       "tvx.normalize: tensor must be float32, float64, float16 or bfloat16, got uint8"},
+      {"[4, 4] tensor", [] { return Inputs{at::rand({4, 4})}; }, "tvx.normalize: tensor must have shape [..., C, H, W]"},
+      {"2 channels for 3 means", [] { return Inputs{at::rand({2, 4, 4})}; }, "tvx.normalize: mean must have 1 or 2 values"},
+  };
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(ToTensor, Contract, ::testing::ValuesIn(tvx::test::checks(to_tensor_contract())),
+                         tvx::test::check_name);
+INSTANTIATE_TEST_SUITE_P(Normalize, Contract, ::testing::ValuesIn(tvx::test::checks(normalize_contract())),
+                         tvx::test::check_name);
+
+TEST(ToTensor, ChwTensorKeepsItsShape) {
+  // The defect this guards: a CHW [3, 224, 224] tensor came back as [224, 3, 224].
+  const at::Tensor chw = at::randint(0, 256, {3, 224, 224}, at::kByte);
+  const at::Tensor out = tvx::transforms::to_tensor(chw, Layout::CHW);
+  EXPECT_EQ(out.sizes(), (at::IntArrayRef{3, 224, 224}));
+  EXPECT_TRUE(at::equal(out, chw.to(at::kFloat).div(255)));
+  EXPECT_THROW(tvx::transforms::to_tensor(chw), c10::Error);  // ambiguous as HWC
+  EXPECT_THROW(tvx::transforms::to_tensor(at::zeros({224, 224, 3}, at::kByte), Layout::CHW), c10::Error);
+}
+
+TEST(ToTensor, EveryChannelCountAndLayoutAndStride) {
+  at::manual_seed(7);
+  for (std::int64_t c : {1, 2, 3, 4, 5}) {
+    const at::Tensor hwc = at::randint(0, 256, {9, 70, c}, at::kByte);
+    const at::Tensor want = reference_to_tensor(hwc);
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(hwc), want)) << c << " channels, HWC";
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(hwc.permute({2, 0, 1}).contiguous(), Layout::CHW), want)) << c;
+    // A transposed view read through its strides: no copy, same values.
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(hwc.permute({2, 0, 1}), Layout::CHW), want)) << c;
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(hwc.flip(1)), reference_to_tensor(hwc.flip(1)))) << c;
+  }
   const at::Tensor gray = at::randint(0, 256, {4, 6}, at::kByte);
-  EXPECT_EQ(tvx::transforms::to_tensor(gray).sizes(), (at::IntArrayRef{1, 4, 6}));
+  EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(gray), gray.unsqueeze(0).to(at::kFloat).div(255)));
   const at::Tensor batch = at::randint(0, 256, {2, 4, 6, 3}, at::kByte);
   const at::Tensor out = tvx::transforms::to_tensor(batch);
   EXPECT_EQ(out.sizes(), (at::IntArrayRef{2, 3, 4, 6}));
-  EXPECT_TRUE(at::equal(out[1], tvx::transforms::to_tensor(batch[1])));
+  EXPECT_TRUE(out.is_contiguous());
+  EXPECT_TRUE(at::equal(out[1], reference_to_tensor(batch[1])));
 }
 
-TEST(ToTensor, RejectsNonUint8) {
-  EXPECT_THROW(tvx::transforms::to_tensor(at::rand({4, 4, 3})), c10::Error);
-  EXPECT_THROW(tvx::transforms::to_tensor(at::zeros({4}, at::kByte)), c10::Error);
-}
-
-TEST(Normalize, PerChannelValues) {
-  const at::Tensor x = at::rand({2, 3, 4, 5});
-  const std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
-  const at::Tensor out = tvx::transforms::normalize(x, mean, std);
-  for (int c = 0; c < 3; ++c)
-    EXPECT_TRUE(at::allclose(out.select(1, c), (x.select(1, c) - mean[c]) / std[c], 1e-6, 1e-6));
-  EXPECT_FALSE(at::equal(out, x));  // not in place by default
+TEST(Normalize, InPlaceEqualsOutOfPlace) {
+  // In place, input and output are one buffer: the kernel must not assume they differ.
+  at::manual_seed(8);
+  const at::Tensor x = at::rand({2, 3, 33, 65});
+  const at::Tensor out = tvx::transforms::normalize(x, kMean, kStd);
+  EXPECT_TRUE(at::equal(out, reference_normalize(x)));
   at::Tensor y = x.clone();
-  tvx::transforms::normalize(y, mean, std, /*inplace=*/true);
+  const at::Tensor r = tvx::transforms::normalize(y, kMean, kStd, /*inplace=*/true);
+  EXPECT_TRUE(r.is_same(y));
   EXPECT_TRUE(at::equal(y, out));
+  EXPECT_THROW(tvx::transforms::normalize(x, kMean, std::vector<double>{1, 0, 1}), c10::Error);
+  // float16 rounds mean and std first, as torchvision: 1e-8 becomes 0.
+  EXPECT_THROW(tvx::transforms::normalize(x.to(at::kHalf), kMean, std::vector<double>{1e-8}), c10::Error);
 }
 
-TEST(Normalize, Errors) {
-  const std::vector<double> mean{0.5, 0.5, 0.5};
-  EXPECT_THROW(tvx::transforms::normalize(at::rand({3, 4, 4}), mean, std::vector<double>{1, 0, 1}), c10::Error);
-  EXPECT_THROW(tvx::transforms::normalize(at::zeros({3, 4, 4}, at::kByte), mean, mean), c10::Error);
-  EXPECT_THROW(tvx::transforms::normalize(at::rand({4, 4}), mean, mean), c10::Error);
-  EXPECT_THROW(tvx::transforms::normalize(at::rand({2, 4, 4}), mean, mean), c10::Error);
+// Each compiled SIMD tier this CPU runs, forced in turn through Highway: the tier reported
+// is the one forced, and results are bit-identical to the definition.
+TEST(Simd, EveryTierThisCpuRunsGivesTheSameBits) {
+  namespace simd = tvx::core::simd;
+  const auto& tiers = simd::compiled_tiers();
+  ASSERT_FALSE(tiers.empty());
+  const auto info = tvx::simd_tiers();
+  EXPECT_EQ(info.baseline, tiers.front().name);
+  at::manual_seed(9);
+  const at::Tensor img = at::randint(0, 256, {37, 101, 3}, at::kByte), rgba = at::randint(0, 256, {37, 101, 4}, at::kByte);
+  const at::Tensor x = at::randn({1, 3, 37, 101}) * 3;
+  const std::int64_t cpu = hwy::SupportedTargets();
+  int ran = 0;
+  for (const auto& t : tiers) {
+    if (!(cpu & t.highway_target)) continue;  // a tier above this CPU: dispatch never picks it
+    hwy::SetSupportedTargetsForTest(t.highway_target);
+    EXPECT_EQ(simd::active_tier().highway_target, t.highway_target) << t.name;
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(img), reference_to_tensor(img))) << t.name;
+    EXPECT_TRUE(at::equal(tvx::transforms::to_tensor(rgba), reference_to_tensor(rgba))) << t.name;
+    EXPECT_TRUE(at::equal(tvx::transforms::normalize(x, kMean, kStd), reference_normalize(x))) << t.name;
+    ++ran;
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  EXPECT_GE(ran, 1);
 }
 
 }  // namespace

@@ -54,3 +54,39 @@ def test_wrong_class_count_is_a_shape_error(tmp_path):
     net = torch.classes.tvx.ResNet("resnet18", 1000)
     with pytest.raises(RuntimeError, match=r"shape mismatch for fc.weight"):
         net.load_state_dict(str(path))
+
+
+def test_a_failed_load_leaves_the_model_as_it_was(tmp_path):
+    # The defect this guards: tensors were copied before a shape mismatch was found.
+    good = tmp_path / "good.pt"
+    torch.save(randomized(torchvision.models.resnet18()).state_dict(), good)
+    bad_sd = randomized(torchvision.models.resnet18(num_classes=10)).state_dict()
+    bad_sd["conv1.weight"] = bad_sd["conv1.weight"] + 1  # would change the logits if copied
+    bad = tmp_path / "bad.pt"
+    torch.save(bad_sd, bad)
+    net = torch.classes.tvx.ResNet("resnet18", 1000)
+    net.load_state_dict(str(good))
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    before = net.forward(x)
+    with pytest.raises(RuntimeError, match=r"shape mismatch for fc.weight .*nothing was loaded"):
+        net.load_state_dict(str(bad))
+    torch.testing.assert_close(net.forward(x), before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_to_takes_a_torch_device_and_dtype(tmp_path, dtype):
+    ref = randomized(torchvision.models.resnet18())
+    path = tmp_path / "r18.pt"
+    torch.save(ref.state_dict(), path)
+    net = torch.classes.tvx.ResNet("resnet18", 1000)
+    net.load_state_dict(str(path))
+    net.to(torch.device("cpu"), dtype, True)
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(3)).to(dtype)
+    got = net.forward(x.contiguous(memory_format=torch.channels_last))
+    assert got.dtype == dtype
+    with torch.inference_mode():
+        want = ref.to(dtype)(x)
+    tol = 1e-5 if dtype == torch.float32 else 5e-2
+    torch.testing.assert_close(got, want, rtol=tol, atol=tol)
+    with pytest.raises(RuntimeError, match="tvx.ResNet.to: dtype must be a floating point type"):
+        net.to(torch.device("cpu"), torch.int64)

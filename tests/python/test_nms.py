@@ -7,6 +7,7 @@ import torchvision
 
 import tvx
 from conftest import CUDA
+from contract import Bad, Contract
 
 
 def random_boxes(n, extent=1000.0, size=100.0, dtype=torch.float32, device="cpu", seed=0):
@@ -70,14 +71,6 @@ def test_adversarial_inputs_match_torchvision(device, case, thr):
                                rtol=0, atol=0)
 
 
-def test_empty(device):
-    out = tvx.ops.nms(torch.empty(0, 4, device=device), torch.empty(0, device=device), 0.5)
-    assert out.shape == (0,) and out.dtype == torch.int64 and out.device.type == device
-    out = tvx.ops.batched_nms(torch.empty(0, 4, device=device), torch.empty(0, device=device),
-                              torch.empty(0, dtype=torch.int64, device=device), 0.5)
-    assert out.shape == (0,) and out.dtype == torch.int64
-
-
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_is_computed_in_float32(device, dtype):
     g = torch.Generator().manual_seed(3)
@@ -117,34 +110,10 @@ def test_batched_nms_matches_torchvision(device, n):
     torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
-BAD = [
-    (lambda d: (torch.rand(3, 5, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must have shape \[N, 4\], got \[3, 5\]"),
-    (lambda d: (torch.rand(3, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must have shape"),
-    (lambda d: (torch.rand(3, 4, device=d), torch.rand(4, device=d)), r"tvx.nms: boxes and scores must have the same length"),
-    (lambda d: (torch.rand(3, 4, device=d), torch.rand(3, 1, device=d)), r"tvx.nms: scores must have shape \[N\]"),
-    (lambda d: (torch.ones(3, 4, dtype=torch.int64, device=d), torch.rand(3, device=d)), r"tvx.nms: boxes must be float"),
-    (lambda d: (torch.rand(3, 4, device=d), torch.rand(3, dtype=torch.float64, device=d)), r"tvx.nms: boxes and scores must have the same dtype"),
-]
-
-
-@pytest.mark.parametrize("make,message", BAD)
-def test_bad_inputs(device, make, message):
-    boxes, scores = make(device)
-    with pytest.raises(RuntimeError, match=message):
-        tvx.ops.nms(boxes, scores, 0.5)
-
-
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")
 def test_mismatched_devices():
     with pytest.raises(RuntimeError, match="tvx.nms: boxes and scores must be on the same device"):
         tvx.ops.nms(torch.rand(3, 4, device="cuda"), torch.rand(3), 0.5)
-
-
-def test_batched_nms_bad_idxs():
-    with pytest.raises(RuntimeError, match=r"tvx.batched_nms: idxs must have shape \[3\]"):
-        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(2, dtype=torch.int64), 0.5)
-    with pytest.raises(RuntimeError, match="tvx.batched_nms: idxs must be real numbers"):
-        tvx.ops.batched_nms(torch.rand(3, 4), torch.rand(3), torch.zeros(3, dtype=torch.complex64), 0.5)
 
 
 def test_batched_nms_float_idxs_match_torchvision(device):
@@ -158,13 +127,6 @@ def test_inputs_requiring_grad():
     boxes, scores = random_boxes(50)
     got = tvx.ops.nms(boxes.requires_grad_(), scores.requires_grad_(), 0.5)
     torch.testing.assert_close(got, torchvision.ops.nms(boxes.detach(), scores.detach(), 0.5), rtol=0, atol=0)
-
-
-def test_opcheck(device):
-    boxes, scores = random_boxes(200, device=device)
-    torch.library.opcheck(torch.ops.tvx.nms.default, (boxes, scores, 0.5))
-    idxs = torch.randint(0, 3, (200,), device=device)
-    torch.library.opcheck(torch.ops.tvx.batched_nms.default, (boxes, scores, idxs, 0.5))
 
 
 def test_torch_compile_fullgraph(device):
@@ -181,6 +143,107 @@ def test_torch_compile_fullgraph(device):
         torch.testing.assert_close(got_scores, scores[keep])
 
 
-def test_torch_ops_namespace_signature():
-    schema = str(torch.ops.tvx.nms.default._schema)
-    assert schema == str(torch.ops.torchvision.nms.default._schema).replace("torchvision::", "tvx::")
+
+
+def clustered(device, n, seed, dtype=torch.float32):
+    """Detector-like boxes: about 40 per object, jittered around it (centre by 5% of its size,
+    sides by 10%), so they overlap heavily and few survive."""
+    g = torch.Generator().manual_seed(seed)
+    objects = max(1, n // 40 + 1)
+    centre = torch.rand(objects, 2, generator=g, dtype=torch.float64) * 600
+    half = torch.rand(objects, 2, generator=g, dtype=torch.float64) * 40 + 10
+    pick = torch.randint(0, objects, (n,), generator=g)
+    c = centre[pick] + torch.randn(n, 2, generator=g, dtype=torch.float64) * half[pick] * 0.1
+    h = half[pick] * (1 + 0.1 * torch.randn(n, 2, generator=g, dtype=torch.float64)).clamp(min=0.5)
+    boxes = torch.cat([c - h, c + h], 1).to(dtype=dtype, device=device)
+    return boxes, torch.rand(n, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
+
+
+def _bad(op, batched=False):
+    def args(boxes, scores):
+        return (boxes, scores) + ((torch.zeros(boxes.shape[0], dtype=torch.int64, device=boxes.device),) if batched else ()) + (0.5,)
+    cases = [
+        Bad("boxes [3, 5]", lambda d: args(torch.rand(3, 5, device=d), torch.rand(3, device=d)),
+            rf"{op}: boxes must have shape \[N, 4\], got \[3, 5\]"),
+        Bad("1-D boxes", lambda d: args(torch.rand(3, device=d), torch.rand(3, device=d)), rf"{op}: boxes must have shape"),
+        Bad("4 scores for 3 boxes", lambda d: args(torch.rand(3, 4, device=d), torch.rand(4, device=d)),
+            rf"{op}: boxes and scores must have the same length"),
+        Bad("scores [3, 1]", lambda d: args(torch.rand(3, 4, device=d), torch.rand(3, 1, device=d)),
+            rf"{op}: scores must have shape \[N\]"),
+        Bad("int64 boxes", lambda d: args(torch.ones(3, 4, dtype=torch.int64, device=d), torch.rand(3, device=d)),
+            rf"{op}: boxes must be float32, float64, float16 or bfloat16, got int64"),
+        Bad("float32 boxes, float64 scores",
+            lambda d: args(torch.rand(3, 4, device=d), torch.rand(3, dtype=torch.float64, device=d)),
+            rf"{op}: boxes and scores must have the same dtype"),
+    ]
+    if batched:
+        cases.append(Bad("idxs [2] for 3 boxes",
+                         lambda d: (torch.rand(3, 4, device=d), torch.rand(3, device=d),
+                                    torch.zeros(2, dtype=torch.int64, device=d), 0.5),
+                         rf"{op}: idxs must have shape \[3\], got \[2\]"))
+        cases.append(Bad("complex idxs",
+                         lambda d: (torch.rand(3, 4, device=d), torch.rand(3, device=d),
+                                    torch.zeros(3, dtype=torch.complex64, device=d), 0.5),
+                         rf"{op}: idxs must be real numbers"))
+    return cases
+
+
+NMS = Contract(
+    op=torch.ops.tvx.nms.default,
+    make=lambda device, n, seed: (*clustered(device, n, seed), 0.5),
+    oracle=torchvision.ops.nms,
+    torchvision="nms",
+    bad=_bad("tvx.nms"),
+    autocast_fp32=True,
+)
+
+BATCHED_NMS = Contract(
+    op=torch.ops.tvx.batched_nms.default,
+    make=lambda device, n, seed: (*clustered(device, n, seed),
+                                  torch.randint(0, 3, (n,), generator=torch.Generator().manual_seed(seed)).to(device), 0.5),
+    oracle=torchvision.ops.batched_nms,
+    bad=_bad("tvx.batched_nms", batched=True),
+    autocast_fp32=True,
+)
+
+
+@pytest.mark.parametrize("check", NMS.checks())
+def test_nms_contract(check, device):
+    NMS.run(check, device)
+
+
+@pytest.mark.parametrize("check", BATCHED_NMS.checks())
+def test_batched_nms_contract(check, device):
+    BATCHED_NMS.run(check, device)
+
+
+@pytest.mark.parametrize("n", [1000, 5000])
+@pytest.mark.parametrize("thr", [0.3, 0.5, 0.7])
+def test_clustered_boxes_match_torchvision(device, n, thr):
+    boxes, scores = clustered(device, n, seed=n)
+    want = torchvision.ops.nms(boxes, scores, thr)
+    assert want.numel() < n // 4  # heavy overlap: most boxes suppressed
+    torch.testing.assert_close(tvx.ops.nms(boxes, scores, thr), want, rtol=0, atol=0)
+
+
+def test_fake_kernels_check_what_the_kernels_check():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.symbolic_shapes import ShapeEnv
+    with FakeTensorMode(shape_env=ShapeEnv()):
+        boxes, scores = torch.rand(5, 4), torch.rand(5)
+        with pytest.raises(RuntimeError, match="tvx.batched_nms: idxs must be real numbers"):
+            torch.ops.tvx.batched_nms(boxes, scores, torch.zeros(5, dtype=torch.complex64), 0.5)
+        with pytest.raises(RuntimeError, match="tvx.nms: boxes and scores must be on the same device"):
+            torch.ops.tvx.nms(boxes, torch.rand(5, device="meta"), 0.5)
+        with pytest.raises(RuntimeError, match="tvx.nms: boxes must be float32, float64, float16 or bfloat16"):
+            torch.ops.tvx.nms(torch.ones(5, 4, dtype=torch.int64), scores, 0.5)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_cuda_refuses_a_mask_larger_than_free_memory():
+    n = 1_500_000  # a 281 GB suppression mask
+    boxes, scores = torch.rand(n, 4, device="cuda"), torch.rand(n, device="cuda")
+    free_before = torch.cuda.mem_get_info()[0]
+    with pytest.raises(RuntimeError, match=r"tvx.nms: 1500000 boxes need .* GB of GPU memory for the suppression mask"):
+        tvx.ops.nms(boxes, scores, 0.5)
+    assert torch.cuda.mem_get_info()[0] >= free_before - (64 << 20)  # nothing big was taken

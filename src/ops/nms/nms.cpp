@@ -6,12 +6,13 @@
 
 #include <tvx/ops.h>
 
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/ops/_unique2.h>
 #include <ATen/ops/sort.h>
 
 #include <limits>
 
+#include "core/check.h"
+#include "core/op.h"
 #include "core/registration.h"
 
 namespace tvx::ops {
@@ -19,25 +20,20 @@ namespace detail {
 
 void check_nms_args(const char* op, const at::Tensor& boxes, const at::Tensor& scores,
                     const std::optional<at::Tensor>& idxs) {
-  TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4, op, ": boxes must have shape [N, 4], got ",
-              boxes.sizes());
-  TORCH_CHECK(scores.dim() == 1, op, ": scores must have shape [N], got ", scores.sizes());
+  core::check_shape(op, {"boxes", boxes}, {-1, 4}, "[N, 4]");
+  core::check_shape(op, {"scores", scores}, {-1}, "[N]");
   TORCH_CHECK(boxes.size(0) == scores.size(0), op, ": boxes and scores must have the same length, got ",
               boxes.size(0), " boxes and ", scores.size(0), " scores");
-  TORCH_CHECK(at::isFloatingType(boxes.scalar_type()), op,
-              ": boxes must be float32, float64, float16 or bfloat16, got ", boxes.scalar_type());
-  TORCH_CHECK(boxes.scalar_type() == scores.scalar_type(), op,
-              ": boxes and scores must have the same dtype, got ", boxes.scalar_type(), " and ",
-              scores.scalar_type());
-  TORCH_CHECK(boxes.device() == scores.device(), op, ": boxes and scores must be on the same device, got ",
-              boxes.device(), " and ", scores.device());
+  core::check_floating(op, {"boxes", boxes});
+  core::check_same_dtype(op, {{"boxes", boxes}, {"scores", scores}});
+  core::check_same_device(op, {{"boxes", boxes}, {"scores", scores}});
   TORCH_CHECK(boxes.size(0) < std::numeric_limits<std::int32_t>::max(), op, ": at most 2^31 - 2 boxes, got ",
               boxes.size(0));
   if (idxs) {
     TORCH_CHECK(idxs->dim() == 1 && idxs->size(0) == boxes.size(0), op, ": idxs must have shape [",
                 boxes.size(0), "], got ", idxs->sizes());
     TORCH_CHECK(!at::isComplexType(idxs->scalar_type()), op, ": idxs must be real numbers, got ",
-                idxs->scalar_type());
+                core::dtype_name(idxs->scalar_type()));
   }
 }
 
@@ -65,18 +61,12 @@ TVX_LIBRARY(m) {
 }
 
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("tvx::nms", "")
-                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
-  return op.call(boxes, scores, iou_threshold);
+  return core::call_op<"tvx::nms", decltype(nms)>(boxes, scores, iou_threshold);
 }
 
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs,
                        double iou_threshold) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("tvx::batched_nms", "")
-                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
-  return op.call(boxes, scores, idxs, iou_threshold);
+  return core::call_op<"tvx::batched_nms", decltype(batched_nms)>(boxes, scores, idxs, iou_threshold);
 }
 
 }  // namespace tvx::ops

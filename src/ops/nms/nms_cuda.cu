@@ -12,13 +12,14 @@
 #include <ATen/cuda/CUDAContextLight.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
-#include <c10/cuda/CUDAException.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+
+#include "core/cuda.cuh"
 
 #include <cmath>
 #include <limits>
 
+#include "core/check.h"
 #include "core/registration.h"
 
 namespace tvx::ops {
@@ -174,52 +175,61 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::u
 at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tensor& scores,
                          const std::optional<at::Tensor>& idxs, double thr) {
   detail::check_nms_args(op, dets, scores, idxs);
-  TORCH_CHECK(dets.is_cuda(), op, ": expected CUDA tensors, got ", dets.device());
-  const c10::cuda::CUDAGuard guard(dets.device());
+  core::check_device_type(op, {"boxes", dets}, c10::DeviceType::CUDA);
+  const core::cuda::DeviceGuard guard(dets);
   const std::int64_t n = dets.size(0);
   if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
 
-  const std::int64_t words = (n + kBlockBoxes - 1) / kBlockBoxes;
+  const std::int64_t words = core::cuda::ceil_div<std::int64_t>(n, kBlockBoxes);
+  const std::int64_t summary_words = core::cuda::ceil_div<std::int64_t>(words, 64);
   const auto& props = *at::cuda::getCurrentDeviceProperties();
   cudaFuncAttributes reduce_attr{};
   C10_CUDA_CHECK(cudaFuncGetAttributes(&reduce_attr, nms_reduce_kernel));
   // The reduce block keeps one bit per box in shared memory, beside its static arrays.
   const std::size_t removed_bytes = std::size_t(words) * sizeof(std::uint64_t);
   const std::size_t shared_bytes = removed_bytes + reduce_attr.sharedSizeBytes;
+  const std::int64_t shared_limit =
+      std::min<std::int64_t>(65535, (props.sharedMemPerBlockOptin - reduce_attr.sharedSizeBytes) / 8) * kBlockBoxes;
   TORCH_CHECK(words <= 65535 && shared_bytes <= props.sharedMemPerBlockOptin, op, ": ", n,
-              " boxes are more than the CUDA kernel handles on this device (at most ",
-              std::min<std::int64_t>(65535, (props.sharedMemPerBlockOptin - reduce_attr.sharedSizeBytes) / 8) *
-                  kBlockBoxes,
-              ")");
+              " boxes are more than this kernel's one-block reduction holds on this device (at most ", shared_limit, ")");
+  // The suppression mask grows as N^2 / 8 bytes (100k boxes: 1.25 GB): refuse before
+  // asking for more than the device has free, with the numbers, rather than fail inside
+  // the allocator or take the memory other work holds.
+  const double mask_bytes = double(n) * double(words + summary_words) * 8.0 + double(n) * 8.0 * 3;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
+  const auto agg = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
+  const double cached_free = double(stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current);
+  const double available = double(free_bytes) + cached_free;
+  TORCH_CHECK(mask_bytes <= available, op, ": ", n, " boxes need ", mask_bytes / 1e9,
+              " GB of GPU memory for the suppression mask (N^2/8 bytes), but ", available / 1e9,
+              " GB are free on ", dets.device(), "; run nms on fewer boxes (a score threshold or top-k first), "
+              "on the CPU, or split them with batched_nms categories");
 
   const at::Tensor order = detail::nms_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
   const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
-  const std::int64_t summary_words = (words + 63) / 64;
   at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
   at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
   at::Tensor out = at::empty({n}, dets.options().dtype(at::kLong));
   at::Tensor count = at::empty({1}, dets.options().dtype(at::kLong));
-  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   auto* mask_ptr = reinterpret_cast<std::uint64_t*>(mask.mutable_data_ptr<std::int64_t>());
   auto* summary_ptr = reinterpret_cast<std::uint64_t*>(summary.mutable_data_ptr<std::int64_t>());
 
   AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
     const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
-    nms_mask_kernel<scalar_t><<<grid, kBlockBoxes, 0, stream>>>(
-        sorted.const_data_ptr<scalar_t>(), cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr, n, words,
-        device_threshold<scalar_t>(thr), mask_ptr, summary_ptr, summary_words);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    core::cuda::launch(nms_mask_kernel<scalar_t>, grid, kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(),
+                       cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr, n, words,
+                       device_threshold<scalar_t>(thr), mask_ptr, summary_ptr, summary_words);
   });
 
   if (shared_bytes > 48 * 1024)
     C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(removed_bytes)));
-  nms_reduce_kernel<<<1, kReduceThreads, removed_bytes, stream>>>(mask_ptr, summary_ptr, n, words, summary_words,
-                                                          order.const_data_ptr<std::int64_t>(),
-                                                          out.mutable_data_ptr<std::int64_t>(),
-                                                          count.mutable_data_ptr<std::int64_t>());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, removed_bytes, mask_ptr, summary_ptr, n, words,
+                     summary_words, order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
+                     count.mutable_data_ptr<std::int64_t>());
   return out.narrow(0, 0, count.item<std::int64_t>());
 }
 

@@ -1,0 +1,85 @@
+// From a schema to C++: the typed entry point of an operator and its autocast kernel,
+// without hand-written dispatcher code.
+//
+//   at::Tensor nms(const at::Tensor& dets, const at::Tensor& scores, double iou_threshold) {
+//     return core::call_op<"tvx::nms", decltype(nms)>(dets, scores, iou_threshold);
+//   }
+//   TVX_LIBRARY_IMPL(AutocastCUDA, m) { m.impl("nms", core::autocast_fp32<c10::DeviceType::CUDA, &nms>); }
+#pragma once
+
+#include <ATen/autocast_mode.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace tvx::core {
+
+/// A string literal usable as a template argument: the qualified operator name.
+template <std::size_t N>
+struct OpName {
+  char value[N];
+  constexpr OpName(const char (&s)[N]) { std::copy_n(s, N, value); }  // NOLINT: implicit on purpose
+};
+
+/// The operator's typed handle, looked up once. Sig is the C++ function type of the
+/// entry point; the dispatcher checks it against the schema on the first lookup.
+template <OpName Name, typename Sig>
+const c10::TypedOperatorHandle<Sig>& op_handle() {
+  static const auto handle = c10::Dispatcher::singleton().findSchemaOrThrow(Name.value, "").template typed<Sig>();
+  return handle;
+}
+
+/// Calls the operator through the dispatcher (so every backend, autograd, autocast and
+/// tracing apply), with the C++ signature Sig.
+template <OpName Name, typename Sig, typename... Args>
+decltype(auto) call_op(Args&&... args) {
+  return op_handle<Name, Sig>().call(std::forward<Args>(args)...);
+}
+
+namespace detail {
+
+template <typename T>
+decltype(auto) autocast_arg(T&& a, c10::DeviceType device, std::optional<at::ScalarType>& first) {
+  if constexpr (std::is_same_v<std::decay_t<T>, at::Tensor>) {
+    if (!first && a.defined() && at::isFloatingType(a.scalar_type())) first = a.scalar_type();
+    return at::autocast::cached_cast(at::kFloat, a, device);
+  } else {
+    return std::forward<T>(a);
+  }
+}
+
+template <c10::DeviceType Device, auto Entry, typename Sig>
+struct AutocastFp32;
+
+template <c10::DeviceType Device, auto Entry, typename R, typename... Args>
+struct AutocastFp32<Device, Entry, R(Args...)> {
+  static R call(Args... args) {
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(at::autocast::get_autocast_dispatch_key_from_device_type(Device));
+    std::optional<at::ScalarType> first;
+    // Braced initialisation evaluates the casts left to right, so `first` is the first
+    // floating tensor argument's dtype.
+    auto cast = std::tuple<decltype(autocast_arg(std::forward<Args>(args), Device, first))...>{
+        autocast_arg(std::forward<Args>(args), Device, first)...};
+    R out = std::apply([](auto&&... a) { return Entry(std::forward<decltype(a)>(a)...); }, std::move(cast));
+    if constexpr (std::is_same_v<R, at::Tensor>) {
+      if (first && out.defined() && at::isFloatingType(out.scalar_type()) && out.scalar_type() != *first)
+        return out.to(*first);
+    }
+    return out;
+  }
+};
+
+}  // namespace detail
+
+/// Autocast kernel for the entry point Entry: floating tensor arguments on `Device` are
+/// cast to float32 (as torchvision's autocast kernels do), the op runs with autocast off,
+/// and a floating result is cast back to the dtype of the first floating argument.
+template <c10::DeviceType Device, auto Entry>
+inline constexpr auto autocast_fp32 =
+    &detail::AutocastFp32<Device, Entry, std::remove_pointer_t<decltype(Entry)>>::call;
+
+}  // namespace tvx::core

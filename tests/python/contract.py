@@ -1,0 +1,136 @@
+"""The shared contract every tvx operator's Python tests run, on CPU and CUDA.
+
+An op's test file describes the op once (a ``Contract``) and runs every check that applies:
+
+    NMS = Contract(op=torch.ops.tvx.nms.default, make=..., oracle=torchvision.ops.nms, torchvision="nms", ...)
+
+    @pytest.mark.parametrize("check", NMS.checks())
+    def test_nms_contract(check, device):
+        NMS.run(check, device)
+
+Checks: schema equality with torchvision (where it has the op), parity with the oracle,
+``torch.library.opcheck``, gradcheck in float64 (or: no gradient where the op has none),
+empty input, non-contiguous input, channels_last input, autocast, and bad inputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import pytest
+import torch
+
+Args = tuple
+
+
+def _strided(t):
+    """The same values in a non-contiguous layout: every other element of a wider buffer."""
+    if not isinstance(t, torch.Tensor) or t.dim() == 0 or t.numel() == 0:
+        return t
+    wide = torch.zeros(*t.shape[:-1], 2 * t.shape[-1], dtype=t.dtype, device=t.device)
+    view = wide[..., ::2]
+    view.copy_(t)
+    return view
+
+
+def _map(args: Args, fn) -> Args:
+    return tuple(fn(a) if isinstance(a, torch.Tensor) else a for a in args)
+
+
+def _assert_same(got, want, rtol: float, atol: float, what: str) -> None:
+    if isinstance(want, torch.Tensor) and not want.is_floating_point():
+        rtol = atol = 0
+    torch.testing.assert_close(got, want, rtol=rtol, atol=atol, equal_nan=True, msg=lambda m: f"{what}: {m}")
+
+
+@dataclasses.dataclass
+class Bad:
+    what: str
+    make: Callable[[str], Args]  # device -> arguments
+    message: str                 # regex the error must match
+
+
+@dataclasses.dataclass
+class Contract:
+    op: torch._ops.OpOverload
+    make: Callable[[str, int, int], Args]          # (device, n, seed) -> arguments; n = 0: empty
+    oracle: Callable[..., Any]                      # torchvision (or a plain definition) on the same arguments
+    bad: list[Bad]
+    torchvision: Optional[str] = None               # torchvision's op of the same schema
+    sizes: tuple = (1, 17, 300)
+    rtol: float = 0.0
+    atol: float = 0.0
+    grad_args: tuple = ()                           # differentiable arguments (gradcheck in float64)
+    autocast_fp32: bool = False                     # registers an autocast kernel computing in float32
+    call: Optional[Callable[..., Any]] = None       # how to call it; default: the op itself
+
+    def checks(self) -> list[str]:
+        out = ["parity", "opcheck", "gradients", "empty", "non_contiguous", "channels_last", "autocast", "bad_inputs"]
+        return (["schema"] if self.torchvision else []) + out
+
+    def __call__(self, *args):
+        return (self.call or self.op)(*args)
+
+    def run(self, check: str, device: str) -> None:
+        getattr(self, f"_{check}")(device)
+
+    def _schema(self, device):
+        torchvision = pytest.importorskip("torchvision")  # noqa: F841 (registers torch.ops.torchvision)
+        theirs = getattr(torch.ops.torchvision, self.torchvision).default._schema
+        assert str(self.op._schema) == str(theirs).replace("torchvision::", "tvx::")
+
+    def _parity(self, device):
+        for n in self.sizes:
+            for seed in (0, 1):
+                args = self.make(device, n, seed)
+                _assert_same(self(*args), self.oracle(*args), self.rtol, self.atol, f"n={n} seed={seed}")
+
+    def _opcheck(self, device):
+        torch.library.opcheck(self.op, self.make(device, 40, 2))
+
+    def _gradients(self, device):
+        args = _map(self.make(device, 5, 3), lambda t: t.double() if t.is_floating_point() else t)
+        if self.grad_args:
+            args = tuple(a.requires_grad_() if i in self.grad_args else a for i, a in enumerate(args))
+            assert torch.autograd.gradcheck(lambda *g: self(*(g[self.grad_args.index(i)] if i in self.grad_args else a
+                                                              for i, a in enumerate(args))),
+                                            tuple(args[i] for i in self.grad_args))
+        else:
+            args = _map(args, lambda t: t.requires_grad_() if t.is_floating_point() else t)
+            assert not self(*args).requires_grad, "the op has no gradient, so its output must need none"
+
+    def _empty(self, device):
+        args = self.make(device, 0, 0)
+        _assert_same(self(*args), self.oracle(*args), self.rtol, self.atol, "empty input")
+
+    def _non_contiguous(self, device):
+        args = self.make(device, 40, 4)
+        strided = _map(args, _strided)
+        assert any(isinstance(a, torch.Tensor) and not a.is_contiguous() for a in strided)
+        _assert_same(self(*strided), self(*args), 0, 0, "strided inputs")
+
+    def _channels_last(self, device):
+        # 4-D inputs in channels_last memory give the same values (an op without 4-D inputs
+        # gets them unchanged and must be deterministic).
+        args = self.make(device, 40, 5)
+        cl = _map(args, lambda t: t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t)
+        _assert_same(self(*cl), self(*args), 0, 0, "channels_last inputs")
+
+    def _autocast(self, device):
+        low = torch.float16 if device == "cuda" else torch.bfloat16
+        args = _map(self.make(device, 60, 6), lambda t: t.to(low) if t.is_floating_point() else t)
+        key = "AutocastCUDA" if device == "cuda" else "AutocastCPU"
+        assert torch._C._dispatch_has_kernel_for_dispatch_key(self.op._name, key) == self.autocast_fp32
+        if self.autocast_fp32:
+            want = self(*_map(args, lambda t: t.float() if t.is_floating_point() else t))
+        else:
+            want = self(*args)
+        with torch.autocast(device, dtype=low):
+            got = self(*args)
+        _assert_same(got, want, 0, 0, "under autocast")
+
+    def _bad_inputs(self, device):
+        assert self.bad, "a contract lists bad inputs"
+        for bad in self.bad:
+            with pytest.raises(RuntimeError, match=bad.message):
+                self(*bad.make(device))
