@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|resnet] [--quick]
+    python bench/bench.py [--json out.json] [--only nms|resnet|transforms] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -124,6 +124,51 @@ def resnet_cases(quick: bool):
     return cases
 
 
+def photos(images: Path):
+    """Real photos (HWC uint8): the 1080p and 2560x1600 sets of shared/images, decoded by Pillow."""
+    import numpy as np
+    from PIL import Image
+    out = []
+    for sub in ("photo-1080p", "photo-2560"):
+        files = sorted((images / sub).glob("*.jpg"))[:2]
+        out += [(f"{sub}/{f.name}", np.asarray(Image.open(f).convert("RGB"))) for f in files]
+    return out
+
+
+def transforms_cases(quick: bool, images: Path):
+    """to_tensor + normalize of one photo (the usual preprocessing), against torchvision's
+    functional transforms: F.to_tensor of the array (CPU) or permute/float/div of the uint8
+    tensor (CUDA, torchvision has no tensor to_tensor), then F.normalize; in place on both sides."""
+    import torchvision.transforms.functional as F
+    if not (images / "photo-1080p").is_dir():
+        print(f"# transforms: no photos under {images}; skipped (pass --images)")
+        return []
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    cases = []
+    for name, arr in photos(images):
+        for device in ("cpu", "cuda"):
+            if device == "cuda" and not torch.cuda.is_available():
+                continue
+            img = torch.from_numpy(arr.copy()).to(device)
+            if device == "cpu":
+                def tv():
+                    return F.normalize(F.to_tensor(arr), mean, std, inplace=True)
+            else:
+                def tv():
+                    return F.normalize(img.permute(2, 0, 1).float().div(255), mean, std, inplace=True)
+
+            def ours():
+                return tvx.transforms.normalize(tvx.transforms.to_tensor(img), mean, std, inplace=True)
+
+            assert torch.equal(tv().to(device), ours()), f"to_tensor+normalize differ on {name} {device}"
+            runs = 5 if quick else (20 if device == "cpu" else 100)
+            cases.append(dict(
+                case=f"to_tensor+normalize {device} {name} {arr.shape[1]}x{arr.shape[0]}",
+                torchvision=median_time(tv, device, runs), tvx=median_time(ours, device, runs),
+                torchvision_mem=peak_memory(tv, device), tvx_mem=peak_memory(ours, device)))
+    return cases
+
+
 def profile_nms() -> None:
     """Kernel-level times of tvx's CUDA nms (where the time goes)."""
     from torch.profiler import ProfilerActivity, profile
@@ -149,7 +194,9 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "resnet"])
+    ap.add_argument("--only", choices=["nms", "resnet", "transforms"])
+    ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
+                    help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
     ap.add_argument("--profile", action="store_true", help="also print kernel times of the CUDA nms")
     args = ap.parse_args()
@@ -160,6 +207,8 @@ def main() -> None:
         cases += nms_cases(args.quick)
     if args.only in (None, "resnet"):
         cases += resnet_cases(args.quick)
+    if args.only in (None, "transforms"):
+        cases += transforms_cases(args.quick, args.images)
     for c in cases:
         c["speedup"] = c["torchvision"] / c["tvx"]
 

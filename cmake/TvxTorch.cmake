@@ -26,10 +26,9 @@ list(APPEND CMAKE_PREFIX_PATH ${_torch_prefix})
 
 set(_tvx_cuda_archs "${CMAKE_CUDA_ARCHITECTURES}")
 set(_tvx_cuda_flags "${CMAKE_CUDA_FLAGS}")
-if(TVX_CUDA)
-  # Keep Torch's architecture probe quiet and cheap; the value is discarded below.
-  set(TORCH_CUDA_ARCH_LIST "9.0")
-endif()
+# Keep Torch's architecture probe quiet and cheap (it would run a program on the GPU, or
+# fail when cross-compiling); the value is discarded below.
+set(TORCH_CUDA_ARCH_LIST "9.0")
 find_package(Torch REQUIRED)
 set(CMAKE_CUDA_ARCHITECTURES "${_tvx_cuda_archs}")
 set(CMAKE_CUDA_FLAGS "${_tvx_cuda_flags}")

@@ -8,6 +8,9 @@ export TVX_JOBS=${TVX_JOBS:-$(nproc)}
 preset=${TVX_PRESET:-dev}
 "$root/scripts/setup.sh"
 cd "$root"
+# ccache sees paths relative to the checkout, so scripts/check_variants.py's compilations
+# that equal this build's hit the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 # The venv's CMake (>= 3.28) when there is one; else the machine's.
 [[ -x .venv/bin/cmake && -z "${TVX_PYTHON:-}" ]] && export PATH=$root/.venv/bin:$PATH
 extra=()

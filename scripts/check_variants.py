@@ -1,24 +1,33 @@
 #!/usr/bin/env python3
-"""Prove that every variant of variants.toml compiles, without a full build per row.
+"""Prove that every variant of variants.toml compiles, with the build's own compile lines.
 
-For each row, the sources are compiled (to object code, then discarded) as that row's
-build compiles them: every CPU source of libtvx and the tvx program with the platform's
-baseline tier flags (the aarch64 rows with Debian's aarch64 cross compiler), the SIMD
-kernel sources once per tier up to the row's ISA with that tier's flags, and, for CUDA
-rows, every CUDA source by nvcc for each of the row's architectures. Every CPU source is
-also compiled with the row's own ISA flags. Identical
-compilations are shared between rows. Prints one line per variant; exits 1 if any failed.
+Each row is configured by CMake with its own preset (aarch64 rows with Debian's aarch64
+cross compiler, cmake/aarch64-linux-gnu.cmake), and the compilations are taken from the
+compile_commands.json that configure writes: the check cannot drift from the build.
+Compilations that are the same in several rows (same source, same command once the build
+folder is factored out, same generated headers) run once. CUDA sources are compiled once
+each, by one nvcc call for all the architectures of every row (the host side once, the
+device side once per architecture); an aarch64 row's CUDA architectures are covered there
+too (device code does not depend on the host CPU). Objects are discarded; nothing links.
+Prints one line per variant and the totals; exits 1 if any compilation failed.
 
-    python3 scripts/check_variants.py [--jobs N] [--only NAME...]
+    python3 scripts/check_variants.py [--jobs N] [--only NAME...] [--keep]
+
+Rows are configured into build/check-<row>, at the depth of build/<preset>, and compiled
+with CCACHE_BASEDIR set to the checkout (as scripts/build.sh does): a compilation that is
+the same as one of the test build's then hits ccache.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,94 +36,53 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import variants  # noqa: E402
 
-SIMD_SOURCES = ["src/core/simd_kernels.cpp"]
-UNGUARDED = ["src/core/cpu_features.cpp"]  # compiled without the baseline flags (load-time CPU guard)
-COMPILERS = {"x86_64-linux": "g++", "aarch64-linux": "aarch64-linux-gnu-g++"}
-CUDA = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
+GENCODE = re.compile(r'"?--generate-code=arch=compute_(\d+[af]?),code=\[?([^\]" ]+)\]?"?')
 
 
-def torch_includes(python: str) -> list[str]:
-    out = subprocess.check_output([python, "-c", "from torch.utils import cpp_extension as c; "
-                                   "print('\\n'.join(c.include_paths()))"], text=True)
-    return out.split()
+def configure(row: dict, table: dict, build: Path, python: str) -> tuple[bool, str]:
+    cmd = ["cmake", "--preset", row["name"], "-B", str(build), "-DTVX_BUILD_TESTS=OFF",
+           "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON", f"-DTVX_PYTHON={python}"]
+    if variants.row_platform(table, row) == "aarch64-linux":
+        # Header-only uses of x86 packages: Highway's and LibTorch's headers serve any CPU.
+        hwy_dir = next(Path("/usr/lib").glob("*/cmake/hwy"), None)
+        # LibTorch's CMake config insists on finding the CUDA toolkit it was built with; the
+        # x86 toolkit's paths satisfy it (nothing is linked).
+        cuda = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
+        target = cuda / "targets" / "x86_64-linux"
+        cmd += [f"-DCMAKE_TOOLCHAIN_FILE={ROOT / 'cmake' / 'aarch64-linux-gnu.cmake'}", "-DTVX_CUDA=OFF",
+                f"-DCUDA_TOOLKIT_ROOT_DIR={cuda}", f"-DCUDA_TOOLKIT_ROOT_DIR_INTERNAL={cuda}",
+                f"-DCUDA_TOOLKIT_TARGET_DIR={target}", f"-DCUDA_TOOLKIT_TARGET_DIR_INTERNAL={target}",
+                f"-DCUDA_CUDART_LIBRARY={target / 'lib' / 'libcudart.so'}", f"-DCUDA_TOOLKIT_INCLUDE={target / 'include'}"]
+        if hwy_dir:
+            cmd.append(f"-Dhwy_DIR={hwy_dir}")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    return proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
 
 
-def gencode(arch: str) -> list[str]:
-    num, _, kind = arch.partition("-")
-    code = {"real": f"sm_{num}", "virtual": f"compute_{num}"}.get(kind, f"[sm_{num},compute_{num}]")
-    return [f"-gencode=arch=compute_{num},code={code}"]
+def reads_generated(source: str) -> bool:
+    """Whether a source includes the generated header (tvx_simd_config.h, directly or through
+    core/highway.h, the only ways to reach it): only then do rows' generated files matter."""
+    text = Path(source).read_text(errors="replace")
+    return "tvx_simd_config.h" in text or "core/highway.h" in text
 
 
-class Checker:
-    def __init__(self, python: str, jobs: int, scratch: Path):
-        self.includes = [f"-I{ROOT / 'include'}", f"-I{ROOT / 'src'}"]
-        for p in torch_includes(python):
-            self.includes += ["-isystem", p]
-        self.launcher = ["ccache"] if shutil.which("ccache") else []
-        self.pool = ThreadPoolExecutor(jobs)
-        self.scratch = scratch
-        self.jobs: dict[tuple, object] = {}
+def generated_digest(build: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted((build / "src" / "generated").glob("*")):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()[:16]
 
-    def compile(self, cmd: tuple, source: str):
-        """Future of (ok, message) for one compilation; identical ones run once."""
-        key = (cmd, source)
-        if key not in self.jobs:
-            self.jobs[key] = self.pool.submit(self._run, list(cmd), source, len(self.jobs))
-        return self.jobs[key]
 
-    def _run(self, cmd: list[str], source: str, n: int):
-        obj = self.scratch / f"{n}.o"
-        proc = subprocess.run(self.launcher + cmd + ["-c", str(ROOT / source), "-o", str(obj)],
-                              capture_output=True, text=True)
-        obj.unlink(missing_ok=True)
-        if proc.returncode == 0:
-            return True, ""
-        errors = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines()[-1:]
-        return False, f"{source}: {errors[0].strip() if errors else 'failed'}"
+def split_cuda(command: str) -> tuple[str, list[tuple[str, str]]]:
+    """The nvcc command without its --generate-code flags, and those flags' (arch, codes)."""
+    codes = [(m.group(1), m.group(2)) for m in GENCODE.finditer(command)]
+    return re.sub(r"\s+", " ", GENCODE.sub("", command)), codes
 
-    def cpu_jobs(self, table: dict, row: dict, cuda: bool):
-        platform = variants.row_platform(table, row)
-        tiers = variants.platform_tiers(table, platform)
-        chosen = tiers[: tiers.index(row["cpu_isa"]) + 1]
-        baseline = table["tier"][tiers[0]]
-        cxx = COMPILERS[platform]
-        common = [cxx, "-std=c++20", "-O2", "-fPIC", *self.includes, "-idirafter", "/usr/include",
-                  # Strings that only label the build: the same for every row, so rows share compilations.
-                  '-DTVX_VERSION="check"', '-DTVX_VARIANT="check"', '-DTVX_TORCH_BUILD_VERSION="check"',
-                  '-DTVX_CPU_ISA="check"', '-DTVX_CPU_FLAGS="check"',
-                  f'-DTVX_BASELINE_TIER="{tiers[0]}"', f'-DTVX_BASELINE_REQUIRES="{" ".join(baseline["requires"])}"']
-        if cuda:
-            common += ["-DTVX_WITH_CUDA=1", "-isystem", str(CUDA / "include"), "-isystem", str(CUDA / "include" / "cccl")]
-        # The tier list CMake generates for core/simd.cpp.
-        generated = self.scratch / "-".join(chosen)
-        generated.mkdir(exist_ok=True)
-        tier_list = " ".join(f'X({t}, "{" ".join(table["tier"][t]["requires"])}")' for t in chosen)
-        (generated / "tvx_simd_tiers.h").write_text(f"#define TVX_SIMD_TIER_LIST(X) {tier_list}\n")
-        common += [f"-I{generated}"]
-        futures = []
-        for src in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.cpp")):
-            if src in SIMD_SOURCES:
-                for tier in chosen:
-                    flags = table["tier"][tier]["flags"].split()
-                    futures.append(self.compile(tuple(common + flags + [f"-DTVX_SIMD_TIER={tier}"]), src))
-            else:
-                flags = [] if src in UNGUARDED else baseline["flags"].split()
-                futures.append(self.compile(tuple(common + flags), src))
-                # Also with the row's own flags: every source must build where they are the baseline.
-                top = table["tier"][row["cpu_isa"]]["flags"].split()
-                if top != flags and src not in UNGUARDED:
-                    futures.append(self.compile(tuple(common + top), src))
-        return futures
 
-    def cuda_jobs(self, row: dict):
-        nvcc = str(CUDA / "bin" / "nvcc")
-        futures = []
-        for src in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.cu")):
-            for arch in row["cuda_archs"]:
-                cmd = [nvcc, "-std=c++20", "-O2", "--expt-relaxed-constexpr", "-Xcompiler=-fPIC", *self.includes,
-                       "-DTVX_WITH_CUDA=1", *gencode(arch)]
-                futures.append(self.compile(tuple(cmd), src))
-        return futures
+class Job:
+    def __init__(self, source: str, directory: str, command: str, output: str):
+        self.source, self.directory, self.command, self.output = source, directory, command, output
+        self.rows: list[str] = []
 
 
 def main() -> None:
@@ -122,27 +90,131 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("TVX_JOBS", os.cpu_count() or 1)))
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--python", default=os.environ.get("TVX_PYTHON") or str(ROOT / ".venv" / "bin" / "python"))
+    ap.add_argument("--keep", action="store_true", help="keep the build/check-<row> folders")
     args = ap.parse_args()
     table = variants.load()
     rows = [r for r in table["variant"] if not args.only or r["name"] in args.only]
+    launcher = shutil.which("ccache")
     t0 = time.time()
-    with tempfile.TemporaryDirectory() as scratch:
-        checker = Checker(args.python, args.jobs, Path(scratch))
-        plans = [(r, checker.cpu_jobs(table, r, bool(r["cuda_archs"])), checker.cuda_jobs(r)) for r in rows]
-        failed = 0
-        for row, cpu, cuda in plans:
-            results = [f.result() for f in cpu + cuda]
-            errors = [m for ok, m in results if not ok]
-            archs = ", ".join(row["cuda_archs"]) or "no CUDA"
+    os.environ.setdefault("CCACHE_BASEDIR", str(ROOT))
+
+    def build_dir(name: str) -> Path:
+        return ROOT / "build" / f"check-{name}"
+    try:
+        # 1. Configure every row (two at a time: configure is mostly single-threaded).
+        with ThreadPoolExecutor(max(1, min(args.jobs, 4))) as pool:
+            results = dict(zip([r["name"] for r in rows],
+                               pool.map(lambda r: configure(r, table, build_dir(r["name"]), args.python), rows)))
+        t_configure = time.time() - t0
+        failed_rows = {name for name, (ok, _) in results.items() if not ok}
+        for name in sorted(failed_rows):
+            print(f"{name}: FAILED to configure:\n{results[name][1]}", flush=True)
+
+        # 2. Distinct compilations.
+        jobs: dict[tuple, Job] = {}
+        cuda: dict[tuple, tuple[Job, dict]] = {}
+        per_row: dict[str, list] = {}
+        for row in rows:
+            name = row["name"]
+            if name in failed_rows:
+                continue
+            build = build_dir(name)
+            digest = generated_digest(build)
+            entries = json.loads((build / "compile_commands.json").read_text())
+            mine = per_row.setdefault(name, [])
+            for e in entries:
+                cmd = e["command"].replace(str(build), "<B>")
+                e["directory"] = e["directory"].replace(str(build), "<B>")
+                gen = digest if reads_generated(e["file"]) else ""
+                cmd = re.sub(r"\s-o\s+\S+", "", cmd)  # put back, with Ninja's depfile flags, at the end
+                if e["file"].endswith(".cu"):
+                    base, codes = split_cuda(cmd)
+                    key = (e["file"], base, gen)
+                    job, archs = cuda.setdefault(key, (Job(e["file"], e["directory"], base, e["output"]), {}))
+                    for arch, code in codes:
+                        archs.setdefault(arch, set()).update(code.split(","))
+                else:
+                    key = (e["file"], cmd, gen)
+                    job = jobs.setdefault(key, Job(e["file"], e["directory"], cmd, e["output"]))
+                job.rows.append(name)
+                mine.append(job)
+        # An aarch64 row's CUDA architectures join the x86 CUDA compilations.
+        for row in rows:
+            if (row["name"] not in failed_rows and row["cuda_archs"]
+                    and variants.row_platform(table, row) == "aarch64-linux"):
+                for key, (job, archs) in cuda.items():
+                    for a in row["cuda_archs"]:
+                        num, _, kind = a.partition("-")
+                        codes = {"real": {f"sm_{num}"}, "virtual": {f"compute_{num}"}}.get(kind, {f"sm_{num}", f"compute_{num}"})
+                        archs.setdefault(num, set()).update(codes)
+                    job.rows.append(row["name"])
+                    per_row[row["name"]].append(job)
+
+        # 3. Compile.
+        todo = list(jobs.values())
+        for job, archs in cuda.values():
+            flags = " ".join(f'"--generate-code=arch=compute_{a},code=[{",".join(sorted(c))}]"'
+                             for a, c in sorted(archs.items()))
+            job.command = job.command.replace(" -x cu ", f" {flags} -x cu ", 1)
+            job.archs = sorted(archs)
+            todo.append(job)
+
+        def compile_one(job):
+            # As Ninja runs it (the depfile flags too, which ccache hashes), into the row's
+            # own build folder, so a compilation equal to the test build's hits ccache.
+            directory = Path(job.directory.replace("<B>", str(build_dir(job.rows[0]))))
+            (directory / job.output).parent.mkdir(parents=True, exist_ok=True)
+            cmd = job.command.replace("<B>", str(build_dir(job.rows[0])))
+            if launcher:
+                cmd = f"{shlex.quote(launcher)} {cmd}"
+            out = shlex.quote(job.output)
+            if job.source.endswith(".cu"):  # nvcc ... -MD -MT o -MF o.d -x cu -c src -o o
+                cmd = cmd.replace(" -x cu ", f" -MD -MT {out} -MF {out}.d -x cu ", 1) + f" -o {out}"
+            else:  # c++ ... -MD -MT o -MF o.d -o o -c src
+                cmd = cmd.replace(" -c ", f" -MD -MT {out} -MF {out}.d -o {out} -c ", 1)
+            t = time.time()
+            proc = subprocess.run(cmd, shell=True, cwd=directory, capture_output=True, text=True)
+            for p in (directory / job.output, directory / f"{job.output}.d"):
+                p.unlink(missing_ok=True)
+            errors = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines()[-1:]
+            return proc.returncode == 0, (errors[0].strip() if errors else ""), time.time() - t
+
+        t1 = time.time()
+        with ThreadPoolExecutor(args.jobs) as pool:
+            outcome = dict(zip(map(id, todo), pool.map(compile_one, todo)))
+        t_compile = time.time() - t1
+
+        # 4. Report.
+        failed = len(failed_rows)
+        for row in rows:
+            name = row["name"]
+            if name in failed_rows:
+                continue
+            mine = per_row[name]
+            errors = [f"{Path(j.source).relative_to(ROOT)}: {outcome[id(j)][1]}" for j in mine if not outcome[id(j)][0]]
+            n_cuda = sum(1 for j in mine if j.source.endswith(".cu"))
             if errors:
                 failed += 1
-                print(f"{row['name']}: FAILED ({len(errors)} of {len(results)} compilations): {errors[0]}", flush=True)
+                print(f"{name}: FAILED ({len(errors)} of {len(mine)} compilations): {errors[0]}", flush=True)
             else:
-                print(f"{row['name']}: compiled ({len(cpu)} CPU compilations for {row['cpu_isa']} on "
-                      f"{variants.row_platform(table, row)}, {len(cuda)} CUDA compilations for {archs})", flush=True)
-    print(f"check_variants: {len(rows) - failed} of {len(rows)} variants compiled, "
-          f"{len(checker.jobs)} distinct compilations, {time.time() - t0:.0f} s")
-    sys.exit(1 if failed else 0)
+                print(f"{name}: compiled ({len(mine) - n_cuda} C++ compilations for {row['cpu_isa']} on "
+                      f"{variants.row_platform(table, row)}, {n_cuda} CUDA sources for "
+                      f"{', '.join(row['cuda_archs']) or 'no CUDA'})", flush=True)
+        cu_time = sum(outcome[id(j)][2] for j, _ in cuda.values())
+        for j, _ in cuda.values():
+            print(f"  nvcc {Path(j.source).relative_to(ROOT)}: {outcome[id(j)][2]:.0f} s")
+        cpp_time = sum(outcome[id(j)][2] for j in jobs.values())
+        print(f"  {len(jobs)} C++ compilations: {cpp_time:.0f} s of compiler time")
+        archs = sorted({a for j, _ in cuda.values() for a in j.archs})
+        print(f"check_variants: {len(rows) - failed} of {len(rows)} variants compiled; "
+              f"{len(jobs)} distinct C++ compilations, {len(cuda)} CUDA sources (each one nvcc call for "
+              f"architectures {', '.join(archs) or 'none'}: {cu_time:.0f} s of compiler time); "
+              f"configure {t_configure:.0f} s, compile {t_compile:.0f} s, total {time.time() - t0:.0f} s")
+        sys.exit(1 if failed else 0)
+    finally:
+        if not args.keep:
+            for row in rows:
+                shutil.rmtree(build_dir(row["name"]), ignore_errors=True)
 
 
 if __name__ == "__main__":

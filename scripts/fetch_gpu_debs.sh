@@ -5,4 +5,4 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$root/.deps"
 cd "$root/.deps"
-apt-get download libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
+apt-get download libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libhwy-dev libhwy1

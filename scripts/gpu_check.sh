@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole suite on the GPU machine in one call: build each preset from clean with all
 # cores (timed), check the architectures in the binary with cuobjdump, run ctest, pytest
-# (CUDA tests included), tvx verify / info, compute-sanitizer on the CUDA nms, and the
+# (CUDA tests included), tvx verify / info, compute-sanitizer on every CUDA kernel, and the
 # benchmarks. Logs and results go to $OUT (or ./gpu-out).
 #   scripts/gpu_check.sh [--bench] PRESET...
 # The machine has torch/torchvision in python3 and no network: the Debian packages it lacks
-# (GoogleTest, CLI11, nlohmann-json) travel as .debs in .deps/ (see README).
+# (GoogleTest, CLI11, nlohmann-json, Highway) travel as .debs in .deps/ (see README).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${OUT:-$root/gpu-out}
@@ -46,8 +46,10 @@ for p in "${presets[@]}"; do
   step "tvx info $p" "build/$p/src/tvx" info
 done
 lib=$root/build/${presets[0]}/src/libtvx.so
-step "compute-sanitizer memcheck (nms CUDA)" compute-sanitizer --tool memcheck --error-exitcode 1 \
-  env TVX_LIBRARY="$lib" python3 scripts/nms_smoke.py
+for tool in memcheck racecheck; do
+  step "compute-sanitizer $tool (every CUDA kernel)" compute-sanitizer --tool $tool --error-exitcode 1 \
+    env TVX_LIBRARY="$lib" python3 scripts/cuda_smoke.py
+done
 if ((bench)); then
   step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --json "$out/bench.json"
 fi
