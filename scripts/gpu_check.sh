@@ -51,7 +51,11 @@ for tool in memcheck racecheck; do
     env TVX_LIBRARY="$lib" python3 scripts/cuda_smoke.py
 done
 if ((bench)); then
-  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --json "$out/bench.json"
+  # Photos for the transforms cases: shared/images beside the checkout, or a copy of some in
+  # .bench-images/ (carried to the GPU machine, where shared/ does not travel).
+  images=$root/../shared/images
+  [[ -d $root/.bench-images ]] && images=$root/.bench-images
+  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --images "$images" --json "$out/bench.json"
 fi
 echo "gpu_check: $([[ $status == 0 ]] && echo all steps passed || echo SOME STEPS FAILED)"
 exit $status
