@@ -40,7 +40,9 @@ GENCODE = re.compile(r'"?--generate-code=arch=compute_(\d+[af]?),code=\[?([^\]" 
 
 
 def configure(row: dict, table: dict, build: Path, python: str) -> tuple[bool, str]:
-    cmd = ["cmake", "--preset", row["name"], "-B", str(build), "-DTVX_BUILD_TESTS=OFF",
+    # The CMake (>= 3.28) installed beside the Python that holds torch, as scripts/build.sh uses.
+    cmake = shutil.which("cmake", path=str(Path(python).parent)) or "cmake"
+    cmd = [cmake, "--preset", row["name"], "-B", str(build), "-DTVX_BUILD_TESTS=OFF",
            "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON", f"-DTVX_PYTHON={python}"]
     if variants.row_platform(table, row) == "aarch64-linux":
         # Header-only uses of x86 packages: Highway's and LibTorch's headers serve any CPU.
