@@ -28,6 +28,9 @@ SimdTiers simd_tiers();
 std::string min_driver();
 /// Compares dotted driver versions numerically: <0, 0 or >0 as a is older, equal or newer.
 int compare_driver_versions(const std::string& a, const std::string& b);
+/// How many threads tvx's CPU kernels (at::parallel_for) run on at most, measured by
+/// running one: at::get_num_threads() when libtvx's parallel loops work, 1 if they do not.
+int cpu_kernel_threads();
 /// The LibTorch version tvx was compiled against, e.g. "2.11.0+cu130".
 std::string torch_version();
 /// Whether libtvx holds CUDA kernels at all.

@@ -45,7 +45,8 @@ int info(bool as_json) {
               {"baseline_tier", tiers.baseline},
               {"simd_tiers_compiled", tiers.compiled},
               {"simd_tier_active", tiers.active},
-              {"highway_target", tiers.highway_target}};
+              {"highway_target", tiers.highway_target},
+              {"kernel_threads", cpu_kernel_threads()}};
 
   if (as_json) {
     std::cout << j.dump(2) << "\n";
@@ -78,7 +79,8 @@ int info(bool as_json) {
   std::cout << "\nCPU ISA       " << cpu_isa() << " (" << cpu_flags() << "), baseline " << tiers.baseline
             << "\nSIMD tiers    compiled:";
   for (const auto& t : tiers.compiled) std::cout << " " << t;
-  std::cout << "; in use: " << tiers.active << " (Highway " << tiers.highway_target << ")\n";
+  std::cout << "; in use: " << tiers.active << " (Highway " << tiers.highway_target << ")\n"
+            << "CPU threads   " << cpu_kernel_threads() << " (tvx's parallel loops)\n";
   return 0;
 }
 

@@ -3,10 +3,14 @@
 // a list of (kind, arch) entries followed by their payloads.
 #include <tvx/core.h>
 
+#include <ATen/Parallel.h>
+
 #include <dlfcn.h>
 #include <elf.h>
 
 #include <algorithm>
+#include <atomic>
+#include <vector>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -21,6 +25,18 @@ std::string cpu_isa() { return TVX_CPU_ISA; }
 std::string cpu_flags() { return TVX_CPU_FLAGS; }
 std::string torch_version() { return TVX_TORCH_BUILD_VERSION; }
 std::string min_driver() { return TVX_MIN_DRIVER; }
+
+int cpu_kernel_threads() {
+  const int n = at::get_num_threads();
+  std::vector<std::atomic<bool>> seen(static_cast<std::size_t>(n));
+  at::parallel_for(0, n, 1, [&](std::int64_t, std::int64_t) {
+    const int t = at::get_thread_num();
+    if (t >= 0 && t < n) seen[static_cast<std::size_t>(t)] = true;
+  });
+  int used = 0;
+  for (const auto& s : seen) used += s ? 1 : 0;
+  return used;
+}
 
 int compare_driver_versions(const std::string& a, const std::string& b) {
   std::size_t i = 0, j = 0;

@@ -61,3 +61,18 @@ TEST(BuildInfo, VersionsAndCpu) {
 }
 
 }  // namespace
+
+#include <ATen/Parallel.h>
+
+namespace {
+
+// The defect this guards: libtvx was compiled without OpenMP, so every at::parallel_for in
+// it (to_tensor, normalize) ran on one thread.
+TEST(Parallel, TvxKernelsUseEveryThread) {
+  const int before = at::get_num_threads();
+  at::set_num_threads(4);
+  EXPECT_EQ(tvx::cpu_kernel_threads(), 4);
+  at::set_num_threads(before);
+}
+
+}  // namespace
