@@ -11,6 +11,8 @@ cd "$root"
 # ccache sees paths relative to the checkout, so scripts/check_variants.py's compilations
 # that equal this build's hit the cache.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+# Compilations that use the precompiled header are cacheable only with these.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 # The venv's CMake (>= 3.28) when there is one; else the machine's.
 [[ -x .venv/bin/cmake && -z "${TVX_PYTHON:-}" ]] && export PATH=$root/.venv/bin:$PATH
 extra=()

@@ -15,7 +15,9 @@ Prints one line per variant and the totals; exits 1 if any compilation failed.
 
 Rows are configured into build/check-<row>, at the depth of build/<preset>, and compiled
 with CCACHE_BASEDIR set to the checkout (as scripts/build.sh does): a compilation that is
-the same as one of the test build's then hits ccache.
+the same as one of the test build's then hits ccache. The precompiled header (LibTorch's
+headers, see src/CMakeLists.txt) is built first, once per distinct command, and the
+compilations that use it run in a folder that has it.
 """
 from __future__ import annotations
 
@@ -99,6 +101,7 @@ def main() -> None:
     launcher = shutil.which("ccache")
     t0 = time.time()
     os.environ.setdefault("CCACHE_BASEDIR", str(ROOT))
+    os.environ.setdefault("CCACHE_SLOPPINESS", "pch_defines,time_macros,include_file_mtime,include_file_ctime")
 
     def build_dir(name: str) -> Path:
         return ROOT / "build" / f"check-{name}"
@@ -112,7 +115,21 @@ def main() -> None:
         for name in sorted(failed_rows):
             print(f"{name}: FAILED to configure:\n{results[name][1]}", flush=True)
 
-        # 2. Distinct compilations.
+        # 2. Distinct compilations. Rows whose precompiled header is built by the same
+        # command share the first such row's folder (and its .gch).
+        pch_jobs: dict[str, Job] = {}
+        home: dict[str, str] = {}
+        for row in rows:
+            name = row["name"]
+            if name in failed_rows:
+                continue
+            build = build_dir(name)
+            for e in json.loads((build / "compile_commands.json").read_text()):
+                if e["file"].endswith("cmake_pch.hxx.cxx"):
+                    cmd = re.sub(r"\s-o\s+\S+", "", e["command"].replace(str(build), "<B>"))
+                    job = pch_jobs.setdefault(cmd, Job(e["file"].replace(str(build), "<B>"), "<B>", cmd, e["output"]))
+                    job.rows.append(name)
+            home[name] = next((j.rows[0] for j in pch_jobs.values() if name in j.rows), name)
         jobs: dict[tuple, Job] = {}
         cuda: dict[tuple, tuple[Job, dict]] = {}
         per_row: dict[str, list] = {}
@@ -125,6 +142,8 @@ def main() -> None:
             entries = json.loads((build / "compile_commands.json").read_text())
             mine = per_row.setdefault(name, [])
             for e in entries:
+                if e["file"].endswith("cmake_pch.hxx.cxx"):
+                    continue
                 cmd = e["command"].replace(str(build), "<B>")
                 e["directory"] = e["directory"].replace(str(build), "<B>")
                 gen = digest if reads_generated(e["file"]) else ""
@@ -138,6 +157,7 @@ def main() -> None:
                 else:
                     key = (e["file"], cmd, gen)
                     job = jobs.setdefault(key, Job(e["file"], e["directory"], cmd, e["output"]))
+                    job.home = home[name] if not job.rows else job.home
                 job.rows.append(name)
                 mine.append(job)
         # An aarch64 row's CUDA architectures join the x86 CUDA compilations.
@@ -161,12 +181,13 @@ def main() -> None:
             job.archs = sorted(archs)
             todo.append(job)
 
-        def compile_one(job):
+        def compile_one(job, keep_output=False):
             # As Ninja runs it (the depfile flags too, which ccache hashes), into the row's
             # own build folder, so a compilation equal to the test build's hits ccache.
-            directory = Path(job.directory.replace("<B>", str(build_dir(job.rows[0]))))
+            where = build_dir(getattr(job, "home", job.rows[0]))
+            directory = Path(job.directory.replace("<B>", str(where)))
             (directory / job.output).parent.mkdir(parents=True, exist_ok=True)
-            cmd = job.command.replace("<B>", str(build_dir(job.rows[0])))
+            cmd = job.command.replace("<B>", str(where))
             if launcher:
                 cmd = f"{shlex.quote(launcher)} {cmd}"
             out = shlex.quote(job.output)
@@ -176,12 +197,19 @@ def main() -> None:
                 cmd = cmd.replace(" -c ", f" -MD -MT {out} -MF {out}.d -o {out} -c ", 1)
             t = time.time()
             proc = subprocess.run(cmd, shell=True, cwd=directory, capture_output=True, text=True)
-            for p in (directory / job.output, directory / f"{job.output}.d"):
+            for p in ((directory / f"{job.output}.d",) if keep_output else (directory / job.output, directory / f"{job.output}.d")):
                 p.unlink(missing_ok=True)
             errors = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines()[-1:]
             return proc.returncode == 0, (errors[0].strip() if errors else ""), time.time() - t
 
         t1 = time.time()
+        with ThreadPoolExecutor(args.jobs) as pool:
+            pch = dict(zip(map(id, pch_jobs.values()),
+                           pool.map(lambda j: compile_one(j, keep_output=True), pch_jobs.values())))
+        for job in pch_jobs.values():
+            if not pch[id(job)][0]:
+                print(f"precompiled header for {', '.join(job.rows)}: FAILED: {pch[id(job)][1]}", flush=True)
+                failed_rows.update(job.rows)
         with ThreadPoolExecutor(args.jobs) as pool:
             outcome = dict(zip(map(id, todo), pool.map(compile_one, todo)))
         t_compile = time.time() - t1
@@ -206,7 +234,9 @@ def main() -> None:
         for j, _ in cuda.values():
             print(f"  nvcc {Path(j.source).relative_to(ROOT)}: {outcome[id(j)][2]:.0f} s")
         cpp_time = sum(outcome[id(j)][2] for j in jobs.values())
-        print(f"  {len(jobs)} C++ compilations: {cpp_time:.0f} s of compiler time")
+        pch_time = sum(t for _, _, t in pch.values())
+        print(f"  {len(jobs)} C++ compilations: {cpp_time:.0f} s of compiler time; "
+              f"{len(pch_jobs)} precompiled headers: {pch_time:.0f} s")
         archs = sorted({a for j, _ in cuda.values() for a in j.archs})
         print(f"check_variants: {len(rows) - failed} of {len(rows)} variants compiled; "
               f"{len(jobs)} distinct C++ compilations, {len(cuda)} CUDA sources (each one nvcc call for "
