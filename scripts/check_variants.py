@@ -5,10 +5,11 @@ Each row is configured by CMake with its own preset (aarch64 rows with Debian's 
 cross compiler, cmake/aarch64-linux-gnu.cmake), and the compilations are taken from the
 compile_commands.json that configure writes: the check cannot drift from the build.
 Compilations that are the same in several rows (same source, same command once the build
-folder is factored out, same generated headers) run once. CUDA sources are compiled once
-each, by one nvcc call for all the architectures of every row (the host side once, the
-device side once per architecture); an aarch64 row's CUDA architectures are covered there
-too (device code does not depend on the host CPU). Objects are discarded; nothing links.
+folder is factored out, same generated headers) run once. Each CUDA source is compiled by
+one nvcc call for the architectures of every row together, device code only (--fatbin):
+its host side is the same for every architecture and is compiled by the test build. An
+aarch64 row's CUDA architectures are covered there too (device code does not depend on the
+host CPU). Objects are discarded; nothing links.
 Prints one line per variant and the totals; exits 1 if any compilation failed.
 
     python3 scripts/check_variants.py [--jobs N] [--only NAME...] [--keep]
@@ -119,17 +120,6 @@ def main() -> None:
         # command share the first such row's folder (and its .gch).
         pch_jobs: dict[str, Job] = {}
         home: dict[str, str] = {}
-        for row in rows:
-            name = row["name"]
-            if name in failed_rows:
-                continue
-            build = build_dir(name)
-            for e in json.loads((build / "compile_commands.json").read_text()):
-                if e["file"].endswith("cmake_pch.hxx.cxx"):
-                    cmd = re.sub(r"\s-o\s+\S+", "", e["command"].replace(str(build), "<B>"))
-                    job = pch_jobs.setdefault(cmd, Job(e["file"].replace(str(build), "<B>"), "<B>", cmd, e["output"]))
-                    job.rows.append(name)
-            home[name] = next((j.rows[0] for j in pch_jobs.values() if name in j.rows), name)
         jobs: dict[tuple, Job] = {}
         cuda: dict[tuple, tuple[Job, dict]] = {}
         per_row: dict[str, list] = {}
@@ -140,6 +130,13 @@ def main() -> None:
             build = build_dir(name)
             digest = generated_digest(build)
             entries = json.loads((build / "compile_commands.json").read_text())
+            home[name] = name
+            for e in entries:
+                if e["file"].endswith("cmake_pch.hxx.cxx"):
+                    cmd = re.sub(r"\s-o\s+\S+", "", e["command"].replace(str(build), "<B>"))
+                    job = pch_jobs.setdefault(cmd, Job(e["file"].replace(str(build), "<B>"), "<B>", cmd, e["output"]))
+                    job.rows.append(name)
+                    home[name] = job.rows[0]
             mine = per_row.setdefault(name, [])
             for e in entries:
                 if e["file"].endswith("cmake_pch.hxx.cxx"):
@@ -191,8 +188,10 @@ def main() -> None:
             if launcher:
                 cmd = f"{shlex.quote(launcher)} {cmd}"
             out = shlex.quote(job.output)
-            if job.source.endswith(".cu"):  # nvcc ... -MD -MT o -MF o.d -x cu -c src -o o
-                cmd = cmd.replace(" -x cu ", f" -MD -MT {out} -MF {out}.d -x cu ", 1) + f" -o {out}"
+            if job.source.endswith(".cu"):
+                # Device code only (--fatbin): the host side, the same for every architecture,
+                # is what the test build compiles; here each architecture's device code is.
+                cmd = cmd.replace(" -x cu -c ", " -x cu --fatbin ", 1) + f" -o {out}"
             else:  # c++ ... -MD -MT o -MF o.d -o o -c src
                 cmd = cmd.replace(" -c ", f" -MD -MT {out} -MF {out}.d -o {out} -c ", 1)
             t = time.time()
