@@ -98,6 +98,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the build/check-<row> folders")
     args = ap.parse_args()
     table = variants.load()
+    names = [r["name"] for r in table["variant"]]
+    unknown = [n for n in args.only or [] if n not in names]
+    if unknown:
+        ap.error(f"not a row of variants.toml: {', '.join(unknown)}")
     rows = [r for r in table["variant"] if not args.only or r["name"] in args.only]
     launcher = shutil.which("ccache")
     t0 = time.time()
@@ -118,7 +122,7 @@ def main() -> None:
 
         # 2. Distinct compilations. Rows whose precompiled header is built by the same
         # command share the first such row's folder (and its .gch).
-        pch_jobs: dict[str, Job] = {}
+        pch_jobs: dict[str, Job] = {}  # by command and generated-header digest
         home: dict[str, str] = {}
         jobs: dict[tuple, Job] = {}
         cuda: dict[tuple, tuple[Job, dict]] = {}
@@ -133,8 +137,10 @@ def main() -> None:
             home[name] = name
             for e in entries:
                 if e["file"].endswith("cmake_pch.hxx.cxx"):
+                    # Rows share a folder only when their generated headers are the same too:
+                    # the kernel files compiled there read them.
                     cmd = re.sub(r"\s-o\s+\S+", "", e["command"].replace(str(build), "<B>"))
-                    job = pch_jobs.setdefault(cmd, Job(e["file"].replace(str(build), "<B>"), "<B>", cmd, e["output"]))
+                    job = pch_jobs.setdefault(cmd + digest, Job(e["file"].replace(str(build), "<B>"), "<B>", cmd, e["output"]))
                     job.rows.append(name)
                     home[name] = job.rows[0]
             mine = per_row.setdefault(name, [])
@@ -169,8 +175,22 @@ def main() -> None:
                     job.rows.append(row["name"])
                     per_row[row["name"]].append(job)
 
-        # 3. Compile.
+        # A row that asks for CUDA architectures and got no CUDA compilation was not checked.
+        for row in rows:
+            if (row["name"] not in failed_rows and row["cuda_archs"]
+                    and not any(j.source.endswith(".cu") for j in per_row[row["name"]])):
+                print(f"{row['name']}: FAILED: no CUDA compilation covers {', '.join(row['cuda_archs'])} "
+                      f"(no x86 CUDA row was configured to take them)", flush=True)
+                failed_rows.add(row["name"])
+
+        # 3. Compile. Jobs that would write the same file in the same folder get their own names.
         todo = list(jobs.values())
+        seen: dict[tuple, int] = {}
+        for job in todo:
+            where = (getattr(job, "home", job.rows[0]), job.output)
+            seen[where] = seen.get(where, 0) + 1
+            if seen[where] > 1:
+                job.output = f"{job.output}.{seen[where]}.o"
         for job, archs in cuda.values():
             flags = " ".join(f'"--generate-code=arch=compute_{a},code=[{",".join(sorted(c))}]"'
                              for a, c in sorted(archs.items()))

@@ -85,6 +85,17 @@ def test_to_tensor_every_channel_count_and_view(device, channels):
     torch.testing.assert_close(tvx.transforms.to_tensor(flipped), tv_to_tensor(flipped), rtol=0, atol=0)
 
 
+def test_to_tensor_views_whose_channels_are_not_adjacent(device):
+    # Interleaved-looking strides that are not: an expanded channel axis (stride 0) and a
+    # channel axis sliced out of a wider buffer. Read through the strides, not as RGB triples.
+    rgb = image(device, 24, 3)
+    expanded = rgb[:, :, :1].expand(24, 27, 3)
+    torch.testing.assert_close(tvx.transforms.to_tensor(expanded), tv_to_tensor(expanded), rtol=0, atol=0)
+    wide = torch.randint(0, 256, (3, 24, 27, 3), dtype=torch.uint8, device=device)
+    sliced = wide[:, :, :, 0].permute(1, 2, 0)
+    torch.testing.assert_close(tvx.transforms.to_tensor(sliced), tv_to_tensor(sliced), rtol=0, atol=0)
+
+
 def test_to_tensor_batch_and_gray(device):
     batch = torch.randint(0, 256, (3, 20, 30, 3), dtype=torch.uint8, device=device)
     out = tvx.transforms.to_tensor(batch)

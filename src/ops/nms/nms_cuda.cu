@@ -198,9 +198,14 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
   const double mask_bytes = double(n) * double(words + summary_words) * 8.0 + double(n) * 8.0 * 3;
   std::size_t free_bytes = 0, total_bytes = 0;
   C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
-  const auto agg = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
-  const double cached_free = double(stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current);
+  double cached_free = 0;  // free bytes PyTorch's caching allocator holds
+  try {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
+    const auto agg = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
+    cached_free = double(stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current);
+  } catch (const c10::Error&) {
+    // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
+  }
   const double available = double(free_bytes) + cached_free;
   TORCH_CHECK(mask_bytes <= available, op, ": ", n, " boxes need ", mask_bytes / 1e9,
               " GB of GPU memory for the suppression mask (N^2/8 bytes), but ", available / 1e9,

@@ -87,7 +87,10 @@ at::Tensor to_tensor_cpu(const at::Tensor& image, c10::string_view layout) {
   const std::int64_t plane = v.h * v.w, rows = v.n * v.h;
   constexpr std::int64_t kGrain = 1 << 16;  // values per task
 
-  const bool dense_hwc = v.sw == v.c && v.sh == v.w * v.c && (v.n == 1 || v.sn == plane * v.c);
+  // Dense interleaved pixels: channel bytes adjacent (an expanded or sliced channel axis
+  // is not), pixels adjacent, rows adjacent.
+  const bool dense_hwc =
+      (v.c == 1 || v.sc == 1) && v.sw == v.c && v.sh == v.w * v.c && (v.n == 1 || v.sn == plane * v.c);
   const bool dense_chw = v.sw == 1 && v.sh == v.w && v.sc == plane && (v.n == 1 || v.sn == plane * v.c);
   if (dense_chw || (dense_hwc && v.c == 1)) {
     at::parallel_for(0, out.numel(), kGrain, [&](std::int64_t b, std::int64_t e) {
