@@ -88,6 +88,7 @@ class Job:
     def __init__(self, source: str, directory: str, command: str, output: str):
         self.source, self.directory, self.command, self.output = source, directory, command, output
         self.rows: list[str] = []
+        self.home = ""  # the row folder it compiles in (with that row's precompiled header)
 
 
 def main() -> None:
@@ -160,7 +161,7 @@ def main() -> None:
                 else:
                     key = (e["file"], cmd, gen)
                     job = jobs.setdefault(key, Job(e["file"], e["directory"], cmd, e["output"]))
-                    job.home = home[name] if not job.rows else job.home
+                    job.home = job.home or home[name]
                 job.rows.append(name)
                 mine.append(job)
         # An aarch64 row's CUDA architectures join the x86 CUDA compilations.
@@ -187,7 +188,7 @@ def main() -> None:
         todo = list(jobs.values())
         seen: dict[tuple, int] = {}
         for job in todo:
-            where = (getattr(job, "home", job.rows[0]), job.output)
+            where = (job.home, job.output)
             seen[where] = seen.get(where, 0) + 1
             if seen[where] > 1:
                 job.output = f"{job.output}.{seen[where]}.o"
@@ -201,7 +202,7 @@ def main() -> None:
         def compile_one(job, keep_output=False):
             # As Ninja runs it (the depfile flags too, which ccache hashes), into the row's
             # own build folder, so a compilation equal to the test build's hits ccache.
-            where = build_dir(getattr(job, "home", job.rows[0]))
+            where = build_dir(job.home or job.rows[0])
             directory = Path(job.directory.replace("<B>", str(where)))
             (directory / job.output).parent.mkdir(parents=True, exist_ok=True)
             cmd = job.command.replace("<B>", str(where))

@@ -95,14 +95,15 @@ std::string check_resnet_cpu_vs(const at::Device& device) {
   const at::Tensor on_cpu = net->forward(x);
   if (on_cpu.sizes() != at::IntArrayRef{2, 1000}) return "output shape " + c10::str(on_cpu.sizes()) + ", expected [2, 1000]";
   if (!at::isfinite(on_cpu).all().item<bool>()) return "CPU logits have non-finite values";
-  auto& ctx = at::globalContext();
-  const bool tf32_cudnn = ctx.allowTF32CuDNN(), tf32_cublas = ctx.allowTF32CuBLAS();
-  ctx.setAllowTF32CuDNN(false);
-  ctx.setAllowTF32CuBLAS(false);
+  // TF32 off for the comparison, restored however the forward ends.
+  struct NoTf32 {
+    at::Context& ctx = at::globalContext();
+    const bool cudnn = ctx.allowTF32CuDNN(), cublas = ctx.allowTF32CuBLAS();
+    NoTf32() { ctx.setAllowTF32CuDNN(false), ctx.setAllowTF32CuBLAS(false); }
+    ~NoTf32() { ctx.setAllowTF32CuDNN(cudnn), ctx.setAllowTF32CuBLAS(cublas); }
+  } no_tf32;
   net->to(device);
   const at::Tensor on_device = net->forward(x.to(device)).cpu();
-  ctx.setAllowTF32CuDNN(tf32_cudnn);
-  ctx.setAllowTF32CuBLAS(tf32_cublas);
   const double scale = at::abs(on_cpu).max().item<double>();
   const double err = at::abs(on_device - on_cpu).max().item<double>();
   if (!(scale > 1e-3)) return c10::str("CPU logits are all near zero (max |logit| ", scale, "): nothing to compare");

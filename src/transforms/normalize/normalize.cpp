@@ -43,11 +43,14 @@ std::vector<double> per_channel(c10::ArrayRef<double> v, at::ScalarType dtype, s
   return out;
 }
 
+at::Tensor channel_tensor(const at::Tensor& like, c10::ArrayRef<double> values) {
+  const auto opts = like.options();
+  return at::tensor(values, opts.dtype(at::kDouble)).to(opts).view({-1, 1, 1});
+}
+
 void normalize_aten(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std,
                     const at::Tensor& out) {
-  const auto opts = tensor.options();
-  const at::Tensor m = at::tensor(mean, opts.dtype(at::kDouble)).to(opts).view({-1, 1, 1});
-  const at::Tensor s = at::tensor(std, opts.dtype(at::kDouble)).to(opts).view({-1, 1, 1});
+  const at::Tensor m = channel_tensor(tensor, mean), s = channel_tensor(tensor, std);
   if (out.is_same(tensor)) {
     out.sub_(m).div_(s);
   } else {

@@ -18,6 +18,10 @@ void check_normalize_args(const char* op, const at::Tensor& tensor, c10::ArrayRe
 /// widened to double, one value per channel.
 std::vector<double> per_channel(c10::ArrayRef<double> v, at::ScalarType dtype, std::int64_t channels);
 
+/// `values` (1 or C of them) as a [C, 1, 1] tensor of `like`'s dtype and device, rounded
+/// as torchvision rounds mean and std.
+at::Tensor channel_tensor(const at::Tensor& like, c10::ArrayRef<double> values);
+
 /// (tensor - mean) / std with ATen's elementwise ops, as torchvision computes it: the
 /// path for layouts the kernels do not take. Writes into `out` (which may be `tensor`).
 void normalize_aten(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std,

@@ -4,7 +4,6 @@
 // needs a gradient runs ATen's in-place sub_/div_, which autograd already knows.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/ops/div.h>
-#include <ATen/ops/tensor.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
 
@@ -18,11 +17,6 @@ namespace {
 using NormalizeSig = at::Tensor(const at::Tensor&, c10::ArrayRef<double>, c10::ArrayRef<double>);
 using NormalizeInplaceSig = void(const at::Tensor&, c10::ArrayRef<double>, c10::ArrayRef<double>);
 
-at::Tensor std_tensor(const at::Tensor& like, c10::ArrayRef<double> std) {
-  const auto opts = like.options();
-  return at::tensor(std, opts.dtype(at::kDouble)).to(opts).view({-1, 1, 1});
-}
-
 class NormalizeFunction : public torch::autograd::Function<NormalizeFunction> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& tensor, std::vector<double> mean,
@@ -35,7 +29,7 @@ class NormalizeFunction : public torch::autograd::Function<NormalizeFunction> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto std = ctx->saved_data["std"].toDoubleList().vec();
-    return {grads[0].div(std_tensor(grads[0], std)), at::Tensor(), at::Tensor()};
+    return {grads[0].div(detail::channel_tensor(grads[0], std)), at::Tensor(), at::Tensor()};
   }
 };
 

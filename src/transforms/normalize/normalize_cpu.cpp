@@ -37,10 +37,13 @@ namespace {
 
 HWY_EXPORT(NormalizePlane);
 
-// Whether the SIMD path takes `tensor`; else normalize_aten.
-bool simd_path(const at::Tensor& tensor) { return tensor.scalar_type() == at::kFloat && tensor.is_contiguous(); }
-
-void normalize_into(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std, at::Tensor& out) {
+// Contiguous float32 through the SIMD kernel (out may be tensor); anything else by ATen.
+void normalize_into(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std,
+                    const at::Tensor& out) {
+  if (tensor.scalar_type() != at::kFloat || !tensor.is_contiguous()) {
+    detail::normalize_aten(tensor, mean, std, out);
+    return;
+  }
   const std::int64_t c = tensor.size(-3), plane = tensor.size(-1) * tensor.size(-2);
   const std::int64_t planes = plane ? tensor.numel() / plane : 0;
   const auto mv = detail::per_channel(mean, at::kFloat, c), sv = detail::per_channel(std, at::kFloat, c);
@@ -59,20 +62,13 @@ void normalize_into(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::A
 at::Tensor normalize_cpu(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std) {
   detail::check_normalize_args("tvx.normalize", tensor, mean, std);
   at::Tensor out = at::empty_like(tensor);
-  if (simd_path(tensor))
-    normalize_into(tensor, mean, std, out);
-  else
-    detail::normalize_aten(tensor, mean, std, out);
+  normalize_into(tensor, mean, std, out);
   return out;
 }
 
 void normalize_inplace_cpu(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std) {
   detail::check_normalize_args("tvx.normalize_", tensor, mean, std);
-  at::Tensor out = tensor;
-  if (simd_path(tensor))
-    normalize_into(tensor, mean, std, out);
-  else
-    detail::normalize_aten(tensor, mean, std, out);
+  normalize_into(tensor, mean, std, tensor);
 }
 
 }  // namespace
