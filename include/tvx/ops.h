@@ -5,6 +5,9 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <tuple>
+
 namespace tvx::ops {
 
 /// Non-maximum suppression, as torchvision.ops.nms.
@@ -23,5 +26,51 @@ at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_thr
 /// different idxs (int64 [N]) never suppress each other. Same order and NaN rules as nms.
 at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs,
                        double iou_threshold);
+
+// ---------------------------------------------------------------------------------------
+// RoI operators, as torchvision.ops. input [N, C, H, W]; rois [K, 5] rows of (batch index,
+// x1, y1, x2, y2) in input coordinates / spatial_scale, of input's dtype (float32 or
+// float64 rois are also accepted with float16/bfloat16 input). Every op is differentiable
+// in input (C++ autograd), runs on CPU (all cores) and CUDA (float32, float64, float16,
+// bfloat16; reduced precision accumulates in float32), and its backward is deterministic.
+
+/// RoIAlign (Mask R-CNN): output [K, C, PH, PW], each bin the mean of a sampling_ratio^2
+/// grid (<= 0: ceil(bin size) per axis) of bilinear samples. aligned shifts by -0.5 pixel.
+at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois, double spatial_scale, std::int64_t pooled_height,
+                     std::int64_t pooled_width, std::int64_t sampling_ratio = -1, bool aligned = false);
+
+/// RoIPool (Fast R-CNN): (output [K, C, PH, PW], argmax int32 [K, C, PH, PW]) with the max
+/// of each bin and its flat index h * W + w in the input plane (-1 for an empty bin).
+std::tuple<at::Tensor, at::Tensor> roi_pool(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
+                                            std::int64_t pooled_height, std::int64_t pooled_width);
+
+/// Position-sensitive RoIAlign (R-FCN): C = C' * PH * PW; output [K, C', PH, PW] with bin
+/// (ph, pw) of output channel c read from input channel (c * PH + ph) * PW + pw, and that
+/// channel index (int32) as the second result.
+std::tuple<at::Tensor, at::Tensor> ps_roi_align(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
+                                                std::int64_t pooled_height, std::int64_t pooled_width,
+                                                std::int64_t sampling_ratio = -1);
+
+/// Position-sensitive RoIPool: the mean of each bin, channels as ps_roi_align.
+std::tuple<at::Tensor, at::Tensor> ps_roi_pool(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
+                                               std::int64_t pooled_height, std::int64_t pooled_width);
+
+/// The gradients with respect to input ([batch_size, channels, height, width]), as
+/// torchvision's _*_backward operators. Deterministic on every device.
+at::Tensor roi_align_backward(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
+                              std::int64_t pooled_height, std::int64_t pooled_width, std::int64_t batch_size,
+                              std::int64_t channels, std::int64_t height, std::int64_t width,
+                              std::int64_t sampling_ratio, bool aligned);
+at::Tensor roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& argmax,
+                             double spatial_scale, std::int64_t pooled_height, std::int64_t pooled_width,
+                             std::int64_t batch_size, std::int64_t channels, std::int64_t height, std::int64_t width);
+at::Tensor ps_roi_align_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
+                                 double spatial_scale, std::int64_t pooled_height, std::int64_t pooled_width,
+                                 std::int64_t sampling_ratio, std::int64_t batch_size, std::int64_t channels,
+                                 std::int64_t height, std::int64_t width);
+at::Tensor ps_roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
+                                double spatial_scale, std::int64_t pooled_height, std::int64_t pooled_width,
+                                std::int64_t batch_size, std::int64_t channels, std::int64_t height,
+                                std::int64_t width);
 
 }  // namespace tvx::ops

@@ -1,0 +1,209 @@
+// roi_align and ps_roi_align on the CPU. Each RoI's sample rows and columns are computed
+// once (bilinear weights are separable), then every output value is 4 loads and 4 multiply-
+// adds per sample: O(K * C * PH * PW * samples), reading the input through its strides
+// (channels_last and views need no copy). Forward runs over (RoI, channel) pairs on all
+// cores; backward over input channels, each visiting the RoIs in order: no two threads
+// write one value and the sums are those of torchvision's serial loop, bit for bit.
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
+
+#include <vector>
+
+#include "core/registration.h"
+#include "ops/roi/roi.h"
+
+namespace tvx::ops::roi {
+namespace {
+
+// Every RoI's geometry and its sample rows/columns, for all rois.
+template <typename T>
+struct AlignTables {
+  std::vector<AlignRoi<T>> rois;
+  std::vector<std::int64_t> y_begin, x_begin;  // RoI r's rows: ys[y_begin[r] + ph * grid_h + iy]
+  std::vector<Axis<T>> ys, xs;
+
+  AlignTables(const T* r, std::int64_t k, T scale, std::int64_t ph, std::int64_t pw, std::int64_t sampling_ratio,
+              bool aligned, bool ps, std::int64_t height, std::int64_t width)
+      : rois(k), y_begin(k), x_begin(k) {
+    for (std::int64_t i = 0; i < k; ++i) {
+      const AlignRoi<T> a = rois[i] = align_roi(r + 5 * i, scale, ph, pw, sampling_ratio, aligned, ps);
+      y_begin[i] = static_cast<std::int64_t>(ys.size());
+      x_begin[i] = static_cast<std::int64_t>(xs.size());
+      for (std::int64_t p = 0; p < ph; ++p)
+        for (int s = 0; s < a.grid_h; ++s) ys.push_back(axis(sample_coord(a.start_h, a.bin_h, a.grid_h, p, s), height));
+      for (std::int64_t p = 0; p < pw; ++p)
+        for (int s = 0; s < a.grid_w; ++s) xs.push_back(axis(sample_coord(a.start_w, a.bin_w, a.grid_w, p, s), width));
+    }
+  }
+};
+
+struct Strides {
+  std::int64_t n, c, h, w;
+  explicit Strides(const at::Tensor& t) : n(t.stride(0)), c(t.stride(1)), h(t.stride(2)), w(t.stride(3)) {}
+};
+
+// The mean of bin (ph, pw)'s samples in one input plane.
+template <typename scalar_t, typename T>
+T bin_mean(const scalar_t* plane, const Strides& s, const AlignTables<T>& t, std::int64_t r, std::int64_t ph,
+           std::int64_t pw) {
+  const AlignRoi<T>& a = t.rois[r];
+  const Axis<T>* ys = t.ys.data() + t.y_begin[r] + ph * a.grid_h;
+  const Axis<T>* xs = t.xs.data() + t.x_begin[r] + pw * a.grid_w;
+  T sum = 0;
+  for (int iy = 0; iy < a.grid_h; ++iy) {
+    const Axis<T>& y = ys[iy];
+    if (!y.valid) continue;
+    const scalar_t* row_lo = plane + y.lo * s.h;
+    const scalar_t* row_hi = plane + y.hi * s.h;
+    for (int ix = 0; ix < a.grid_w; ++ix) {
+      const Axis<T>& x = xs[ix];
+      if (!x.valid) continue;
+      const T w1 = y.w_lo * x.w_lo, w2 = y.w_lo * x.w_hi, w3 = y.w_hi * x.w_lo, w4 = y.w_hi * x.w_hi;
+      sum += w1 * static_cast<T>(row_lo[x.lo * s.w]) + w2 * static_cast<T>(row_lo[x.hi * s.w]) +
+             w3 * static_cast<T>(row_hi[x.lo * s.w]) + w4 * static_cast<T>(row_hi[x.hi * s.w]);
+    }
+  }
+  return sum / a.count;
+}
+
+// Adds g times bin (ph, pw)'s sample weights into one gradient plane (contiguous H x W).
+template <typename T, typename acc_t>
+void bin_scatter(acc_t* plane, std::int64_t width, const AlignTables<T>& t, std::int64_t r, std::int64_t ph,
+                 std::int64_t pw, T g) {
+  const AlignRoi<T>& a = t.rois[r];
+  const Axis<T>* ys = t.ys.data() + t.y_begin[r] + ph * a.grid_h;
+  const Axis<T>* xs = t.xs.data() + t.x_begin[r] + pw * a.grid_w;
+  for (int iy = 0; iy < a.grid_h; ++iy) {
+    const Axis<T>& y = ys[iy];
+    if (!y.valid) continue;
+    for (int ix = 0; ix < a.grid_w; ++ix) {
+      const Axis<T>& x = xs[ix];
+      if (!x.valid) continue;
+      const T w1 = y.w_lo * x.w_lo, w2 = y.w_lo * x.w_hi, w3 = y.w_hi * x.w_lo, w4 = y.w_hi * x.w_hi;
+      plane[y.lo * width + x.lo] += g * w1 / a.count;
+      plane[y.lo * width + x.hi] += g * w2 / a.count;
+      plane[y.hi * width + x.lo] += g * w3 / a.count;
+      plane[y.hi * width + x.hi] += g * w4 / a.count;
+    }
+  }
+}
+
+// Work items per parallel task: about 64k samples.
+std::int64_t grain(std::int64_t per_item) { return std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(per_item, 1)); }
+
+std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
+                                                 double spatial_scale, std::int64_t ph, std::int64_t pw,
+                                                 std::int64_t sampling_ratio, bool aligned, bool ps) {
+  check_forward(op, input, rois, spatial_scale, ph, pw, ps);
+  check_batch_indices(op, rois, input.size(0));
+  const std::int64_t k = rois.size(0), channels = input.size(1);
+  const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
+  at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
+  at::Tensor mapping = at::empty(ps ? at::IntArrayRef{k, c_out, ph, pw} : at::IntArrayRef{0}, input.options().dtype(at::kInt));
+  if (output.numel() == 0) return {output, mapping};
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_align_cpu", [&] {
+    using T = at::opmath_type<scalar_t>;
+    const at::Tensor r = rois_for(rois, input.scalar_type());
+    const AlignTables<T> tables(r.data_ptr<T>(), k, static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned, ps,
+                                input.size(2), input.size(3));
+    const scalar_t* in = input.const_data_ptr<scalar_t>();
+    scalar_t* out = output.data_ptr<scalar_t>();
+    std::int32_t* map = ps ? mapping.data_ptr<std::int32_t>() : nullptr;
+    const Strides s(input);
+    const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, sampling_ratio) * std::max<std::int64_t>(1, sampling_ratio);
+    at::parallel_for(0, k * c_out, grain(samples), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        const std::int64_t roi = i / c_out, c = i % c_out;
+        const AlignRoi<T>& a = tables.rois[roi];
+        for (std::int64_t y = 0; y < ph; ++y)
+          for (std::int64_t x = 0; x < pw; ++x) {
+            const std::int64_t c_in = ps ? ps_channel(c, y, x, ph, pw) : c;
+            const std::int64_t o = (i * ph + y) * pw + x;
+            out[o] = static_cast<scalar_t>(bin_mean(in + a.batch * s.n + c_in * s.c, s, tables, roi, y, x));
+            if (ps) map[o] = static_cast<std::int32_t>(c_in);
+          }
+      }
+    });
+  });
+  return {output, mapping};
+}
+
+at::Tensor align_backward(const char* op, const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
+                          std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
+                          std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned,
+                          bool ps) {
+  check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
+  check_batch_indices(op, rois, batch_size);
+  const bool reduced = grad.scalar_type() == at::kHalf || grad.scalar_type() == at::kBFloat16;
+  // float16/bfloat16 gradients are summed in float32 and rounded once.
+  at::Tensor grad_input =
+      at::zeros({batch_size, channels, height, width}, grad.options().dtype(reduced ? at::kFloat : grad.scalar_type()));
+  if (grad.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad.scalar_type());
+  const std::int64_t k = rois.size(0);
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_align_backward_cpu", [&] {
+    using T = at::opmath_type<scalar_t>;
+    const at::Tensor r = rois_for(rois, grad.scalar_type());
+    const AlignTables<T> tables(r.data_ptr<T>(), k, static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned, ps,
+                                height, width);
+    const scalar_t* g = grad.const_data_ptr<scalar_t>();
+    const Strides gs(grad);
+    T* gi = grad_input.data_ptr<T>();
+    const std::int64_t plane = height * width;
+    // Each task owns whole input channels: for ps ops one channel is one (c_out, ph, pw).
+    at::parallel_for(0, channels, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t c = begin; c < end; ++c) {
+        const std::int64_t oc = ps ? c / (ph * pw) : c;
+        const std::int64_t y0 = ps ? (c / pw) % ph : 0, y1 = ps ? y0 + 1 : ph;
+        const std::int64_t x0 = ps ? c % pw : 0, x1 = ps ? x0 + 1 : pw;
+        for (std::int64_t roi = 0; roi < k; ++roi) {
+          T* dst = gi + (tables.rois[roi].batch * channels + c) * plane;
+          for (std::int64_t y = y0; y < y1; ++y)
+            for (std::int64_t x = x0; x < x1; ++x)
+              bin_scatter(dst, width, tables, roi, y, x,
+                          static_cast<T>(g[roi * gs.n + oc * gs.c + y * gs.h + x * gs.w]));
+        }
+      }
+    });
+  });
+  return reduced ? grad_input.to(grad.scalar_type()) : grad_input;
+}
+
+at::Tensor roi_align_cpu(const at::Tensor& input, const at::Tensor& rois, double spatial_scale, std::int64_t ph,
+                         std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
+  return std::get<0>(align_forward("tvx.roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, aligned, false));
+}
+
+std::tuple<at::Tensor, at::Tensor> ps_roi_align_cpu(const at::Tensor& input, const at::Tensor& rois,
+                                                    double spatial_scale, std::int64_t ph, std::int64_t pw,
+                                                    std::int64_t sampling_ratio) {
+  return align_forward("tvx.ps_roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, true, true);
+}
+
+at::Tensor roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
+                                  std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
+                                  std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned) {
+  return align_backward("tvx._roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
+                        width, sampling_ratio, aligned, false);
+}
+
+at::Tensor ps_roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
+                                     double spatial_scale, std::int64_t ph, std::int64_t pw,
+                                     std::int64_t sampling_ratio, std::int64_t batch_size, std::int64_t channels,
+                                     std::int64_t height, std::int64_t width) {
+  return align_backward("tvx._ps_roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
+                        width, sampling_ratio, true, true);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CPU, m) {
+  m.impl("roi_align", &roi_align_cpu);
+  m.impl("_roi_align_backward", &roi_align_backward_cpu);
+  m.impl("ps_roi_align", &ps_roi_align_cpu);
+  m.impl("_ps_roi_align_backward", &ps_roi_align_backward_cpu);
+}
+
+}  // namespace tvx::ops::roi

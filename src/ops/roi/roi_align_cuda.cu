@@ -1,0 +1,249 @@
+// roi_align and ps_roi_align on CUDA, float32/float64/float16/bfloat16 (reduced precision
+// read natively, accumulated in float32). Forward: one thread per output value, 4 loads and
+// 4 multiply-adds per sample, reading the input through its strides; with channels_last
+// input, neighbouring threads take neighbouring channels so their loads coalesce. Backward:
+// each (RoI, bin) lists its samples' 4 corners as entries for the deterministic scatter of
+// roi_scatter_cuda.cu: E = K * PH * PW * samples * 4 entries, no atomics.
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/ops/cumsum.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/sub.h>
+#include <ATen/ops/zeros.h>
+
+#include <limits>
+
+#include "core/cuda.cuh"
+#include "core/registration.h"
+#include "ops/roi/roi.h"
+#include "ops/roi/roi_cuda.cuh"
+
+namespace tvx::ops::roi {
+namespace {
+
+namespace cu = tvx::core::cuda;
+
+struct Shape {
+  std::int64_t n, h, w, sn, sc, sh, sw;  // input sizes and strides
+  std::int64_t k, c_out, ph, pw;        // output
+};
+
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+__global__ void align_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois, Shape s, T scale,
+                                     std::int64_t sampling_ratio, bool aligned, scalar_t* __restrict__ output,
+                                     std::int32_t* __restrict__ mapping, index_t total) {
+  for (std::int64_t i64 : cu::grid_stride(total)) {
+    const index_t i = static_cast<index_t>(i64);
+    index_t r, c, ph, pw;
+    if constexpr (ChannelsLast) {
+      c = i % s.c_out;
+      const index_t t = i / s.c_out;
+      pw = t % s.pw;
+      ph = (t / s.pw) % s.ph;
+      r = t / s.pw / s.ph;
+    } else {
+      pw = i % s.pw;
+      const index_t t = i / s.pw;
+      ph = t % s.ph;
+      c = (t / s.ph) % s.c_out;
+      r = t / s.ph / s.c_out;
+    }
+    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, aligned, PS);
+    const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
+    const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
+    if (PS) mapping[o] = static_cast<std::int32_t>(c_in);
+    if (a.batch < 0 || a.batch >= s.n) {  // checked on the host; never read outside the input
+      output[o] = scalar_t(0);
+      continue;
+    }
+    const scalar_t* plane = input + a.batch * s.sn + c_in * s.sc;
+    T sum = 0;
+    for (int iy = 0; iy < a.grid_h; ++iy) {
+      const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
+      if (!y.valid) continue;
+      const scalar_t* lo = plane + y.lo * s.sh;
+      const scalar_t* hi = plane + y.hi * s.sh;
+      for (int ix = 0; ix < a.grid_w; ++ix) {
+        const Axis<T> x = axis(sample_coord(a.start_w, a.bin_w, a.grid_w, pw, ix), s.w);
+        if (!x.valid) continue;
+        const std::int64_t xl = x.lo * s.sw, xh = x.hi * s.sw;
+        sum += y.w_lo * (x.w_lo * static_cast<T>(lo[xl]) + x.w_hi * static_cast<T>(lo[xh])) +
+               y.w_hi * (x.w_lo * static_cast<T>(hi[xl]) + x.w_hi * static_cast<T>(hi[xh]));
+      }
+    }
+    output[o] = static_cast<scalar_t>(sum / a.count);
+  }
+}
+
+// Entries per RoI: PH * PW * samples * 4 corners.
+template <typename T>
+__global__ void align_entry_counts(const T* __restrict__ rois, std::int64_t k, std::int64_t ph, std::int64_t pw,
+                                   T scale, std::int64_t sampling_ratio, bool aligned, bool ps,
+                                   std::int64_t* __restrict__ counts) {
+  for (std::int64_t r : cu::grid_stride(k)) {
+    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, ph, pw, sampling_ratio, aligned, ps);
+    const std::int64_t samples = a.grid_h > 0 && a.grid_w > 0 ? std::int64_t(a.grid_h) * a.grid_w : 0;
+    counts[r] = ph * pw * samples * 4;
+  }
+}
+
+// One thread per (RoI, bin) of RoIs [first, first + k): its samples' corners, in the order
+// torchvision adds them. Groups: 1 (roi_align) or PH * PW, one per bin (ps_roi_align).
+template <typename T, typename key_t>
+__global__ void align_entries(const T* __restrict__ rois, std::int64_t first, std::int64_t k, Shape s,
+                              std::int64_t channels_per_roi, T scale, std::int64_t sampling_ratio, bool aligned,
+                              bool ps, const std::int64_t* __restrict__ offsets, std::int64_t base,
+                              key_t* __restrict__ keys, std::int64_t* __restrict__ source, T* __restrict__ weight) {
+  const std::int64_t bins = s.ph * s.pw, groups = ps ? bins : 1, plane = s.h * s.w;
+  for (std::int64_t i : cu::grid_stride(k * bins)) {
+    const std::int64_t r = first + i / bins, bin = i % bins, ph = bin / s.pw, pw = bin % s.pw;
+    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, aligned, ps);
+    const std::int64_t samples = a.grid_h > 0 && a.grid_w > 0 ? std::int64_t(a.grid_h) * a.grid_w : 0;
+    std::int64_t e = offsets[r] - base + bin * samples * 4;
+    const std::int64_t src = r * channels_per_roi * bins + bin;
+    const bool in_batch = a.batch >= 0 && a.batch < s.n;
+    const std::int64_t key_base = ((in_batch ? a.batch : 0) * groups + (ps ? bin : 0)) * plane;
+    for (int iy = 0; iy < a.grid_h; ++iy) {
+      const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
+      for (int ix = 0; ix < a.grid_w; ++ix) {
+        const Axis<T> x = axis(sample_coord(a.start_w, a.bin_w, a.grid_w, pw, ix), s.w);
+        const bool valid = in_batch && y.valid && x.valid;
+        const std::int64_t py[4] = {y.lo, y.lo, y.hi, y.hi}, px[4] = {x.lo, x.hi, x.lo, x.hi};
+        const T w[4] = {y.w_lo * x.w_lo, y.w_lo * x.w_hi, y.w_hi * x.w_lo, y.w_hi * x.w_hi};
+        for (int corner = 0; corner < 4; ++corner, ++e) {
+          keys[e] = valid ? static_cast<key_t>(key_base + py[corner] * s.w + px[corner]) : key_t(-1);
+          source[e] = src;
+          weight[e] = w[corner] / a.count;
+        }
+      }
+    }
+  }
+}
+
+template <typename index_t, bool PS, bool ChannelsLast, typename scalar_t, typename T>
+void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape& s, T scale,
+                    std::int64_t sampling_ratio, bool aligned, at::Tensor& output, at::Tensor& mapping) {
+  const std::int64_t total = output.numel();
+  cu::launch(align_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast>, cu::blocks_for(total, 256), 256, 0,
+             input.const_data_ptr<scalar_t>(), rois.const_data_ptr<T>(), s, scale, sampling_ratio, aligned,
+             output.data_ptr<scalar_t>(), PS ? mapping.data_ptr<std::int32_t>() : nullptr,
+             static_cast<index_t>(total));
+}
+
+std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
+                                                 double spatial_scale, std::int64_t ph, std::int64_t pw,
+                                                 std::int64_t sampling_ratio, bool aligned, bool ps) {
+  check_forward(op, input, rois, spatial_scale, ph, pw, ps);
+  check_batch_indices(op, rois, input.size(0));
+  cu::DeviceGuard guard(input);
+  const std::int64_t k = rois.size(0), channels = input.size(1);
+  const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
+  at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
+  at::Tensor mapping =
+      at::empty(ps ? at::IntArrayRef{k, c_out, ph, pw} : at::IntArrayRef{0}, input.options().dtype(at::kInt));
+  if (output.numel() == 0) return {output, mapping};
+  const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
+                input.stride(3), k, c_out, ph, pw};
+  // Channels-last order pays when channels are adjacent in memory.
+  const bool channels_last = input.stride(1) == 1 && channels > 1;
+  const bool small = output.numel() < std::numeric_limits<std::int32_t>::max();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_align_cuda", [&] {
+    using T = at::opmath_type<scalar_t>;
+    const at::Tensor r = rois_for(rois, input.scalar_type());
+    const T scale = static_cast<T>(spatial_scale);
+    auto run = [&](auto ps_tag, auto cl_tag) {
+      constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
+      if (small)
+        launch_forward<std::int32_t, PS, CL, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
+      else
+        launch_forward<std::int64_t, PS, CL, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (ps)
+      channels_last ? run(Yes{}, Yes{}) : run(Yes{}, No{});
+    else
+      channels_last ? run(No{}, Yes{}) : run(No{}, No{});
+  });
+  return {output, mapping};
+}
+
+at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::Tensor& rois, double spatial_scale,
+                          std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
+                          std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned,
+                          bool ps) {
+  check_backward(op, grad_arg, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
+  check_batch_indices(op, rois, batch_size);
+  cu::DeviceGuard guard(grad_arg);
+  const bool reduced = grad_arg.scalar_type() == at::kHalf || grad_arg.scalar_type() == at::kBFloat16;
+  const at::ScalarType acc = reduced ? at::kFloat : grad_arg.scalar_type();
+  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad_arg.options().dtype(acc));
+  if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
+  const at::Tensor grad = grad_arg.contiguous();
+  const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
+  const std::int64_t groups = ps ? bins : 1;
+  const bool small_keys = batch_size * groups * height * width < std::numeric_limits<std::int32_t>::max();
+  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
+  AT_DISPATCH_FLOATING_TYPES(acc, "tvx_roi_align_backward_cuda", [&] {
+    using T = scalar_t;  // the accumulation type
+    const at::Tensor r = rois_for(rois, grad.scalar_type());
+    const T scale = static_cast<T>(spatial_scale);
+    at::Tensor counts = at::empty({k}, grad.options().dtype(at::kLong));
+    cu::launch(align_entry_counts<T>, cu::blocks_for(k, 256), 256, 0, r.const_data_ptr<T>(), k, ph, pw, scale,
+               sampling_ratio, aligned, ps, counts.data_ptr<std::int64_t>());
+    const at::Tensor offsets = at::sub(at::cumsum(counts, 0), counts);
+    const cuda::Chunks chunks = cuda::plan_chunks(counts, cuda::entry_budget(grad_input));
+    for (std::size_t chunk = 0; chunk + 1 < chunks.first_roi.size(); ++chunk) {
+      const std::int64_t first = chunks.first_roi[chunk], n_rois = chunks.first_roi[chunk + 1] - first;
+      const std::int64_t base = chunks.first_entry[chunk], n = chunks.first_entry[chunk + 1] - base;
+      if (n_rois == 0 || n == 0) continue;
+      cuda::Entries entries{at::empty({n}, grad.options().dtype(small_keys ? at::kInt : at::kLong)),
+                            at::empty({n}, grad.options().dtype(at::kLong)), at::empty({n}, grad.options().dtype(acc))};
+      AT_DISPATCH_INDEX_TYPES(entries.key.scalar_type(), "tvx_roi_align_entries", [&] {
+        cu::launch(align_entries<T, index_t>, cu::blocks_for(n_rois * bins, 128), 128, 0, r.const_data_ptr<T>(), first,
+                   n_rois, s, c_out, scale, sampling_ratio, aligned, ps, offsets.const_data_ptr<std::int64_t>(), base,
+                   entries.key.data_ptr<index_t>(), entries.source.data_ptr<std::int64_t>(),
+                   entries.weight.data_ptr<T>());
+      });
+      cuda::scatter_entries(entries, grad, grad_input, groups, c_out, bins, /*accumulate=*/chunk > 0);
+    }
+  });
+  return reduced ? grad_input.to(grad_arg.scalar_type()) : grad_input;
+}
+
+at::Tensor roi_align_cuda(const at::Tensor& input, const at::Tensor& rois, double spatial_scale, std::int64_t ph,
+                          std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
+  return std::get<0>(align_forward("tvx.roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, aligned, false));
+}
+
+std::tuple<at::Tensor, at::Tensor> ps_roi_align_cuda(const at::Tensor& input, const at::Tensor& rois,
+                                                     double spatial_scale, std::int64_t ph, std::int64_t pw,
+                                                     std::int64_t sampling_ratio) {
+  return align_forward("tvx.ps_roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, true, true);
+}
+
+at::Tensor roi_align_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
+                                   std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
+                                   std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned) {
+  return align_backward("tvx._roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
+                        width, sampling_ratio, aligned, false);
+}
+
+at::Tensor ps_roi_align_backward_cuda(const at::Tensor& grad, const at::Tensor& rois,
+                                      const at::Tensor& channel_mapping, double spatial_scale, std::int64_t ph,
+                                      std::int64_t pw, std::int64_t sampling_ratio, std::int64_t batch_size,
+                                      std::int64_t channels, std::int64_t height, std::int64_t width) {
+  return align_backward("tvx._ps_roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
+                        width, sampling_ratio, true, true);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CUDA, m) {
+  m.impl("roi_align", &roi_align_cuda);
+  m.impl("_roi_align_backward", &roi_align_backward_cuda);
+  m.impl("ps_roi_align", &ps_roi_align_cuda);
+  m.impl("_ps_roi_align_backward", &ps_roi_align_backward_cuda);
+}
+
+}  // namespace tvx::ops::roi

@@ -1,0 +1,306 @@
+// roi_pool (max) and ps_roi_pool (mean) on CUDA: one thread per output value reads its bin,
+// O(K * C' * RoI area) loads through the input's strides (channels_last: neighbouring
+// threads take neighbouring channels). Backward: ps_roi_pool lists each bin's pixels as
+// entries of the deterministic scatter (roi_scatter_cuda.cu); roi_pool routes each
+// gradient to its argmax, with atomics by default and through the same deterministic
+// scatter (one entry per output value) under torch.use_deterministic_algorithms(True).
+#include <ATen/Context.h>
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/cuda/Atomic.cuh>
+#include <ATen/ops/cumsum.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/sub.h>
+#include <ATen/ops/full.h>
+#include <ATen/ops/zeros.h>
+
+#include <cfloat>
+#include <limits>
+
+#include "core/cuda.cuh"
+#include "core/registration.h"
+#include "ops/roi/roi.h"
+#include "ops/roi/roi_cuda.cuh"
+
+namespace tvx::ops::roi {
+namespace {
+
+namespace cu = tvx::core::cuda;
+
+struct Shape {
+  std::int64_t n, h, w, sn, sc, sh, sw;  // input sizes and strides
+  std::int64_t k, c_out, ph, pw;        // output
+};
+
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+__global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois, Shape s, T scale,
+                                    scalar_t* __restrict__ output, std::int32_t* __restrict__ index, index_t total) {
+  for (std::int64_t i64 : cu::grid_stride(total)) {
+    const index_t i = static_cast<index_t>(i64);
+    index_t r, c, ph, pw;
+    if constexpr (ChannelsLast) {
+      c = i % s.c_out;
+      const index_t t = i / s.c_out;
+      pw = t % s.pw;
+      ph = (t / s.pw) % s.ph;
+      r = t / s.pw / s.ph;
+    } else {
+      pw = i % s.pw;
+      const index_t t = i / s.pw;
+      ph = t % s.ph;
+      c = (t / s.ph) % s.c_out;
+      r = t / s.ph / s.c_out;
+    }
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, PS);
+    // ps_roi_pool's forward never pools the last row and column (see pool_bin).
+    const PoolBin b = pool_bin(p, ph, pw, PS ? s.h - 1 : s.h, PS ? s.w - 1 : s.w);
+    const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
+    const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
+    const bool in_batch = p.batch >= 0 && p.batch < s.n;  // checked on the host
+    const scalar_t* plane = input + (in_batch ? p.batch : 0) * s.sn + c_in * s.sc;
+    if constexpr (PS) {
+      T sum = 0;
+      if (in_batch)
+        for (std::int64_t h = b.h0; h < b.h1; ++h)
+          for (std::int64_t w = b.w0; w < b.w1; ++w) sum += static_cast<T>(plane[h * s.sh + w * s.sw]);
+      output[o] = static_cast<scalar_t>(b.empty() ? T(0) : sum / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0)));
+      index[o] = static_cast<std::int32_t>(c_in);
+    } else {
+      T best = b.empty() ? T(0) : static_cast<T>(-FLT_MAX);
+      std::int64_t arg = -1;
+      if (in_batch)
+        for (std::int64_t h = b.h0; h < b.h1; ++h)
+          for (std::int64_t w = b.w0; w < b.w1; ++w) {
+            const T v = static_cast<T>(plane[h * s.sh + w * s.sw]);
+            if (v > best) {
+              best = v;
+              arg = h * s.w + w;
+            }
+          }
+      output[o] = static_cast<scalar_t>(best);
+      index[o] = static_cast<std::int32_t>(arg);
+    }
+  }
+}
+
+template <typename scalar_t, typename acc_t, typename T>
+__global__ void roi_pool_backward_atomic(const scalar_t* __restrict__ grad, const std::int32_t* __restrict__ argmax,
+                                         const T* __restrict__ rois, Shape s, acc_t* __restrict__ grad_input,
+                                         std::int64_t total) {
+  const std::int64_t bins = s.ph * s.pw, plane = s.h * s.w;
+  for (std::int64_t i : cu::grid_stride(total)) {
+    const std::int64_t r = i / (s.c_out * bins), c = (i / bins) % s.c_out;
+    const std::int64_t batch = static_cast<std::int64_t>(rois[5 * r]);
+    const std::int64_t a = argmax[i];
+    if (a < 0 || a >= plane || batch < 0 || batch >= s.n) continue;
+    gpuAtomicAdd(grad_input + (batch * s.c_out + c) * plane + a, static_cast<acc_t>(grad[i]));
+  }
+}
+
+// roi_pool, deterministic: one entry per output value, keyed by (batch, channel, argmax).
+template <typename T, typename key_t>
+__global__ void roi_pool_entries(const std::int32_t* __restrict__ argmax, const T* __restrict__ rois,
+                                 std::int64_t first, Shape s, std::int64_t n, key_t* __restrict__ keys,
+                                 std::int64_t* __restrict__ source, T* __restrict__ weight) {
+  const std::int64_t bins = s.ph * s.pw, plane = s.h * s.w, begin = first * s.c_out * bins;
+  for (std::int64_t e : cu::grid_stride(n)) {
+    const std::int64_t i = begin + e;
+    const std::int64_t r = i / (s.c_out * bins), c = (i / bins) % s.c_out;
+    const std::int64_t batch = static_cast<std::int64_t>(rois[5 * r]);
+    const std::int64_t a = argmax[i];
+    const bool valid = a >= 0 && a < plane && batch >= 0 && batch < s.n;
+    keys[e] = valid ? static_cast<key_t>((batch * s.c_out + c) * plane + a) : key_t(-1);
+    source[e] = i;
+    weight[e] = T(1);
+  }
+}
+
+// ps_roi_pool: entries per RoI, the pixels of its bins as the forward pooled them.
+template <typename T>
+__global__ void ps_pool_entry_counts(const T* __restrict__ rois, Shape s, T scale, std::int64_t* __restrict__ counts) {
+  for (std::int64_t r : cu::grid_stride(s.k)) {
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
+    std::int64_t total = 0;
+    for (std::int64_t ph = 0; ph < s.ph; ++ph)
+      for (std::int64_t pw = 0; pw < s.pw; ++pw) {
+        const PoolBin b = pool_bin(p, ph, pw, s.h - 1, s.w - 1);
+        if (!b.empty()) total += (b.h1 - b.h0) * (b.w1 - b.w0);
+      }
+    counts[r] = total;
+  }
+}
+
+template <typename T, typename key_t>
+__global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, std::int64_t k, Shape s, T scale,
+                                const std::int64_t* __restrict__ offsets, std::int64_t base, key_t* __restrict__ keys,
+                                std::int64_t* __restrict__ source, T* __restrict__ weight) {
+  const std::int64_t bins = s.ph * s.pw, plane = s.h * s.w;
+  for (std::int64_t i : cu::grid_stride(k * bins)) {
+    const std::int64_t r = first + i / bins, bin = i % bins;
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
+    std::int64_t e = offsets[r] - base;
+    for (std::int64_t before = 0; before < bin; ++before) {
+      const PoolBin b = pool_bin(p, before / s.pw, before % s.pw, s.h - 1, s.w - 1);
+      if (!b.empty()) e += (b.h1 - b.h0) * (b.w1 - b.w0);
+    }
+    const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
+    if (b.empty()) continue;
+    const bool in_batch = p.batch >= 0 && p.batch < s.n;
+    const T share = T(1) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+    for (std::int64_t h = b.h0; h < b.h1; ++h)
+      for (std::int64_t w = b.w0; w < b.w1; ++w, ++e) {
+        keys[e] = in_batch ? static_cast<key_t>(((p.batch * bins) + bin) * plane + h * s.w + w) : key_t(-1);
+        source[e] = r * s.c_out * bins + bin;
+        weight[e] = share;
+      }
+  }
+}
+
+template <typename index_t, bool PS, bool ChannelsLast, typename scalar_t, typename T>
+void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape& s, T scale, at::Tensor& output,
+                    at::Tensor& index) {
+  const std::int64_t total = output.numel();
+  cu::launch(pool_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast>, cu::blocks_for(total, 256), 256, 0,
+             input.const_data_ptr<scalar_t>(), rois.const_data_ptr<T>(), s, scale, output.data_ptr<scalar_t>(),
+             index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
+}
+
+std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
+                                                double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
+  check_forward(op, input, rois, spatial_scale, ph, pw, ps);
+  check_batch_indices(op, rois, input.size(0));
+  cu::DeviceGuard guard(input);
+  const std::int64_t k = rois.size(0), channels = input.size(1);
+  const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
+  at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
+  at::Tensor index = at::empty({k, c_out, ph, pw}, input.options().dtype(at::kInt));
+  if (output.numel() == 0) return {output, index};
+  const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
+                input.stride(3), k, c_out, ph, pw};
+  const bool channels_last = input.stride(1) == 1 && channels > 1;
+  const bool small = output.numel() < std::numeric_limits<std::int32_t>::max();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_pool_cuda", [&] {
+    using T = at::opmath_type<scalar_t>;
+    const at::Tensor r = rois_for(rois, input.scalar_type());
+    const T scale = static_cast<T>(spatial_scale);
+    auto run = [&](auto ps_tag, auto cl_tag) {
+      constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
+      if (small)
+        launch_forward<std::int32_t, PS, CL, scalar_t>(input, r, s, scale, output, index);
+      else
+        launch_forward<std::int64_t, PS, CL, scalar_t>(input, r, s, scale, output, index);
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (ps)
+      channels_last ? run(Yes{}, Yes{}) : run(Yes{}, No{});
+    else
+      channels_last ? run(No{}, Yes{}) : run(No{}, No{});
+  });
+  return {output, index};
+}
+
+at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::Tensor& rois, const at::Tensor& argmax,
+                         double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
+                         std::int64_t channels, std::int64_t height, std::int64_t width, bool ps) {
+  check_backward(op, grad_arg, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
+  if (!ps) {
+    TORCH_CHECK(argmax.scalar_type() == at::kInt && argmax.sizes() == grad_arg.sizes(), op,
+                ": argmax must be int32 of grad's shape ", grad_arg.sizes(), ", got ", argmax.sizes());
+    TORCH_CHECK(argmax.device() == grad_arg.device(), op, ": argmax must be on grad's device");
+  }
+  check_batch_indices(op, rois, batch_size);
+  cu::DeviceGuard guard(grad_arg);
+  const bool reduced = grad_arg.scalar_type() == at::kHalf || grad_arg.scalar_type() == at::kBFloat16;
+  const at::ScalarType acc = reduced ? at::kFloat : grad_arg.scalar_type();
+  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad_arg.options().dtype(acc));
+  if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
+  const at::Tensor grad = grad_arg.contiguous();
+  const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
+  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
+  const bool small_keys = batch_size * channels * height * width < std::numeric_limits<std::int32_t>::max();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cuda", [&] {
+    using scalar_grad_t = scalar_t;
+    AT_DISPATCH_FLOATING_TYPES(acc, "tvx_roi_pool_backward_acc", [&] {
+      using T = scalar_t;
+      const at::Tensor r = rois_for(rois, grad.scalar_type());
+      const at::Tensor am = ps ? at::Tensor() : argmax.contiguous();
+      if (!ps && !at::globalContext().deterministicAlgorithms()) {
+        cu::launch(roi_pool_backward_atomic<scalar_grad_t, T, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
+                   grad.const_data_ptr<scalar_grad_t>(), am.const_data_ptr<std::int32_t>(), r.const_data_ptr<T>(), s,
+                   grad_input.data_ptr<T>(), grad.numel());
+        return;
+      }
+      at::Tensor counts;
+      if (ps) {
+        counts = at::empty({k}, grad.options().dtype(at::kLong));
+        cu::launch(ps_pool_entry_counts<T>, cu::blocks_for(k, 256), 256, 0, r.const_data_ptr<T>(), s,
+                   static_cast<T>(spatial_scale), counts.data_ptr<std::int64_t>());
+      } else {
+        counts = at::full({k}, c_out * bins, grad.options().dtype(at::kLong));
+      }
+      const at::Tensor offsets = at::sub(at::cumsum(counts, 0), counts);
+      const cuda::Chunks chunks = cuda::plan_chunks(counts, cuda::entry_budget(grad_input));
+      for (std::size_t chunk = 0; chunk + 1 < chunks.first_roi.size(); ++chunk) {
+        const std::int64_t first = chunks.first_roi[chunk], n_rois = chunks.first_roi[chunk + 1] - first;
+        const std::int64_t base = chunks.first_entry[chunk], n = chunks.first_entry[chunk + 1] - base;
+        if (n_rois == 0 || n == 0) continue;
+        cuda::Entries entries{at::empty({n}, grad.options().dtype(small_keys ? at::kInt : at::kLong)),
+                              at::empty({n}, grad.options().dtype(at::kLong)),
+                              at::empty({n}, grad.options().dtype(acc))};
+        AT_DISPATCH_INDEX_TYPES(entries.key.scalar_type(), "tvx_roi_pool_entries", [&] {
+          if (ps)
+            cu::launch(ps_pool_entries<T, index_t>, cu::blocks_for(n_rois * bins, 128), 128, 0, r.const_data_ptr<T>(),
+                       first, n_rois, s, static_cast<T>(spatial_scale), offsets.const_data_ptr<std::int64_t>(), base,
+                       entries.key.data_ptr<index_t>(), entries.source.data_ptr<std::int64_t>(),
+                       entries.weight.data_ptr<T>());
+          else
+            cu::launch(roi_pool_entries<T, index_t>, cu::blocks_for(n, 256), 256, 0, am.const_data_ptr<std::int32_t>(),
+                       r.const_data_ptr<T>(), first, s, n, entries.key.data_ptr<index_t>(),
+                       entries.source.data_ptr<std::int64_t>(), entries.weight.data_ptr<T>());
+        });
+        // ps: groups are bins, channel j = c_out; roi_pool: groups are channels, one each.
+        if (ps)
+          cuda::scatter_entries(entries, grad, grad_input, bins, c_out, bins, chunk > 0);
+        else
+          cuda::scatter_entries(entries, grad, grad_input, channels, 1, 0, chunk > 0);
+      }
+    });
+  });
+  return reduced ? grad_input.to(grad_arg.scalar_type()) : grad_input;
+}
+
+std::tuple<at::Tensor, at::Tensor> roi_pool_cuda(const at::Tensor& input, const at::Tensor& rois,
+                                                 double spatial_scale, std::int64_t ph, std::int64_t pw) {
+  return pool_forward("tvx.roi_pool", input, rois, spatial_scale, ph, pw, false);
+}
+
+std::tuple<at::Tensor, at::Tensor> ps_roi_pool_cuda(const at::Tensor& input, const at::Tensor& rois,
+                                                    double spatial_scale, std::int64_t ph, std::int64_t pw) {
+  return pool_forward("tvx.ps_roi_pool", input, rois, spatial_scale, ph, pw, true);
+}
+
+at::Tensor roi_pool_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& argmax,
+                                  double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
+                                  std::int64_t channels, std::int64_t height, std::int64_t width) {
+  return pool_backward("tvx._roi_pool_backward", grad, rois, argmax, spatial_scale, ph, pw, batch_size, channels,
+                       height, width, false);
+}
+
+at::Tensor ps_roi_pool_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
+                                     double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
+                                     std::int64_t channels, std::int64_t height, std::int64_t width) {
+  return pool_backward("tvx._ps_roi_pool_backward", grad, rois, channel_mapping, spatial_scale, ph, pw, batch_size,
+                       channels, height, width, true);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CUDA, m) {
+  m.impl("roi_pool", &roi_pool_cuda);
+  m.impl("_roi_pool_backward", &roi_pool_backward_cuda);
+  m.impl("ps_roi_pool", &ps_roi_pool_cuda);
+  m.impl("_ps_roi_pool_backward", &ps_roi_pool_backward_cuda);
+}
+
+}  // namespace tvx::ops::roi
