@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|resnet|transforms] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only nms|roi|resnet|transforms] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -88,6 +88,84 @@ def nms_cases(quick: bool):
                     tvx=median_time(lambda: tvx.ops.nms(b, s, 0.5), device, runs),
                     torchvision_mem=peak_memory(lambda: torchvision.ops.nms(b, s, 0.5), device),
                     tvx_mem=peak_memory(lambda: tvx.ops.nms(b, s, 0.5), device)))
+    return cases
+
+
+def detector_rois(n: int, height: float, width: float, batch: int, device: str, seed: int = 0):
+    """A detector's second-stage RoIs: boxes jittered around a few dozen objects (clustered,
+    heavily overlapping), sizes from a few to a few hundred pixels, in image coordinates."""
+    g = torch.Generator().manual_seed(seed)
+    objects = 40
+    centre = torch.rand(objects, 2, generator=g) * torch.tensor([width, height])
+    size = torch.exp(torch.empty(objects, 2).uniform_(3.0, 6.0, generator=g))  # 20 to 400 px
+    pick = torch.randint(0, objects, (n,), generator=g)
+    c = centre[pick] + torch.randn(n, 2, generator=g) * size[pick] / 6
+    s = size[pick] * (0.7 + 0.6 * torch.rand(n, 2, generator=g))
+    b = torch.cat([c - s / 2, c + s / 2], 1)
+    b[:, 0::2] = b[:, 0::2].clamp(0, width)
+    b[:, 1::2] = b[:, 1::2].clamp(0, height)
+    index = torch.randint(0, batch, (n, 1), generator=g).float()
+    return torch.cat([index, b], 1).to(device)
+
+
+def roi_cases(quick: bool):
+    """The issue's cases: 2x256x200x304 float32 (an FPN level at stride 4 of 800x1216
+    images), 1000 clustered RoIs, 7x7, sampling_ratio 2, aligned; ps ops with 10 x 7 x 7
+    channels."""
+    cases = []
+    tv, tx = torch.ops.torchvision, torch.ops.tvx
+    for device in ("cuda", "cpu"):
+        if device == "cuda" and not torch.cuda.is_available():
+            continue
+        runs = 3 if quick or device == "cpu" else 30
+        rois = detector_rois(1000, 800.0, 1216.0, 2, device)
+        x = torch.randn(2, 256, 200, 304, device=device)
+        xps = torch.randn(2, 490, 200, 304, device=device)
+
+        def add(name, theirs, ours, check=True):
+            if check:
+                a, b = theirs(), ours()
+                a, b = (a[0], b[0]) if isinstance(a, (tuple, list)) else (a, b)
+                torch.testing.assert_close(b.float(), a.float(), rtol=1e-2, atol=1e-2, equal_nan=True)
+            cases.append(dict(case=name, torchvision=median_time(theirs, device, runs),
+                              tvx=median_time(ours, device, runs), torchvision_mem=peak_memory(theirs, device),
+                              tvx_mem=peak_memory(ours, device)))
+
+        def fwd_bwd(ns, op, inp, *args):
+            def run():
+                leaf = inp.detach().requires_grad_()
+                out = getattr(ns, op)(leaf, rois, *args)
+                out = out[0] if isinstance(out, (tuple, list)) else out
+                out.backward(torch.ones_like(out))
+                return leaf.grad
+            return run
+
+        align = (0.25, 7, 7, 2, True)
+        add(f"roi_align {device} fwd", lambda: tv.roi_align(x, rois, *align), lambda: tx.roi_align(x, rois, *align))
+        if device == "cpu":
+            continue
+        add("roi_align cuda fwd+bwd", fwd_bwd(tv, "roi_align", x, *align), fwd_bwd(tx, "roi_align", x, *align))
+        xb = x.bfloat16()
+        add("roi_align cuda fwd bf16 (tv: float32)", lambda: tv.roi_align(x, rois, *align),
+            lambda: tx.roi_align(xb, rois, *align))
+        add("roi_align cuda fwd+bwd bf16 (tv: float32)", fwd_bwd(tv, "roi_align", x, *align),
+            fwd_bwd(tx, "roi_align", xb, *align))
+        xcl = x.contiguous(memory_format=torch.channels_last)
+        add("roi_align cuda fwd channels_last", lambda: tv.roi_align(xcl, rois, *align),
+            lambda: tx.roi_align(xcl, rois, *align))
+        adaptive = (0.25, 7, 7, 0, True)
+        add("roi_align cuda fwd+bwd sampling_ratio 0", fwd_bwd(tv, "roi_align", x, *adaptive),
+            fwd_bwd(tx, "roi_align", x, *adaptive))
+        add("roi_pool cuda fwd", lambda: tv.roi_pool(x, rois, 0.25, 7, 7), lambda: tx.roi_pool(x, rois, 0.25, 7, 7))
+        add("roi_pool cuda fwd+bwd", fwd_bwd(tv, "roi_pool", x, 0.25, 7, 7), fwd_bwd(tx, "roi_pool", x, 0.25, 7, 7))
+        add("ps_roi_align cuda fwd", lambda: tv.ps_roi_align(xps, rois, 0.25, 7, 7, 2),
+            lambda: tx.ps_roi_align(xps, rois, 0.25, 7, 7, 2))
+        add("ps_roi_align cuda fwd+bwd", fwd_bwd(tv, "ps_roi_align", xps, 0.25, 7, 7, 2),
+            fwd_bwd(tx, "ps_roi_align", xps, 0.25, 7, 7, 2))
+        add("ps_roi_pool cuda fwd", lambda: tv.ps_roi_pool(xps, rois, 0.25, 7, 7),
+            lambda: tx.ps_roi_pool(xps, rois, 0.25, 7, 7))
+        add("ps_roi_pool cuda fwd+bwd", fwd_bwd(tv, "ps_roi_pool", xps, 0.25, 7, 7),
+            fwd_bwd(tx, "ps_roi_pool", xps, 0.25, 7, 7), check=False)  # tv's gradient differs at the edge
     return cases
 
 
@@ -200,7 +278,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "resnet", "transforms"])
+    ap.add_argument("--only", choices=["nms", "roi", "resnet", "transforms"])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
@@ -211,6 +289,8 @@ def main() -> None:
     cases = []
     if args.only in (None, "nms"):
         cases += nms_cases(args.quick)
+    if args.only in (None, "roi"):
+        cases += roi_cases(args.quick)
     if args.only in (None, "resnet"):
         cases += resnet_cases(args.quick)
     if args.only in (None, "transforms"):

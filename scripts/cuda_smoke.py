@@ -1,6 +1,6 @@
 """Small runs of every CUDA kernel, for compute-sanitizer: nms at sizes around the 64-box
 block edges, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
-dtype. Each compared with the CPU."""
+dtype, the roi family forward and backward. Each compared with the CPU."""
 import sys
 from pathlib import Path
 
@@ -32,4 +32,35 @@ for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         y = x.cuda()
         tvx.transforms.normalize(y, mean, std, inplace=True)
         assert torch.equal(y.cpu(), want), (dtype, shape)
+
+# The roi family: forward and backward in every dtype, NCHW and channels_last, the atomic
+# and deterministic roi_pool backward, and a backward that takes several chunks (large RoIs,
+# adaptive sampling, a small grad_input).
+rois = torch.tensor([[0, 1.0, 1.0, 20.0, 14.0], [1, -5.0, 3.0, 9.0, 40.0], [0, 30.0, 30.0, 2.0, 2.0],
+                     [1, 4.0, 4.0, 4.0, 4.0], [0, 0.0, 0.0, 31.0, 23.0]])
+for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+    x = torch.randn(2, 12, 24, 32).to(dtype)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        xc = x.cuda().contiguous(memory_format=layout)
+        for name, extra in (("roi_align", (0, True)), ("roi_align", (2, False)), ("roi_pool", ()),
+                            ("ps_roi_align", (2,)), ("ps_roi_pool", ())):
+            op = getattr(torch.ops.tvx, name)
+            want = op(x, rois.to(dtype), 0.5, 2, 3, *extra)
+            got = op(xc, rois.cuda().to(dtype), 0.5, 2, 3, *extra)
+            first = lambda o: o[0] if isinstance(o, (tuple, list)) else o  # noqa: E731
+            tol = 1e-5 if dtype in (torch.float32, torch.float64) else 1e-2
+            torch.testing.assert_close(first(got).cpu(), first(want), rtol=tol, atol=tol, equal_nan=True)
+            for deterministic in (False, True):
+                torch.use_deterministic_algorithms(deterministic)
+                xg = xc.detach().requires_grad_()
+                first(op(xg, rois.cuda().to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
+                torch.use_deterministic_algorithms(False)
+                xw = x.detach().requires_grad_()
+                first(op(xw, rois.to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
+                torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=tol, atol=tol)
+many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
+grad = torch.randn(6, 4, 7, 7)
+torch.testing.assert_close(
+    torch.ops.tvx._roi_align_backward(grad.cuda(), many.cuda(), 1.0, 7, 7, 1, 4, 300, 400, 0, True).cpu(),
+    torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
 print("cuda smoke: every CUDA kernel equals the CPU")

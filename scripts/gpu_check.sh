@@ -55,7 +55,8 @@ if ((bench)); then
   # .bench-images/ (carried to the GPU machine, where shared/ does not travel).
   images=$root/../shared/images
   [[ -d $root/.bench-images ]] && images=$root/.bench-images
-  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --images "$images" --json "$out/bench.json"
+  step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --images "$images" --json "$out/bench.json" \
+    ${TVX_BENCH_ONLY:+--only "$TVX_BENCH_ONLY"}
 fi
 echo "gpu_check: $([[ $status == 0 ]] && echo all steps passed || echo SOME STEPS FAILED)"
 exit $status

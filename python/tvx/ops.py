@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["nms", "batched_nms"]
+__all__ = ["nms", "batched_nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool"]
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
@@ -22,3 +22,55 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
     """NMS per category, as ``torchvision.ops.batched_nms``: boxes whose ``idxs`` differ
     never suppress each other. Same result order as :func:`nms`."""
     return torch.ops.tvx.batched_nms(boxes, scores, idxs, iou_threshold)
+
+
+def _rois(boxes, input: Tensor) -> Tensor:
+    """torchvision's two box formats as a [K, 5] tensor: a [K, 5] tensor is used as it is;
+    a list of [L_i, 4] tensors (one per image) gets the image index as its first column."""
+    if isinstance(boxes, Tensor):
+        if boxes.dim() != 2 or boxes.size(1) != 5:
+            raise RuntimeError(f"rois must have shape [K, 5], got {list(boxes.shape)}")
+        return boxes
+    if not isinstance(boxes, (list, tuple)) or not all(isinstance(b, Tensor) for b in boxes):
+        raise TypeError("boxes must be a Tensor[K, 5] or a list of Tensor[L, 4]")
+    for b in boxes:
+        if b.dim() != 2 or b.size(1) != 4:
+            raise RuntimeError(f"each boxes tensor must have shape [L, 4], got {list(b.shape)}")
+    if not boxes:
+        return torch.empty(0, 5, dtype=input.dtype, device=input.device)
+    cat = torch.cat(list(boxes), 0)
+    idx = torch.cat([torch.full((len(b), 1), i, dtype=cat.dtype, device=cat.device) for i, b in enumerate(boxes)], 0)
+    return torch.cat([idx, cat], 1)
+
+
+def _pair(output_size) -> tuple[int, int]:
+    if isinstance(output_size, int):
+        return output_size, output_size
+    h, w = output_size
+    return int(h), int(w)
+
+
+def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1,
+              aligned: bool = False) -> Tensor:
+    """RoIAlign, as ``torchvision.ops.roi_align``: [K, C, PH, PW] from input [N, C, H, W]
+    and boxes (Tensor[K, 5] or a list of Tensor[L, 4] per image)."""
+    ph, pw = _pair(output_size)
+    return torch.ops.tvx.roi_align(input, _rois(boxes, input), spatial_scale, ph, pw, sampling_ratio, aligned)
+
+
+def roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> Tensor:
+    """RoIPool (max per bin), as ``torchvision.ops.roi_pool``."""
+    ph, pw = _pair(output_size)
+    return torch.ops.tvx.roi_pool(input, _rois(boxes, input), spatial_scale, ph, pw)[0]
+
+
+def ps_roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1) -> Tensor:
+    """Position-sensitive RoIAlign, as ``torchvision.ops.ps_roi_align``: [K, C / (PH * PW), PH, PW]."""
+    ph, pw = _pair(output_size)
+    return torch.ops.tvx.ps_roi_align(input, _rois(boxes, input), spatial_scale, ph, pw, sampling_ratio)[0]
+
+
+def ps_roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -> Tensor:
+    """Position-sensitive RoIPool, as ``torchvision.ops.ps_roi_pool``."""
+    ph, pw = _pair(output_size)
+    return torch.ops.tvx.ps_roi_pool(input, _rois(boxes, input), spatial_scale, ph, pw)[0]

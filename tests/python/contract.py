@@ -8,9 +8,11 @@ An op's test file describes the op once (a ``Contract``) and runs every check th
     def test_nms_contract(check, device):
         NMS.run(check, device)
 
-Checks: schema equality with torchvision (where it has the op), parity with the oracle,
-``torch.library.opcheck``, gradcheck in float64 (or: no gradient where the op has none),
-empty input, non-contiguous input, channels_last input, autocast, and bad inputs.
+Checks: schema equality with torchvision (where it has the op, and for its backward
+operators), parity with the oracle, ``torch.library.opcheck``, gradcheck in float64 (or: no
+gradient where the op has none), empty input, non-contiguous input, channels_last input,
+autocast, bitwise-reproducible backward under ``torch.use_deterministic_algorithms``, and
+bad inputs. An op that returns several tensors is differentiated in its first.
 """
 from __future__ import annotations
 
@@ -31,6 +33,19 @@ def _strided(t):
     view = wide[..., ::2]
     view.copy_(t)
     return view
+
+
+def _first(out):
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+class _deterministic:
+    def __enter__(self):
+        self.was = torch.are_deterministic_algorithms_enabled()
+        torch.use_deterministic_algorithms(True)
+
+    def __exit__(self, *exc):
+        torch.use_deterministic_algorithms(self.was)
 
 
 def _map(args: Args, fn) -> Args:
@@ -62,10 +77,16 @@ class Contract:
     atol: float = 0.0
     grad_args: tuple = ()                           # differentiable arguments (gradcheck in float64)
     autocast_fp32: bool = False                     # registers an autocast kernel computing in float32
+    autocast_native: bool = False                   # registers an autocast kernel computing float16/bfloat16 natively
+    schemas: tuple = ()                             # more ops (backward) whose schema equals torchvision's
+    native_args: Optional[Callable[[Args], Args]] = None  # autocast_native: the arguments the kernel passes on
+    make_smooth: Optional[Callable[[str, int, int], Args]] = None  # gradcheck's inputs, where make's are not smooth
     call: Optional[Callable[..., Any]] = None       # how to call it; default: the op itself
 
     def checks(self) -> list[str]:
         out = ["parity", "opcheck", "gradients", "empty", "non_contiguous", "channels_last", "autocast", "bad_inputs"]
+        if self.grad_args:
+            out.append("deterministic")
         return (["schema"] if self.torchvision else []) + out
 
     def __call__(self, *args):
@@ -76,8 +97,9 @@ class Contract:
 
     def _schema(self, device):
         torchvision = pytest.importorskip("torchvision")  # noqa: F841 (registers torch.ops.torchvision)
-        theirs = getattr(torch.ops.torchvision, self.torchvision).default._schema
-        assert str(self.op._schema) == str(theirs).replace("torchvision::", "tvx::")
+        for name, ours in [(self.torchvision, self.op)] + [(n, getattr(torch.ops.tvx, n).default) for n in self.schemas]:
+            theirs = getattr(torch.ops.torchvision, name).default._schema
+            assert str(ours._schema) == str(theirs).replace("torchvision::", "tvx::")
 
     def _parity(self, device):
         for n in self.sizes:
@@ -89,15 +111,15 @@ class Contract:
         torch.library.opcheck(self.op, self.make(device, 40, 2))
 
     def _gradients(self, device):
-        args = _map(self.make(device, 5, 3), lambda t: t.double() if t.is_floating_point() else t)
+        args = _map((self.make_smooth or self.make)(device, 5, 3), lambda t: t.double() if t.is_floating_point() else t)
         if self.grad_args:
             args = tuple(a.requires_grad_() if i in self.grad_args else a for i, a in enumerate(args))
-            assert torch.autograd.gradcheck(lambda *g: self(*(g[self.grad_args.index(i)] if i in self.grad_args else a
-                                                              for i, a in enumerate(args))),
+            assert torch.autograd.gradcheck(lambda *g: _first(self(*(g[self.grad_args.index(i)] if i in self.grad_args
+                                                                     else a for i, a in enumerate(args)))),
                                             tuple(args[i] for i in self.grad_args))
         else:
             args = _map(args, lambda t: t.requires_grad_() if t.is_floating_point() else t)
-            assert not self(*args).requires_grad, "the op has no gradient, so its output must need none"
+            assert not _first(self(*args)).requires_grad, "the op has no gradient, so its output must need none"
 
     def _empty(self, device):
         args = self.make(device, 0, 0)
@@ -120,14 +142,32 @@ class Contract:
         low = torch.float16 if device == "cuda" else torch.bfloat16
         args = _map(self.make(device, 60, 6), lambda t: t.to(low) if t.is_floating_point() else t)
         key = "AutocastCUDA" if device == "cuda" else "AutocastCPU"
-        assert torch._C._dispatch_has_kernel_for_dispatch_key(self.op._name, key) == self.autocast_fp32
-        if self.autocast_fp32:
+        has_kernel = self.autocast_fp32 or self.autocast_native
+        assert torch._C._dispatch_has_kernel_for_dispatch_key(self.op._name, key) == has_kernel
+        if self.autocast_native:
+            want = self(*self.native_args(args))
+        elif self.autocast_fp32:
             want = self(*_map(args, lambda t: t.float() if t.is_floating_point() else t))
         else:
             want = self(*args)
         with torch.autocast(device, dtype=low):
             got = self(*args)
         _assert_same(got, want, 0, 0, "under autocast")
+
+    def _deterministic(self, device):
+        # Two backward passes under torch.use_deterministic_algorithms(True): bitwise equal.
+        args = self.make(device, 300, 7)
+        grads = []
+        with _deterministic():
+            for _ in range(2):
+                leaves = [a.detach().requires_grad_() for i, a in enumerate(args) if i in self.grad_args]
+                call = [leaves[self.grad_args.index(i)] if i in self.grad_args else a for i, a in enumerate(args)]
+                out = _first(self(*call))
+                gen = torch.Generator(device=out.device).manual_seed(0)
+                out.backward(torch.rand(out.shape, generator=gen, device=out.device, dtype=out.dtype))
+                grads.append([leaf.grad for leaf in leaves])
+        for a, b in zip(*grads):
+            assert torch.equal(a, b), "backward differs between two runs"
 
     def _bad_inputs(self, device):
         assert self.bad, "a contract lists bad inputs"

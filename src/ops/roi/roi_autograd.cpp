@@ -36,15 +36,19 @@ class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& rois, double scale,
                             SymInt ph, SymInt pw, std::int64_t sampling_ratio, bool aligned) {
+    at::Tensor out;
+    {
+      at::AutoDispatchBelowADInplaceOrView below;
+      out = core::call_op<"tvx::roi_align", RoiAlignSig>(input, rois, scale, ph, pw, sampling_ratio, aligned);
+    }
     ctx->save_for_backward({rois});
-    save_sizes(ctx, input);
+    save_sizes(ctx, input);  // after the kernel has checked the arguments
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["ph"] = ph;
     ctx->saved_data["pw"] = pw;
     ctx->saved_data["sampling_ratio"] = sampling_ratio;
     ctx->saved_data["aligned"] = aligned;
-    at::AutoDispatchBelowADInplaceOrView below;
-    return core::call_op<"tvx::roi_align", RoiAlignSig>(input, rois, scale, ph, pw, sampling_ratio, aligned);
+    return out;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto& d = ctx->saved_data;

@@ -38,7 +38,7 @@ struct Chunks {
 };
 Chunks plan_chunks(const at::Tensor& counts, std::int64_t budget);
 
-/// Entries that fit in about grad_input's own size (at least 64 MiB): the temporaries
+/// Entries that fit in about grad_input's own size (at least 8 MiB): the temporaries
 /// then keep the backward's peak within twice that of an atomic one.
 std::int64_t entry_budget(const at::Tensor& grad_input);
 

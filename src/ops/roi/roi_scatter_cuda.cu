@@ -87,8 +87,9 @@ Chunks plan_chunks(const at::Tensor& counts, std::int64_t budget) {
 }
 
 std::int64_t entry_budget(const at::Tensor& grad_input) {
-  constexpr std::int64_t kBytesPerEntry = 80;  // key, source, weight, sorted key and order, runs, sort scratch
-  const std::int64_t bytes = std::max<std::int64_t>(grad_input.numel() * grad_input.element_size(), 64 << 20);
+  // key, source and weight; the sort's keys, order and scratch; run keys, counts and ends.
+  constexpr std::int64_t kBytesPerEntry = 100;
+  const std::int64_t bytes = std::max<std::int64_t>(grad_input.numel() * grad_input.element_size(), 8 << 20);
   return bytes / kBytesPerEntry;
 }
 

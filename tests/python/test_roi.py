@@ -1,0 +1,260 @@
+"""The roi family (roi_align, roi_pool, ps_roi_align, ps_roi_pool) against torchvision 0.26,
+on CPU and CUDA: the shared contract, then each op's own cases."""
+import pytest
+import torch
+import torchvision
+
+import tvx
+from conftest import CUDA
+from contract import Bad, Contract
+
+tv = torch.ops.torchvision
+tx = torch.ops.tvx
+
+N, C, H, W = 2, 8, 24, 32       # roi_align / roi_pool input
+PS_C = 2 * 3 * 4                # ps ops: 2 output channels of 3 x 4 bins
+SCALE = 0.5
+
+
+def detector_rois(n, seed, batch=N, height=H / SCALE, width=W / SCALE, dtype=torch.float32, device="cpu",
+                  awkward=True):
+    """RoIs as a detector's second stage sees them: boxes jittered around a few objects,
+    plus the awkward ones: partly and wholly outside the image, x2 < x1, zero size."""
+    g = torch.Generator().manual_seed(seed)
+    objects = max(1, n // 20)
+    centre = torch.rand(objects, 2, generator=g, dtype=torch.float64) * torch.tensor([width, height])
+    size = (0.1 + torch.rand(objects, 2, generator=g, dtype=torch.float64)) * torch.tensor([width, height]) / 3
+    pick = torch.randint(0, objects, (n,), generator=g)
+    c = centre[pick] + torch.randn(n, 2, generator=g, dtype=torch.float64) * size[pick] / 6
+    s = size[pick] * (0.7 + 0.6 * torch.rand(n, 2, generator=g, dtype=torch.float64))
+    boxes = torch.cat([c - s / 2, c + s / 2], 1)
+    odd = torch.rand(n, generator=g) if awkward else torch.ones(n)
+    boxes[odd < 0.05] += torch.tensor([width, height, width, height], dtype=torch.float64)  # outside
+    boxes[(odd >= 0.05) & (odd < 0.08)] = boxes[(odd >= 0.05) & (odd < 0.08)][:, [2, 3, 0, 1]]  # x2 < x1
+    boxes[(odd >= 0.08) & (odd < 0.1), 2:] = boxes[(odd >= 0.08) & (odd < 0.1), :2]  # empty
+    index = torch.randint(0, batch, (n, 1), generator=g).double()
+    return torch.cat([index, boxes], 1).to(dtype=dtype, device=device)
+
+
+def feature_map(channels, seed, device, dtype=torch.float32):
+    g = torch.Generator().manual_seed(100 + seed)
+    return torch.randn(N, channels, H, W, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
+
+
+def native_args(args):
+    """What the native autocast kernels hand on: the RoIs in float32, the rest unchanged."""
+    return (args[0], args[1].float()) + tuple(args[2:])
+
+
+def bad_inputs(op, extra, channels=C):
+    x = lambda d: feature_map(channels, 0, d)  # noqa: E731
+    r = lambda d: detector_rois(4, 0, device=d)  # noqa: E731
+    name = op.__name__.split(".")[0] if hasattr(op, "__name__") else op
+    return [
+        Bad("input rank 3", lambda d: (x(d)[0], r(d), SCALE, 3, 4) + extra, r"input must have shape \[N, C, H, W\]"),
+        Bad("rois [K, 4]", lambda d: (x(d), r(d)[:, 1:], SCALE, 3, 4) + extra, r"rois must have shape \[K, 5\]"),
+        Bad("int input", lambda d: (x(d).int(), r(d), SCALE, 3, 4) + extra, "input must be float32"),
+        Bad("float64 rois", lambda d: (x(d), r(d).double(), SCALE, 3, 4) + extra, "rois must be float32"),
+        Bad("negative size", lambda d: (x(d), r(d), SCALE, -3, 4) + extra, "pooled_height and pooled_width must be positive"),
+        Bad("nan scale", lambda d: (x(d), r(d), float("nan"), 3, 4) + extra, "spatial_scale must be finite"),
+        Bad("batch index", lambda d: (x(d), r(d) + torch.tensor([5.0, 0, 0, 0, 0], device=d), SCALE, 3, 4) + extra,
+            r"rois\[:, 0\] must be batch indices in \[0, 2\)"),
+    ]
+
+
+def contract(name, channels, extra, **kw):
+    op = getattr(tx, name).default
+    ours = Contract(
+        op=op,
+        make=lambda device, n, seed: (feature_map(channels, seed, device), detector_rois(n, seed, device=device), SCALE,
+                                      3, 4) + extra,
+        oracle=getattr(tv, name),
+        torchvision=name,
+        schemas=(f"_{name}_backward",),
+        rtol=1e-5, atol=1e-5,
+        grad_args=(0,),
+        autocast_native=True,
+        native_args=native_args,
+        bad=bad_inputs(name, extra, channels) + kw.pop("bad", []),
+        # ps_roi_align averages an empty RoI to 0/0 = NaN (as torchvision): no gradcheck there.
+        make_smooth=lambda device, n, seed: (feature_map(channels, seed, device),
+                                             detector_rois(n, seed, device=device, awkward=False), SCALE, 3, 4) + extra,
+        **kw)
+    return ours
+
+
+ROI_ALIGN = [contract("roi_align", C, (sr, aligned)) for sr, aligned in [(2, True), (0, False), (0, True), (1, False)]]
+ROI_POOL = contract("roi_pool", C, ())
+PS_ROI_ALIGN = [contract("ps_roi_align", PS_C, (sr,)) for sr in (2, 0)]
+PS_ROI_POOL = contract("ps_roi_pool", PS_C, ())
+PS_ROI_POOL.bad.append(Bad("channels", lambda d: (feature_map(10, 0, d), detector_rois(3, 0, device=d), SCALE, 3, 4),
+                           "input channels must be a multiple of pooled_height \\* pooled_width = 12"))
+
+CASES = ([(f"roi_align_sr{c.make('cpu', 1, 0)[5]}_{'aligned' if c.make('cpu', 1, 0)[6] else 'legacy'}", c)
+          for c in ROI_ALIGN] + [("roi_pool", ROI_POOL)]
+         + [(f"ps_roi_align_sr{c.make('cpu', 1, 0)[5]}", c) for c in PS_ROI_ALIGN] + [("ps_roi_pool", PS_ROI_POOL)])
+
+
+@pytest.mark.parametrize("case,check", [(name, check) for name, c in CASES for check in c.checks()])
+def test_contract(case, check, device):
+    dict(CASES)[case].run(check, device)
+
+
+# --- gradients against torchvision's backward operators ----------------------------------
+
+@pytest.mark.parametrize("sr,aligned", [(2, True), (0, False), (-1, True)])
+def test_roi_align_gradient_matches_torchvision(device, sr, aligned):
+    x = feature_map(C, 1, device)
+    rois = detector_rois(200, 1, device=device)
+    grad = torch.randn(200, C, 7, 7, device=device)
+    args = (grad, rois, SCALE, 7, 7, N, C, H, W, sr, aligned)
+    want = tv._roi_align_backward(*args)
+    got = tx._roi_align_backward(*args)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    if device == "cpu":  # same additions in the same order
+        assert torch.equal(got, want)
+
+
+def test_roi_pool_and_ps_gradients_match_torchvision(device):
+    x = feature_map(PS_C, 2, device)
+    rois = detector_rois(150, 2, device=device)
+    out, argmax = tv.roi_pool(x, rois, SCALE, 3, 4)
+    grad = torch.randn_like(out)
+    torch.testing.assert_close(tx._roi_pool_backward(grad, rois, argmax, SCALE, 3, 4, N, PS_C, H, W),
+                               tv._roi_pool_backward(grad, rois, argmax, SCALE, 3, 4, N, PS_C, H, W))
+    out, mapping = tv.ps_roi_align(x, rois, SCALE, 3, 4, 2)
+    grad = torch.randn_like(out)
+    torch.testing.assert_close(tx._ps_roi_align_backward(grad, rois, mapping, SCALE, 3, 4, 2, N, PS_C, H, W),
+                               tv._ps_roi_align_backward(grad, rois, mapping, SCALE, 3, 4, 2, N, PS_C, H, W),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_ps_roi_pool_gradient_is_the_forward_s(device):
+    """torchvision's ps_roi_pool pools bins clipped to H - 1 but spreads their gradient over
+    bins clipped to H: at the last row and column its gradient is not its forward's. tvx's
+    is: equal to torchvision's away from that edge, and to finite differences everywhere."""
+    x = feature_map(PS_C, 3, device, torch.float64)
+    inside = torch.tensor([[0, 4.0, 4.0, 30.0, 26.0], [1, 10.0, 2.0, 40.0, 40.0]], dtype=torch.float64, device=device)
+    _, mapping = tv.ps_roi_pool(x, inside, SCALE, 3, 4)
+    grad = torch.randn(2, 2, 3, 4, dtype=torch.float64, device=device)
+    torch.testing.assert_close(tx._ps_roi_pool_backward(grad, inside, mapping, SCALE, 3, 4, N, PS_C, H, W),
+                               tv._ps_roi_pool_backward(grad, inside, mapping, SCALE, 3, 4, N, PS_C, H, W))
+    edge = torch.tensor([[0, 0.0, 0.0, 2.0 * W, 2.0 * H]], dtype=torch.float64, device=device)
+    xr = x.clone().requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: tx.ps_roi_pool(t, edge, SCALE, 3, 4)[0], (xr,))
+    _, mapping = tv.ps_roi_pool(x, edge, SCALE, 3, 4)
+    grad = torch.ones(1, 2, 3, 4, dtype=torch.float64, device=device)
+    theirs = tv._ps_roi_pool_backward(grad, edge, mapping, SCALE, 3, 4, N, PS_C, H, W)
+    ours = tx._ps_roi_pool_backward(grad, edge, mapping, SCALE, 3, 4, N, PS_C, H, W)
+    assert not torch.equal(ours, theirs) and ours[:, :, H - 1].abs().sum() == 0
+
+
+# --- reduced precision --------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float16, 2 ** -10), (torch.bfloat16, 2 ** -7)])
+@pytest.mark.parametrize("name,channels,extra", [("roi_align", C, (2, True)), ("roi_pool", C, ()),
+                                                 ("ps_roi_align", PS_C, (0,)), ("ps_roi_pool", PS_C, ())])
+def test_reduced_precision_is_float32_rounded_once(device, dtype, tol, name, channels, extra):
+    """float16/bfloat16 inputs are read as they are and summed in float32: the result is the
+    float32 result on the same values, rounded once (documented tolerance: 1 ulp relative)."""
+    x = feature_map(channels, 4, device).to(dtype)
+    rois = detector_rois(100, 4, device=device)
+    op = getattr(tx, name)
+    got = op(x, rois, SCALE, 3, 4, *extra)
+    want = op(x.float(), rois, SCALE, 3, 4, *extra)
+    got, want = (got[0], want[0]) if isinstance(got, tuple) else (got, want)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got.float(), want, rtol=tol, atol=tol * want.nan_to_num().abs().max().item(),
+                               equal_nan=True)
+    xr = x.detach().requires_grad_()
+    out = op(xr, rois, SCALE, 3, 4, *extra)
+    (out[0] if isinstance(out, tuple) else out).float().sum().backward()
+    xf = x.float().requires_grad_()
+    out = op(xf, rois, SCALE, 3, 4, *extra)
+    (out[0] if isinstance(out, tuple) else out).sum().backward()
+    assert xr.grad.dtype == dtype
+    torch.testing.assert_close(xr.grad.float(), xf.grad, rtol=tol, atol=tol * xf.grad.abs().max().item())
+
+
+# --- autograd -----------------------------------------------------------------------------
+
+def test_double_backward_is_a_clear_error(device):
+    x = feature_map(C, 5, device, torch.float64).requires_grad_()
+    rois = detector_rois(20, 5, dtype=torch.float64, device=device)
+    w = torch.randn(C, 3, 4, dtype=torch.float64, device=device, requires_grad=True)
+    loss = (tvx.ops.roi_align(x, rois, (3, 4), SCALE, 2, True) * w).sum()
+    # Recording the backward (grad depends on w) is where a second derivative would begin.
+    with pytest.raises(RuntimeError, match="tvx._roi_align_backward: double backward is not supported"):
+        torch.autograd.grad(loss, x, create_graph=True)
+    (g,) = torch.autograd.grad(loss, x)  # a first derivative still works
+    assert g.shape == x.shape
+
+
+def test_python_wrappers_take_torchvision_arguments(device):
+    x = feature_map(PS_C, 6, device)
+    boxes = [detector_rois(5, 6, device=device)[:, 1:], detector_rois(3, 7, device=device)[:, 1:]]
+    rois = torchvision.ops._utils.convert_boxes_to_roi_format(boxes)
+    for ours, theirs, kw in [(tvx.ops.roi_align, torchvision.ops.roi_align, dict(sampling_ratio=2, aligned=True)),
+                             (tvx.ops.roi_pool, torchvision.ops.roi_pool, {}),
+                             (tvx.ops.ps_roi_align, torchvision.ops.ps_roi_align, dict(sampling_ratio=2)),
+                             (tvx.ops.ps_roi_pool, torchvision.ops.ps_roi_pool, {})]:
+        for b in (boxes, rois):
+            torch.testing.assert_close(ours(x, b, (3, 4), SCALE, **kw), theirs(x, b, (3, 4), SCALE, **kw),
+                                       rtol=1e-5, atol=1e-5)
+
+
+# --- CUDA only ----------------------------------------------------------------------------
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_cuda_matches_cpu_on_a_detector_batch():
+    x = torch.randn(2, 64, 50, 76)
+    rois = detector_rois(1000, 8, height=200.0, width=304.0)
+    want = tx.roi_align(x, rois, 0.25, 7, 7, 2, True)
+    got = tx.roi_align(x.cuda(), rois.cuda(), 0.25, 7, 7, 2, True)
+    torch.testing.assert_close(got.cpu(), want, rtol=1e-5, atol=1e-5)
+    cl = tx.roi_align(x.cuda().contiguous(memory_format=torch.channels_last), rois.cuda(), 0.25, 7, 7, 2, True)
+    assert torch.equal(cl, got)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_deterministic_backward_memory_stays_within_twice_torchvision_s():
+    x = torch.randn(2, 256, 100, 152, device="cuda")
+    rois = detector_rois(1000, 9, height=400.0, width=608.0, device="cuda")
+    grad = torch.randn(1000, 256, 7, 7, device="cuda")
+    args = (grad, rois, 0.25, 7, 7, 2, 256, 100, 152, 0, True)  # adaptive sampling: many samples per bin
+
+    def peak(fn):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        out = fn()
+        torch.cuda.synchronize()
+        return out, torch.cuda.max_memory_allocated() - base
+
+    want, theirs = peak(lambda: tv._roi_align_backward(*args))
+    torch.use_deterministic_algorithms(True)
+    try:
+        first, ours = peak(lambda: tx._roi_align_backward(*args))
+        second, _ = peak(lambda: tx._roi_align_backward(*args))
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert torch.equal(first, second)
+    torch.testing.assert_close(first, want, rtol=1e-4, atol=1e-4)
+    assert ours <= 2 * theirs, f"peak {ours / 2**20:.0f} MiB, torchvision's {theirs / 2**20:.0f} MiB"
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_input_above_2_31_elements():
+    free, _ = torch.cuda.mem_get_info()
+    if free < 12 * 2**30:
+        pytest.skip("needs 12 GiB of free GPU memory")
+    channels = 2**31 // (32 * 32) + 64  # 2^31 + 64K elements
+    x = torch.empty(1, channels, 32, 32, device="cuda", dtype=torch.float32)
+    x[:, -16:].normal_()
+    rois = torch.tensor([[0, 1.0, 2.0, 20.0, 30.0], [0, 5.0, 5.0, 31.0, 31.0]], device="cuda")
+    out = tx.roi_align(x, rois, 1.0, 7, 7, 2, True)
+    tail = tx.roi_align(x[:, -16:].clone(), rois, 1.0, 7, 7, 2, True)
+    assert torch.equal(out[:, -16:], tail)
+    out, arg = tx.roi_pool(x, rois, 1.0, 7, 7)
+    tail, tail_arg = tx.roi_pool(x[:, -16:].clone(), rois, 1.0, 7, 7)
+    assert torch.equal(out[:, -16:], tail) and torch.equal(arg[:, -16:], tail_arg)
