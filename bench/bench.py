@@ -267,6 +267,26 @@ def profile_nms() -> None:
         print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
 
 
+def profile_roi() -> None:
+    """Kernel times of tvx's roi_align forward + backward on the bench case."""
+    from torch.profiler import ProfilerActivity, profile
+    rois = detector_rois(1000, 800.0, 1216.0, 2, "cuda")
+    x = torch.randn(2, 256, 200, 304, device="cuda", requires_grad=True)
+
+    def step():
+        out = torch.ops.tvx.roi_align(x, rois, 0.25, 7, 7, 2, True)
+        out.backward(torch.ones_like(out))
+
+    for _ in range(3):
+        step()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(10):
+            step()
+        torch.cuda.synchronize()
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=18))
+
+
 def fmt_time(s: float) -> str:
     return f"{s * 1e3:.3f} ms"
 
@@ -310,7 +330,10 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(dict(env=env, cases=cases), indent=2))
     if args.profile and torch.cuda.is_available():
-        profile_nms()
+        if args.only in (None, "nms"):
+            profile_nms()
+        if args.only in (None, "roi"):
+            profile_roi()
 
 
 if __name__ == "__main__":

@@ -14,15 +14,7 @@ bench=0
 [[ "${1:-}" == "--bench" ]] && { bench=1; shift; }
 presets=("${@:-dev}")
 
-export TVX_PYTHON=${TVX_PYTHON:-python3} TVX_SKIP_APT=1 TVX_JOBS=${TVX_JOBS:-$(nproc)}
-# The machine's CXX (/opt/gcc) links libstdc++ statically; the system GCC links it shared,
-# as libtorch needs (src/CMakeLists.txt refuses the other).
-if [[ -x /usr/bin/g++ ]]; then export CXX=/usr/bin/g++ CC=/usr/bin/gcc CUDAHOSTCXX=/usr/bin/g++; fi
-if compgen -G "$root/.deps/*.deb" >/dev/null; then
-  for f in "$root"/.deps/*.deb; do dpkg -x "$f" /tmp/tvx-deps; done
-  export CMAKE_PREFIX_PATH=/tmp/tvx-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
-  export CPATH=/tmp/tvx-deps/usr/include${CPATH:+:$CPATH}
-fi
+source "$root/scripts/gpu_env.sh"
 status=0
 step() {  # step NAME COMMAND...: run, log, remember failures
   local name=$1; shift

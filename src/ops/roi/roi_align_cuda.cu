@@ -22,56 +22,48 @@ namespace tvx::ops::roi {
 namespace {
 
 namespace cu = tvx::core::cuda;
+using cuda::Shape;
+using cuda::work_item;
 
-struct Shape {
-  std::int64_t n, h, w, sn, sc, sh, sw;  // input sizes and strides
-  std::int64_t k, c_out, ph, pw;        // output
-};
-
-template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast, int kChannels>
 __global__ void align_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois, Shape s, T scale,
                                      std::int64_t sampling_ratio, bool aligned, scalar_t* __restrict__ output,
                                      std::int32_t* __restrict__ mapping, index_t total) {
   for (std::int64_t i64 : cu::grid_stride(total)) {
-    const index_t i = static_cast<index_t>(i64);
-    index_t r, c, ph, pw;
-    if constexpr (ChannelsLast) {
-      c = i % s.c_out;
-      const index_t t = i / s.c_out;
-      pw = t % s.pw;
-      ph = (t / s.pw) % s.ph;
-      r = t / s.pw / s.ph;
-    } else {
-      pw = i % s.pw;
-      const index_t t = i / s.pw;
-      ph = t % s.ph;
-      c = (t / s.ph) % s.c_out;
-      r = t / s.ph / s.c_out;
-    }
-    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, aligned, PS);
-    const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
-    const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
-    if (PS) mapping[o] = static_cast<std::int32_t>(c_in);
-    if (a.batch < 0 || a.batch >= s.n) {  // checked on the host; never read outside the input
-      output[o] = scalar_t(0);
-      continue;
-    }
-    const scalar_t* plane = input + a.batch * s.sn + c_in * s.sc;
-    T sum = 0;
+    index_t r, c0, ph, pw;
+    work_item<kChannels, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c0, ph, pw);
+    const int nc = s.c_out - c0 < kChannels ? static_cast<int>(s.c_out - c0) : kChannels;
+    const AlignRoi<T> a = align_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, sampling_ratio, aligned, PS);
+    const std::int64_t c_in = PS ? ps_channel(c0, ph, pw, s.ph, s.pw) : c0;
+    // Output and input channel steps between the item's channels.
+    const std::int64_t o = ((std::int64_t(r) * s.c_out + c0) * s.ph + ph) * s.pw + pw, o_step = s.ph * s.pw;
+    const std::int64_t in_step = (PS ? s.ph * s.pw : 1) * s.sc;
+    const bool in_batch = a.batch >= 0 && a.batch < s.n;  // checked on the host; never read outside
+    const scalar_t* plane = input + (in_batch ? a.batch : 0) * s.sn + c_in * s.sc;
+    T sum[kChannels] = {};
     for (int iy = 0; iy < a.grid_h; ++iy) {
       const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
-      if (!y.valid) continue;
-      const scalar_t* lo = plane + y.lo * s.sh;
-      const scalar_t* hi = plane + y.hi * s.sh;
+      if (!y.valid || !in_batch) continue;
+      const std::int64_t yl = y.lo * s.sh, yh = y.hi * s.sh;
       for (int ix = 0; ix < a.grid_w; ++ix) {
         const Axis<T> x = axis(sample_coord(a.start_w, a.bin_w, a.grid_w, pw, ix), s.w);
         if (!x.valid) continue;
         const std::int64_t xl = x.lo * s.sw, xh = x.hi * s.sw;
-        sum += y.w_lo * (x.w_lo * static_cast<T>(lo[xl]) + x.w_hi * static_cast<T>(lo[xh])) +
-               y.w_hi * (x.w_lo * static_cast<T>(hi[xl]) + x.w_hi * static_cast<T>(hi[xh]));
+#pragma unroll
+        for (int q = 0; q < kChannels; ++q) {
+          if (q >= nc) break;
+          const scalar_t* p = plane + q * in_step;
+          sum[q] += y.w_lo * (x.w_lo * static_cast<T>(p[yl + xl]) + x.w_hi * static_cast<T>(p[yl + xh])) +
+                    y.w_hi * (x.w_lo * static_cast<T>(p[yh + xl]) + x.w_hi * static_cast<T>(p[yh + xh]));
+        }
       }
     }
-    output[o] = static_cast<scalar_t>(sum / a.count);
+#pragma unroll
+    for (int q = 0; q < kChannels; ++q) {
+      if (q >= nc) break;
+      output[o + q * o_step] = static_cast<scalar_t>(sum[q] / a.count);
+      if (PS) mapping[o + q * o_step] = static_cast<std::int32_t>(c_in + q * s.ph * s.pw);
+    }
   }
 }
 
@@ -91,7 +83,7 @@ __global__ void align_entry_counts(const T* __restrict__ rois, std::int64_t k, s
 // torchvision adds them. Groups: 1 (roi_align) or PH * PW, one per bin (ps_roi_align).
 template <typename T, typename key_t>
 __global__ void align_entries(const T* __restrict__ rois, std::int64_t first, std::int64_t k, Shape s,
-                              std::int64_t channels_per_roi, T scale, std::int64_t sampling_ratio, bool aligned,
+                              T scale, std::int64_t sampling_ratio, bool aligned,
                               bool ps, const std::int64_t* __restrict__ offsets, std::int64_t base,
                               key_t* __restrict__ keys, std::int64_t* __restrict__ source, T* __restrict__ weight) {
   const std::int64_t bins = s.ph * s.pw, groups = ps ? bins : 1, plane = s.h * s.w;
@@ -100,7 +92,8 @@ __global__ void align_entries(const T* __restrict__ rois, std::int64_t first, st
     const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, aligned, ps);
     const std::int64_t samples = a.grid_h > 0 && a.grid_w > 0 ? std::int64_t(a.grid_h) * a.grid_w : 0;
     std::int64_t e = offsets[r] - base + bin * samples * 4;
-    const std::int64_t src = r * channels_per_roi * bins + bin;
+    // grad[r, 0, ph, pw] in the chunk's gradient with channels last (see align_backward).
+    const std::int64_t src = ((r - first) * bins + bin) * s.c_out;
     const bool in_batch = a.batch >= 0 && a.batch < s.n;
     const std::int64_t key_base = ((in_batch ? a.batch : 0) * groups + (ps ? bin : 0)) * plane;
     for (int iy = 0; iy < a.grid_h; ++iy) {
@@ -120,11 +113,12 @@ __global__ void align_entries(const T* __restrict__ rois, std::int64_t first, st
   }
 }
 
-template <typename index_t, bool PS, bool ChannelsLast, typename scalar_t, typename T>
+template <typename index_t, bool PS, bool ChannelsLast, int Channels, typename scalar_t, typename T>
 void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape& s, T scale,
                     std::int64_t sampling_ratio, bool aligned, at::Tensor& output, at::Tensor& mapping) {
-  const std::int64_t total = output.numel();
-  cu::launch(align_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast>, cu::blocks_for(total, 256), 256, 0,
+  constexpr int kChannels = Channels;
+  const std::int64_t total = s.k * s.ph * s.pw * cu::ceil_div<std::int64_t>(s.c_out, kChannels);
+  cu::launch(align_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast, kChannels>, cu::blocks_for(total, 256), 256, 0,
              input.const_data_ptr<scalar_t>(), rois.const_data_ptr<T>(), s, scale, sampling_ratio, aligned,
              output.data_ptr<scalar_t>(), PS ? mapping.data_ptr<std::int32_t>() : nullptr,
              static_cast<index_t>(total));
@@ -154,9 +148,9 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     auto run = [&](auto ps_tag, auto cl_tag) {
       constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
       if (small)
-        launch_forward<std::int32_t, PS, CL, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
+        launch_forward<std::int32_t, PS, CL, PS ? 1 : 4, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
       else
-        launch_forward<std::int64_t, PS, CL, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
+        launch_forward<std::int64_t, PS, CL, PS ? 1 : 4, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
     };
     using Yes = std::true_type;
     using No = std::false_type;
@@ -192,7 +186,7 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
     cu::launch(align_entry_counts<T>, cu::blocks_for(k, 256), 256, 0, r.const_data_ptr<T>(), k, ph, pw, scale,
                sampling_ratio, aligned, ps, counts.data_ptr<std::int64_t>());
     const at::Tensor offsets = at::sub(at::cumsum(counts, 0), counts);
-    const cuda::Chunks chunks = cuda::plan_chunks(counts, cuda::entry_budget(grad_input));
+    const cuda::Chunks chunks = cuda::plan_chunks(counts, c_out * bins * grad.element_size(), grad_input);
     for (std::size_t chunk = 0; chunk + 1 < chunks.first_roi.size(); ++chunk) {
       const std::int64_t first = chunks.first_roi[chunk], n_rois = chunks.first_roi[chunk + 1] - first;
       const std::int64_t base = chunks.first_entry[chunk], n = chunks.first_entry[chunk + 1] - base;
@@ -201,11 +195,13 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
                             at::empty({n}, grad.options().dtype(at::kLong)), at::empty({n}, grad.options().dtype(acc))};
       AT_DISPATCH_INDEX_TYPES(entries.key.scalar_type(), "tvx_roi_align_entries", [&] {
         cu::launch(align_entries<T, index_t>, cu::blocks_for(n_rois * bins, 128), 128, 0, r.const_data_ptr<T>(), first,
-                   n_rois, s, c_out, scale, sampling_ratio, aligned, ps, offsets.const_data_ptr<std::int64_t>(), base,
+                   n_rois, s, scale, sampling_ratio, aligned, ps, offsets.const_data_ptr<std::int64_t>(), base,
                    entries.key.data_ptr<index_t>(), entries.source.data_ptr<std::int64_t>(),
                    entries.weight.data_ptr<T>());
       });
-      cuda::scatter_entries(entries, grad, grad_input, groups, c_out, bins, /*accumulate=*/chunk > 0);
+      // The chunk's gradient with channels last: an entry's channels are adjacent in memory.
+      const at::Tensor rows = grad.narrow(0, first, n_rois).permute({0, 2, 3, 1}).contiguous();
+      cuda::scatter_entries(entries, rows, 1, grad_input, groups, c_out, /*accumulate=*/chunk > 0);
     }
   });
   return reduced ? grad_input.to(grad_arg.scalar_type()) : grad_input;

@@ -26,59 +26,70 @@ namespace tvx::ops::roi {
 namespace {
 
 namespace cu = tvx::core::cuda;
+using cuda::Shape;
+using cuda::work_item;
 
-struct Shape {
-  std::int64_t n, h, w, sn, sc, sh, sw;  // input sizes and strides
-  std::int64_t k, c_out, ph, pw;        // output
-};
 
-template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast, int kChannels>
 __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois, Shape s, T scale,
                                     scalar_t* __restrict__ output, std::int32_t* __restrict__ index, index_t total) {
   for (std::int64_t i64 : cu::grid_stride(total)) {
-    const index_t i = static_cast<index_t>(i64);
-    index_t r, c, ph, pw;
-    if constexpr (ChannelsLast) {
-      c = i % s.c_out;
-      const index_t t = i / s.c_out;
-      pw = t % s.pw;
-      ph = (t / s.pw) % s.ph;
-      r = t / s.pw / s.ph;
-    } else {
-      pw = i % s.pw;
-      const index_t t = i / s.pw;
-      ph = t % s.ph;
-      c = (t / s.ph) % s.c_out;
-      r = t / s.ph / s.c_out;
-    }
-    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, PS);
+    index_t r, c0, ph, pw;
+    work_item<kChannels, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c0, ph, pw);
+    const int nc = s.c_out - c0 < kChannels ? static_cast<int>(s.c_out - c0) : kChannels;
+    const PoolRoi<T> p = pool_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, PS);
     // ps_roi_pool's forward never pools the last row and column (see pool_bin).
     const PoolBin b = pool_bin(p, ph, pw, PS ? s.h - 1 : s.h, PS ? s.w - 1 : s.w);
-    const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
-    const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
-    const bool in_batch = p.batch >= 0 && p.batch < s.n;  // checked on the host
+    const std::int64_t c_in = PS ? ps_channel(c0, ph, pw, s.ph, s.pw) : c0;
+    const std::int64_t o = ((std::int64_t(r) * s.c_out + c0) * s.ph + ph) * s.pw + pw, o_step = s.ph * s.pw;
+    const std::int64_t in_step = (PS ? s.ph * s.pw : 1) * s.sc;
+    const bool in_batch = p.batch >= 0 && p.batch < s.n;  // checked on the host; never read outside
     const scalar_t* plane = input + (in_batch ? p.batch : 0) * s.sn + c_in * s.sc;
+    const std::int64_t h1 = in_batch ? b.h1 : b.h0;
     if constexpr (PS) {
-      T sum = 0;
-      if (in_batch)
-        for (std::int64_t h = b.h0; h < b.h1; ++h)
-          for (std::int64_t w = b.w0; w < b.w1; ++w) sum += static_cast<T>(plane[h * s.sh + w * s.sw]);
-      output[o] = static_cast<scalar_t>(b.empty() ? T(0) : sum / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0)));
-      index[o] = static_cast<std::int32_t>(c_in);
+      T sum[kChannels] = {};
+      for (std::int64_t h = b.h0; h < h1; ++h) {
+        const scalar_t* p = plane + h * s.sh + b.w0 * s.sw;
+        for (std::int64_t w = b.w0; w < b.w1; ++w, p += s.sw) {
+#pragma unroll
+          for (int q = 0; q < kChannels; ++q)
+            if (q < nc) sum[q] += static_cast<T>(p[q * in_step]);
+        }
+      }
+      const T area = static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+#pragma unroll
+      for (int q = 0; q < kChannels; ++q)
+        if (q < nc) {
+          output[o + q * o_step] = static_cast<scalar_t>(b.empty() ? T(0) : sum[q] / area);
+          index[o + q * o_step] = static_cast<std::int32_t>(c_in + q * s.ph * s.pw);
+        }
     } else {
-      T best = b.empty() ? T(0) : static_cast<T>(-FLT_MAX);
-      std::int64_t arg = -1;
-      if (in_batch)
-        for (std::int64_t h = b.h0; h < b.h1; ++h)
-          for (std::int64_t w = b.w0; w < b.w1; ++w) {
-            const T v = static_cast<T>(plane[h * s.sh + w * s.sw]);
-            if (v > best) {
-              best = v;
-              arg = h * s.w + w;
+      T best[kChannels];
+      std::int32_t arg[kChannels];
+#pragma unroll
+      for (int q = 0; q < kChannels; ++q) {
+        best[q] = b.empty() ? T(0) : static_cast<T>(-FLT_MAX);
+        arg[q] = -1;
+      }
+      for (std::int64_t h = b.h0; h < h1; ++h) {
+        const scalar_t* p = plane + h * s.sh + b.w0 * s.sw;
+        for (std::int64_t w = b.w0; w < b.w1; ++w, p += s.sw) {
+#pragma unroll
+          for (int q = 0; q < kChannels; ++q) {
+            const T v = q < nc ? static_cast<T>(p[q * in_step]) : T(0);
+            if (v > best[q]) {
+              best[q] = v;
+              arg[q] = static_cast<std::int32_t>(h * s.w + w);
             }
           }
-      output[o] = static_cast<scalar_t>(best);
-      index[o] = static_cast<std::int32_t>(arg);
+        }
+      }
+#pragma unroll
+      for (int q = 0; q < kChannels; ++q)
+        if (q < nc) {
+          output[o + q * o_step] = static_cast<scalar_t>(best[q]);
+          index[o + q * o_step] = arg[q];
+        }
     }
   }
 }
@@ -110,7 +121,7 @@ __global__ void roi_pool_entries(const std::int32_t* __restrict__ argmax, const 
     const std::int64_t a = argmax[i];
     const bool valid = a >= 0 && a < plane && batch >= 0 && batch < s.n;
     keys[e] = valid ? static_cast<key_t>((batch * s.c_out + c) * plane + a) : key_t(-1);
-    source[e] = i;
+    source[e] = e;  // grad[r, c, ph, pw] in the chunk's gradient
     weight[e] = T(1);
   }
 }
@@ -150,17 +161,19 @@ __global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, 
     for (std::int64_t h = b.h0; h < b.h1; ++h)
       for (std::int64_t w = b.w0; w < b.w1; ++w, ++e) {
         keys[e] = in_batch ? static_cast<key_t>(((p.batch * bins) + bin) * plane + h * s.w + w) : key_t(-1);
-        source[e] = r * s.c_out * bins + bin;
+        // grad[r, 0, ph, pw] in the chunk's gradient with channels last (see pool_backward).
+        source[e] = ((r - first) * bins + bin) * s.c_out;
         weight[e] = share;
       }
   }
 }
 
-template <typename index_t, bool PS, bool ChannelsLast, typename scalar_t, typename T>
+template <typename index_t, bool PS, bool ChannelsLast, int Channels, typename scalar_t, typename T>
 void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape& s, T scale, at::Tensor& output,
                     at::Tensor& index) {
-  const std::int64_t total = output.numel();
-  cu::launch(pool_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast>, cu::blocks_for(total, 256), 256, 0,
+  constexpr int kChannels = Channels;
+  const std::int64_t total = s.k * s.ph * s.pw * cu::ceil_div<std::int64_t>(s.c_out, kChannels);
+  cu::launch(pool_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast, kChannels>, cu::blocks_for(total, 256), 256, 0,
              input.const_data_ptr<scalar_t>(), rois.const_data_ptr<T>(), s, scale, output.data_ptr<scalar_t>(),
              index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
 }
@@ -186,9 +199,9 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     auto run = [&](auto ps_tag, auto cl_tag) {
       constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
       if (small)
-        launch_forward<std::int32_t, PS, CL, scalar_t>(input, r, s, scale, output, index);
+        launch_forward<std::int32_t, PS, CL, 1, scalar_t>(input, r, s, scale, output, index);
       else
-        launch_forward<std::int64_t, PS, CL, scalar_t>(input, r, s, scale, output, index);
+        launch_forward<std::int64_t, PS, CL, 1, scalar_t>(input, r, s, scale, output, index);
     };
     using Yes = std::true_type;
     using No = std::false_type;
@@ -240,7 +253,7 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
         counts = at::full({k}, c_out * bins, grad.options().dtype(at::kLong));
       }
       const at::Tensor offsets = at::sub(at::cumsum(counts, 0), counts);
-      const cuda::Chunks chunks = cuda::plan_chunks(counts, cuda::entry_budget(grad_input));
+      const cuda::Chunks chunks = cuda::plan_chunks(counts, ps ? c_out * bins * grad.element_size() : 0, grad_input);
       for (std::size_t chunk = 0; chunk + 1 < chunks.first_roi.size(); ++chunk) {
         const std::int64_t first = chunks.first_roi[chunk], n_rois = chunks.first_roi[chunk + 1] - first;
         const std::int64_t base = chunks.first_entry[chunk], n = chunks.first_entry[chunk + 1] - base;
@@ -260,10 +273,14 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
                        entries.source.data_ptr<std::int64_t>(), entries.weight.data_ptr<T>());
         });
         // ps: groups are bins, channel j = c_out; roi_pool: groups are channels, one each.
+        // ps: groups are bins, channel j = c_out, read from the chunk's gradient with channels
+        // last; roi_pool: groups are channels, one each, an entry's source its output value.
+        const at::Tensor rows = grad.narrow(0, first, n_rois);
         if (ps)
-          cuda::scatter_entries(entries, grad, grad_input, bins, c_out, bins, chunk > 0);
+          cuda::scatter_entries(entries, rows.permute({0, 2, 3, 1}).contiguous(), 1, grad_input, bins, c_out,
+                                chunk > 0);
         else
-          cuda::scatter_entries(entries, grad, grad_input, channels, 1, 0, chunk > 0);
+          cuda::scatter_entries(entries, rows, 0, grad_input, channels, 1, chunk > 0);
       }
     });
   });

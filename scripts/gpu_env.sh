@@ -1,0 +1,12 @@
+# Environment of a build on the GPU machine (sourced by gpu_check.sh; source it before a
+# quick incremental run there: `source scripts/gpu_env.sh && scripts/build.sh && ...`).
+export TVX_PYTHON=${TVX_PYTHON:-python3} TVX_SKIP_APT=1 TVX_JOBS=${TVX_JOBS:-$(nproc)}
+# The machine's CXX (/opt/gcc) links libstdc++ statically; the system GCC links it shared,
+# as libtorch needs (src/CMakeLists.txt refuses the other).
+if [[ -x /usr/bin/g++ ]]; then export CXX=/usr/bin/g++ CC=/usr/bin/gcc CUDAHOSTCXX=/usr/bin/g++; fi
+_tvx_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if compgen -G "$_tvx_root/.deps/*.deb" >/dev/null; then
+  for f in "$_tvx_root"/.deps/*.deb; do dpkg -x "$f" /tmp/tvx-deps; done
+  export CMAKE_PREFIX_PATH=/tmp/tvx-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
+  export CPATH=/tmp/tvx-deps/usr/include${CPATH:+:$CPATH}
+fi
