@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/util/string_view.h>
 
 #include <cstdint>
 #include <tuple>
@@ -72,5 +73,37 @@ at::Tensor ps_roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, 
                                 double spatial_scale, std::int64_t pooled_height, std::int64_t pooled_width,
                                 std::int64_t batch_size, std::int64_t channels, std::int64_t height,
                                 std::int64_t width);
+
+// ---------------------------------------------------------------------------------------
+// Box utilities, equal to torchvision.ops' (same dtype promotion, same formulas). Boxes are
+// [..., 4] (x1, y1, x2, y2) unless a format says otherwise; pairwise functions return
+// [..., N, M]; the losses take paired boxes and reduce with "none", "mean" or "sum". Every
+// device; differentiable where torchvision's are.
+
+at::Tensor box_area(const at::Tensor& boxes, c10::string_view fmt = "xyxy");
+at::Tensor box_iou(const at::Tensor& boxes1, const at::Tensor& boxes2, c10::string_view fmt = "xyxy");
+at::Tensor generalized_box_iou(const at::Tensor& boxes1, const at::Tensor& boxes2);
+at::Tensor distance_box_iou(const at::Tensor& boxes1, const at::Tensor& boxes2, double eps = 1e-7);
+at::Tensor complete_box_iou(const at::Tensor& boxes1, const at::Tensor& boxes2, double eps = 1e-7);
+at::Tensor generalized_box_iou_loss(const at::Tensor& boxes1, const at::Tensor& boxes2,
+                                    c10::string_view reduction = "none", double eps = 1e-7);
+at::Tensor distance_box_iou_loss(const at::Tensor& boxes1, const at::Tensor& boxes2,
+                                 c10::string_view reduction = "none", double eps = 1e-7);
+/// As torchvision: eps weights the aspect-ratio term; the DIoU part always uses 1e-7.
+at::Tensor complete_box_iou_loss(const at::Tensor& boxes1, const at::Tensor& boxes2,
+                                 c10::string_view reduction = "none", double eps = 1e-7);
+/// "xyxy", "xywh", "cxcywh" among themselves; "xywhr", "cxcywhr", "xyxyxyxy" (rotated,
+/// degrees) among themselves. Integer rotated boxes are rounded back to their dtype.
+at::Tensor box_convert(const at::Tensor& boxes, c10::string_view in_fmt, c10::string_view out_fmt);
+/// Clamps x to [0, width] and y to [0, height]; size = {height, width}.
+at::Tensor clip_boxes_to_image(const at::Tensor& boxes, at::IntArrayRef size);
+/// Indices (int64) of the boxes whose width and height are both >= min_size.
+at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size);
+/// [N, H, W] masks to float32 [N, 4] boxes around their non-zero pixels (zeros for an
+/// empty mask).
+at::Tensor masks_to_boxes(const at::Tensor& masks);
+/// RetinaNet's focal loss on logits; alpha in [0, 1], or -1 for no class weighting.
+at::Tensor sigmoid_focal_loss(const at::Tensor& inputs, const at::Tensor& targets, double alpha = 0.25,
+                              double gamma = 2, c10::string_view reduction = "none");
 
 }  // namespace tvx::ops

@@ -4,7 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["nms", "batched_nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool"]
+__all__ = ["nms", "batched_nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "box_area", "box_iou",
+           "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
+           "distance_box_iou_loss", "complete_box_iou_loss", "box_convert", "clip_boxes_to_image",
+           "remove_small_boxes", "masks_to_boxes", "sigmoid_focal_loss"]
 
 
 def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
@@ -74,3 +77,59 @@ def ps_roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -
     """Position-sensitive RoIPool, as ``torchvision.ops.ps_roi_pool``."""
     ph, pw = _pair(output_size)
     return torch.ops.tvx.ps_roi_pool(input, _rois(boxes, input), spatial_scale, ph, pw)[0]
+
+
+def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:
+    """Areas of boxes [..., 4], as ``torchvision.ops.box_area``."""
+    return torch.ops.tvx.box_area(boxes, fmt)
+
+
+def box_iou(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> Tensor:
+    """Pairwise IoU [..., N, M], as ``torchvision.ops.box_iou``."""
+    return torch.ops.tvx.box_iou(boxes1, boxes2, fmt)
+
+
+def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    return torch.ops.tvx.generalized_box_iou(boxes1, boxes2)
+
+
+def distance_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    return torch.ops.tvx.distance_box_iou(boxes1, boxes2, eps)
+
+
+def complete_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    return torch.ops.tvx.complete_box_iou(boxes1, boxes2, eps)
+
+
+def generalized_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return torch.ops.tvx.generalized_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def distance_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return torch.ops.tvx.distance_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def complete_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return torch.ops.tvx.complete_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    return torch.ops.tvx.box_convert(boxes, in_fmt, out_fmt)
+
+
+def clip_boxes_to_image(boxes: Tensor, size: tuple[int, int]) -> Tensor:
+    """Clamps boxes to an image of size (height, width)."""
+    return torch.ops.tvx.clip_boxes_to_image(boxes, [int(size[0]), int(size[1])])
+
+
+def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
+    return torch.ops.tvx.remove_small_boxes(boxes, min_size)
+
+
+def masks_to_boxes(masks: Tensor) -> Tensor:
+    return torch.ops.tvx.masks_to_boxes(masks)
+
+
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2,
+                       reduction: str = "none") -> Tensor:
+    return torch.ops.tvx.sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction)
