@@ -58,6 +58,11 @@ for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
                 xw = x.detach().requires_grad_()
                 first(op(xw, rois.to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
                 torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=tol, atol=tol)
+# 40 channels: the gather's warp path (32 channels per warp) and its partial second warp.
+grad = torch.randn(5, 40, 2, 3)
+torch.testing.assert_close(
+    torch.ops.tvx._roi_align_backward(grad.cuda(), rois.cuda(), 0.5, 2, 3, 2, 40, 24, 32, 2, True).cpu(),
+    torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, 40, 24, 32, 2, True), rtol=1e-5, atol=1e-5)
 many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
 grad = torch.randn(6, 4, 7, 7)
 torch.testing.assert_close(
