@@ -66,28 +66,56 @@ def boxes(n: int, extent: float, size: float, device: str, seed: int = 0):
     return torch.cat([xy, xy + wh], 1).to(device), torch.rand(n, generator=g).to(device)
 
 
+def detections(n: int, objects: int, device: str, seed: int = 0, jitter: float = 0.1):
+    """A detector's raw output before nms: n boxes jittered around `objects` objects of 20 to
+    400 px in a 1216 x 800 image (centre by `jitter` of the object's size, sides by the same),
+    so boxes of one object overlap heavily and few are kept; scores uniform; and a class per
+    box (the object's class 70% of the time, else any of 80)."""
+    g = torch.Generator().manual_seed(seed)
+    centre = torch.rand(objects, 2, generator=g) * torch.tensor([1216.0, 800.0])
+    size = torch.exp(torch.empty(objects, 2).uniform_(3.0, 6.0, generator=g))
+    pick = torch.randint(0, objects, (n,), generator=g)
+    c = centre[pick] + torch.randn(n, 2, generator=g) * size[pick] * jitter
+    half = size[pick] / 2 * (1 + jitter * torch.randn(n, 2, generator=g)).clamp(min=0.3)
+    b = torch.cat([c - half, c + half], 1)
+    cls = torch.where(torch.rand(n, generator=g) < 0.7, torch.randint(0, 80, (objects,), generator=g)[pick],
+                      torch.randint(0, 80, (n,), generator=g))
+    return b.to(device), torch.rand(n, generator=g).to(device), cls.to(device)
+
+
 def nms_cases(quick: bool):
+    """nms on a detector's output ("clustered": a few dozen objects, hundreds of boxes each;
+    "heavy-overlap": 5 objects, thousands each, 5% jitter) and on uniform boxes (sides 1-101 px,
+    corners uniform over a 1000 px square, "uniform-dense", or a 10000 px one, "uniform-sparse":
+    almost no overlap, torchvision's quadratic worst case); batched_nms over 80 classes."""
     cases = []
-    # Uniform boxes, not detector output: sides 1-101 px with corners uniform over a square.
-    # "dense" (1000 px): moderate overlap, 72% of 10k boxes kept (95% of 1k);
-    # "sparse" (10000 px): almost no overlap, almost all kept (torchvision's quadratic worst case).
-    # Clustered detector-like boxes (heavy overlap, few kept) come with the ops issue.
+
+    def add(name, theirs, ours, device, runs):
+        cases.append(dict(case=name, torchvision=median_time(theirs, device, runs), tvx=median_time(ours, device, runs),
+                          torchvision_mem=peak_memory(theirs, device), tvx_mem=peak_memory(ours, device)))
+
     for device, sizes in (("cpu", [1000, 10000]), ("cuda", [1000, 10000, 50000])):
         if device == "cuda" and not torch.cuda.is_available():
             continue
         for n in sizes:
-            for layout, extent in (("uniform-dense", 1000.0), ("uniform-sparse", 10000.0)):
-                b, s = boxes(n, extent, 100.0, device, seed=n)
+            inputs = {"clustered": detections(n, 40, device, seed=n)[:2],
+                      "heavy-overlap": detections(n, 5, device, seed=n, jitter=0.05)[:2],
+                      "uniform-dense": boxes(n, 1000.0, 100.0, device, seed=n),
+                      "uniform-sparse": boxes(n, 10000.0, 100.0, device, seed=n)}
+            for layout, (b, s) in inputs.items():
                 want = torchvision.ops.nms(b, s, 0.5)
                 got = tvx.ops.nms(b, s, 0.5)
                 assert torch.equal(want, got), f"nms results differ for {device} {n} {layout}"
                 runs = 5 if quick else (10 if device == "cpu" and n >= 10000 else 50)
-                cases.append(dict(
-                    case=f"nms {device} {n} {layout} (kept {got.numel()})",
-                    torchvision=median_time(lambda: torchvision.ops.nms(b, s, 0.5), device, runs),
-                    tvx=median_time(lambda: tvx.ops.nms(b, s, 0.5), device, runs),
-                    torchvision_mem=peak_memory(lambda: torchvision.ops.nms(b, s, 0.5), device),
-                    tvx_mem=peak_memory(lambda: tvx.ops.nms(b, s, 0.5), device)))
+                add(f"nms {device} {n} {layout} (kept {got.numel()})", lambda: torchvision.ops.nms(b, s, 0.5),
+                    lambda: tvx.ops.nms(b, s, 0.5), device, runs)
+        b, s, cls = detections(10000, 40, device, seed=7)
+        want = torchvision.ops.batched_nms(b, s, cls, 0.5)
+        got = tvx.ops.batched_nms(b, s, cls, 0.5)
+        assert torch.equal(want, got), f"batched_nms results differ for {device}"
+        add(f"batched_nms {device} 10000 clustered, 80 classes (kept {got.numel()})",
+            lambda: torchvision.ops.batched_nms(b, s, cls, 0.5), lambda: tvx.ops.batched_nms(b, s, cls, 0.5), device,
+            5 if quick else (10 if device == "cpu" else 50))
     return cases
 
 

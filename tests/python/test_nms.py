@@ -145,11 +145,11 @@ def test_torch_compile_fullgraph(device):
 
 
 
-def clustered(device, n, seed, dtype=torch.float32):
-    """Detector-like boxes: about 40 per object, jittered around it (centre by 5% of its size,
-    sides by 10%), so they overlap heavily and few survive."""
+def clustered(device, n, seed, dtype=torch.float32, objects=None):
+    """Detector-like boxes: about 40 per object (or n / objects), jittered around it (centre by
+    5% of its size, sides by 10%), so they overlap heavily and few survive."""
     g = torch.Generator().manual_seed(seed)
-    objects = max(1, n // 40 + 1)
+    objects = objects or max(1, n // 40 + 1)
     centre = torch.rand(objects, 2, generator=g, dtype=torch.float64) * 600
     half = torch.rand(objects, 2, generator=g, dtype=torch.float64) * 40 + 10
     pick = torch.randint(0, objects, (n,), generator=g)
@@ -219,11 +219,15 @@ def test_batched_nms_contract(check, device):
 
 @pytest.mark.parametrize("n", [1000, 5000])
 @pytest.mark.parametrize("thr", [0.3, 0.5, 0.7])
-def test_clustered_boxes_match_torchvision(device, n, thr):
-    boxes, scores = clustered(device, n, seed=n)
+@pytest.mark.parametrize("objects", [None, 30, 3])  # ~40 boxes per object; hundreds; thousands (heavy overlap)
+def test_clustered_boxes_match_torchvision(device, n, thr, objects):
+    boxes, scores = clustered(device, n, seed=n, objects=objects)
     want = torchvision.ops.nms(boxes, scores, thr)
     assert want.numel() < n // 4  # heavy overlap: most boxes suppressed
     torch.testing.assert_close(tvx.ops.nms(boxes, scores, thr), want, rtol=0, atol=0)
+    idxs = torch.randint(0, 80, (n,), generator=torch.Generator().manual_seed(n)).to(device)
+    torch.testing.assert_close(tvx.ops.batched_nms(boxes, scores, idxs, thr),
+                               torchvision.ops.batched_nms(boxes, scores, idxs, thr), rtol=0, atol=0)
 
 
 def test_fake_kernels_check_what_the_kernels_check():
