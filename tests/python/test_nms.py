@@ -226,8 +226,12 @@ def test_clustered_boxes_match_torchvision(device, n, thr, objects):
     assert want.numel() < n // 4  # heavy overlap: most boxes suppressed
     torch.testing.assert_close(tvx.ops.nms(boxes, scores, thr), want, rtol=0, atol=0)
     idxs = torch.randint(0, 80, (n,), generator=torch.Generator().manual_seed(n)).to(device)
-    torch.testing.assert_close(tvx.ops.batched_nms(boxes, scores, idxs, thr),
-                               torchvision.ops.batched_nms(boxes, scores, idxs, thr), rtol=0, atol=0)
+    got, want = tvx.ops.batched_nms(boxes, scores, idxs, thr), torchvision.ops.batched_nms(boxes, scores, idxs, thr)
+    # torchvision orders the kept boxes of all classes with an unstable sort: boxes of equal
+    # score (5000 float32 scores hold a tie or two) may come in either order. tvx keeps them
+    # in index order. Same boxes, same score order:
+    torch.testing.assert_close(got.sort()[0], want.sort()[0], rtol=0, atol=0)
+    torch.testing.assert_close(scores[got], scores[want], rtol=0, atol=0)
 
 
 def test_fake_kernels_check_what_the_kernels_check():
