@@ -258,3 +258,41 @@ def test_input_above_2_31_elements():
     out, arg = tx.roi_pool(x, rois, 1.0, 7, 7)
     tail, tail_arg = tx.roi_pool(x[:, -16:].clone(), rois, 1.0, 7, 7)
     assert torch.equal(out[:, -16:], tail) and torch.equal(arg[:, -16:], tail_arg)
+
+
+# --- edges a user can reach ------------------------------------------------------------------
+
+@pytest.mark.parametrize("h,w", [(0, 5), (4, 0), (0, 0)])
+def test_empty_image_axes_sample_nothing(device, h, w):
+    """An input with no rows or columns: every sample is outside it (torchvision reads
+    memory before the input there). Outputs are zeros, gradients empty."""
+    rois = torch.tensor([[0, 0.0, 0.0, 0.0, 0.0], [0, -2.0, -1.0, 3.0, 2.0]], device=device)
+    for name, channels, extra in [("roi_align", 4, (2, True)), ("roi_align", 4, (0, False)), ("roi_pool", 4, ()),
+                                  ("ps_roi_align", 8, (2,)), ("ps_roi_pool", 8, ())]:
+        x = torch.randn(1, channels, h, w, device=device, requires_grad=True)
+        out = getattr(tx, name)(x, rois, 1.0, 2, 2, *extra)
+        out = out[0] if isinstance(out, tuple) else out
+        assert torch.equal(out, torch.zeros_like(out)), name
+        out.sum().backward()
+        assert x.grad.shape == x.shape
+
+
+def test_sizes_that_would_overflow_are_refused(device):
+    x = feature_map(C, 0, device)
+    rois = detector_rois(3, 0, device=device)
+    with pytest.raises(RuntimeError, match="tvx.roi_align: sampling_ratio must be at most 4096"):
+        tx.roi_align(x, rois, SCALE, 2, 2, 2**20, True)
+    with pytest.raises(RuntimeError, match="tvx.ps_roi_pool: pooled_height \\* pooled_width must be below 2\\^31"):
+        tx.ps_roi_pool(x, rois, SCALE, 2**32, 2**32)
+    huge = rois[:1].clone()
+    huge[:, 3:] = 1e30  # the adaptive grid clamps (4096^2 samples) instead of overflowing
+    out = tx.roi_align(x, huge, SCALE, 1, 1, 0, True)
+    assert out.isfinite().all()
+
+
+def test_rois_that_require_grad_do_not_block_create_graph(device):
+    x = feature_map(C, 1, device, torch.float64).requires_grad_()
+    rois = detector_rois(5, 1, dtype=torch.float64, device=device).requires_grad_()
+    loss = tvx.ops.roi_align(x, rois, (2, 2), SCALE, 2, True).sum()
+    (g,) = torch.autograd.grad(loss, x, create_graph=True)
+    assert g.shape == x.shape

@@ -9,6 +9,8 @@
 #include <ATen/ops/aminmax.h>
 #include <ATen/ops/stack.h>
 
+#include <limits>
+
 #include "core/check.h"
 #include "core/op.h"
 #include "core/registration.h"
@@ -32,7 +34,10 @@ void check_pooling(const char* op, double spatial_scale, std::int64_t pooled_hei
   core::check_finite(op, "spatial_scale", spatial_scale);
   TORCH_CHECK(pooled_height > 0 && pooled_width > 0, op, ": pooled_height and pooled_width must be positive, got ",
               pooled_height, " and ", pooled_width);
+  TORCH_CHECK(pooled_height <= std::numeric_limits<std::int32_t>::max() / pooled_width, op,
+              ": pooled_height * pooled_width must be below 2^31, got ", pooled_height, " and ", pooled_width);
 }
+
 
 }  // namespace
 
@@ -75,8 +80,14 @@ void check_batch_indices(const char* op, const at::Tensor& rois, std::int64_t ba
   const auto [lo, hi] = at::aminmax(rois.select(1, 0));
   const at::Tensor range = at::stack({lo, hi}).to(at::kCPU, at::kDouble);
   const double min = range[0].item<double>(), max = range[1].item<double>();
-  TORCH_CHECK(min >= 0 && max < static_cast<double>(batch_size), op,
-              ": rois[:, 0] must be batch indices in [0, ", batch_size, "), got values in [", min, ", ", max, "]");
+  // Truncated toward zero as torchvision reads them: (-1, batch_size) holds the valid ones.
+  TORCH_CHECK(min > -1 && max < static_cast<double>(batch_size), op, ": rois[:, 0] must be batch indices in [0, ",
+              batch_size, "), got values in [", min, ", ", max, "]");
+}
+
+void check_sampling_ratio(const char* op, std::int64_t sampling_ratio) {
+  TORCH_CHECK(sampling_ratio <= kMaxGrid, op, ": sampling_ratio must be at most ", kMaxGrid, " (<= 0: adaptive), got ",
+              sampling_ratio);
 }
 
 at::Tensor rois_for(const at::Tensor& rois, at::ScalarType dtype) {

@@ -18,8 +18,7 @@ namespace tvx::ops::roi {
 /// input [N, C, H, W] and rois [K, 5] (batch index, x1, y1, x2, y2): floating, one device,
 /// rois of input's dtype (or float32/float64 when input is float16/bfloat16), pooled sizes
 /// > 0, a finite spatial_scale and, for the position-sensitive ops, C a multiple of PH*PW.
-/// On the CPU the batch indices are checked against N as well; CUDA kernels skip RoIs
-/// whose batch index is out of range (checking would cost a device synchronisation).
+/// sampling_ratio is at most kMaxGrid and PH * PW fits in int32.
 void check_forward(const char* op, const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
                    std::int64_t pooled_height, std::int64_t pooled_width, bool position_sensitive);
 
@@ -28,8 +27,12 @@ void check_backward(const char* op, const at::Tensor& grad, const at::Tensor& ro
                     std::int64_t pooled_height, std::int64_t pooled_width, std::int64_t batch_size,
                     std::int64_t channels, std::int64_t height, std::int64_t width, bool position_sensitive);
 
-/// Batch indices of rois in [0, batch_size) (CPU tensors only; a no-op elsewhere).
+/// Batch indices of rois in [0, batch_size) after truncation, as torchvision reads them (a
+/// NaN fails). On CUDA this is the op's one synchronisation.
 void check_batch_indices(const char* op, const at::Tensor& rois, std::int64_t batch_size);
+
+/// roi_align / ps_roi_align: sampling_ratio <= kMaxGrid.
+void check_sampling_ratio(const char* op, std::int64_t sampling_ratio);
 
 /// rois in the dtype the kernels read them in: the compute type of `dtype`.
 at::Tensor rois_for(const at::Tensor& rois, at::ScalarType dtype);
@@ -43,6 +46,30 @@ at::Tensor rois_for(const at::Tensor& rois, at::ScalarType dtype);
 #else
 #define TVX_ROI_MATH(f) std::f
 #endif
+
+/// The largest sampling grid per bin axis: larger explicit sampling ratios are refused, and
+/// adaptive grids (bins over 4096 pixels, huge or NaN coordinates) are clamped, so the
+/// sample counts of a RoI (PH * PW * grid^2 * 4 < 2^57) never overflow. torchvision's int
+/// arithmetic overflows there.
+constexpr std::int64_t kMaxGrid = 1 << 12;
+
+/// A float grid size as an int in [-kMaxGrid, kMaxGrid] (NaN: 0); negative sizes are kept
+/// because ps_roi_align divides by their product, as torchvision does.
+template <typename T>
+C10_HOST_DEVICE inline int grid_size(T g) {
+  if (!(g == g)) return 0;
+  const T lim = static_cast<T>(kMaxGrid);
+  return static_cast<int>(g > lim ? lim : (g < -lim ? -lim : g));
+}
+
+/// round(v) as an index, clamped to +-2^40 (NaN: 0) so that the conversion is defined.
+template <typename T>
+C10_HOST_DEVICE inline std::int64_t rounded_index(T v) {
+  v = TVX_ROI_MATH(round)(v);
+  if (!(v == v)) return 0;
+  const T lim = static_cast<T>(std::int64_t(1) << 40);
+  return static_cast<std::int64_t>(v > lim ? lim : (v < -lim ? -lim : v));
+}
 
 /// One RoI of roi_align / ps_roi_align: origin, bin size and sampling grid.
 template <typename T>
@@ -74,9 +101,9 @@ C10_HOST_DEVICE inline AlignRoi<T> align_roi(const T* roi, T spatial_scale, std:
   r.bin_h = height / static_cast<T>(pooled_height);
   r.bin_w = width / static_cast<T>(pooled_width);
   r.grid_h = sampling_ratio > 0 ? static_cast<int>(sampling_ratio)
-                                : static_cast<int>(TVX_ROI_MATH(ceil)(height / static_cast<T>(pooled_height)));
+                                : grid_size(TVX_ROI_MATH(ceil)(height / static_cast<T>(pooled_height)));
   r.grid_w = sampling_ratio > 0 ? static_cast<int>(sampling_ratio)
-                                : static_cast<int>(TVX_ROI_MATH(ceil)(width / static_cast<T>(pooled_width)));
+                                : grid_size(TVX_ROI_MATH(ceil)(width / static_cast<T>(pooled_width)));
   const T count = static_cast<T>(r.grid_h * r.grid_w);
   r.count = position_sensitive ? count : (count > T(1) ? count : T(1));
   return r;
@@ -89,7 +116,7 @@ C10_HOST_DEVICE inline T sample_coord(T start, T bin, int grid, std::int64_t p, 
 }
 
 /// Bilinear interpolation along one axis of length n: the two neighbours and their weights.
-/// A coordinate outside [-1, n] (or NaN) is not sampled: valid = false.
+/// A coordinate outside [-1, n] (or NaN), or any on an empty axis, is not sampled.
 template <typename T>
 struct Axis {
   std::int64_t lo, hi;
@@ -100,7 +127,7 @@ struct Axis {
 template <typename T>
 C10_HOST_DEVICE inline Axis<T> axis(T v, std::int64_t n) {
   Axis<T> a;
-  a.valid = v >= T(-1) && v <= static_cast<T>(n);
+  a.valid = n > 0 && v >= T(-1) && v <= static_cast<T>(n);
   if (!a.valid) {
     a.lo = a.hi = 0;
     a.w_lo = a.w_hi = T(0);
@@ -139,10 +166,10 @@ C10_HOST_DEVICE inline PoolRoi<T> pool_roi(const T* roi, T spatial_scale, std::i
                                            std::int64_t pooled_width, bool position_sensitive) {
   PoolRoi<T> r;
   r.batch = static_cast<std::int64_t>(roi[0]);
-  r.start_w = static_cast<std::int64_t>(TVX_ROI_MATH(round)(roi[1] * spatial_scale));
-  r.start_h = static_cast<std::int64_t>(TVX_ROI_MATH(round)(roi[2] * spatial_scale));
-  const std::int64_t end_w = static_cast<std::int64_t>(TVX_ROI_MATH(round)(roi[3] * spatial_scale));
-  const std::int64_t end_h = static_cast<std::int64_t>(TVX_ROI_MATH(round)(roi[4] * spatial_scale));
+  r.start_w = rounded_index(roi[1] * spatial_scale);
+  r.start_h = rounded_index(roi[2] * spatial_scale);
+  const std::int64_t end_w = rounded_index(roi[3] * spatial_scale);
+  const std::int64_t end_h = rounded_index(roi[4] * spatial_scale);
   const std::int64_t extra = position_sensitive ? 0 : 1;
   const std::int64_t width = end_w - r.start_w + extra > 1 ? end_w - r.start_w + extra : 1;
   const std::int64_t height = end_h - r.start_h + extra > 1 ? end_h - r.start_h + extra : 1;

@@ -128,6 +128,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
                                                  double spatial_scale, std::int64_t ph, std::int64_t pw,
                                                  std::int64_t sampling_ratio, bool aligned, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
+  check_sampling_ratio(op, sampling_ratio);
   check_batch_indices(op, rois, input.size(0));
   cu::DeviceGuard guard(input);
   const std::int64_t k = rois.size(0), channels = input.size(1);
@@ -167,6 +168,7 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
                           std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned,
                           bool ps) {
   check_backward(op, grad_arg, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
+  check_sampling_ratio(op, sampling_ratio);
   check_batch_indices(op, rois, batch_size);
   cu::DeviceGuard guard(grad_arg);
   const bool reduced = grad_arg.scalar_type() == at::kHalf || grad_arg.scalar_type() == at::kBFloat16;

@@ -157,7 +157,8 @@ struct NoDoubleBackward;
 template <core::OpName Name, typename R, typename... Args>
 struct NoDoubleBackward<Name, R(Args...)> {
   static R call(Args... args) {
-    const bool needs_grad = (requires_grad(args) || ...);
+    // Only the incoming gradient: RoIs that require grad get none from these ops anyway.
+    const bool needs_grad = requires_grad(std::get<0>(std::forward_as_tuple(args...)));
     TORCH_CHECK(!(needs_grad && at::GradMode::is_enabled()), "tvx.", Name.value + 5,
                 ": double backward is not supported (the gradient of this backward operator is not implemented); "
                 "call backward without create_graph=True");

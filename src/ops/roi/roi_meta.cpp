@@ -34,15 +34,21 @@ std::tuple<at::Tensor, at::Tensor> roi_pool_meta(const at::Tensor& input, const 
   return pooled_pair(input, rois, input.sym_size(1), ph, pw);
 }
 
+void check_bins(const char* op, const SymInt& ph, const SymInt& pw) {
+  TORCH_SYM_CHECK(ph.sym_gt(0).sym_and(pw.sym_gt(0)), op, ": pooled_height and pooled_width must be positive");
+}
+
 std::tuple<at::Tensor, at::Tensor> ps_roi_align_meta(const at::Tensor& input, const at::Tensor& rois, double,
                                                      SymInt ph, SymInt pw, std::int64_t) {
   check_meta("tvx.ps_roi_align", input, "input", rois);
+  check_bins("tvx.ps_roi_align", ph, pw);
   return pooled_pair(input, rois, input.sym_size(1) / (ph * pw), ph, pw);
 }
 
 std::tuple<at::Tensor, at::Tensor> ps_roi_pool_meta(const at::Tensor& input, const at::Tensor& rois, double, SymInt ph,
                                                     SymInt pw) {
   check_meta("tvx.ps_roi_pool", input, "input", rois);
+  check_bins("tvx.ps_roi_pool", ph, pw);
   return pooled_pair(input, rois, input.sym_size(1) / (ph * pw), ph, pw);
 }
 

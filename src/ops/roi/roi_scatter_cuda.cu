@@ -123,6 +123,9 @@ Chunks plan_chunks(const at::Tensor& counts, std::int64_t roi_bytes, const at::T
   chunks.first_roi.push_back(0);
   chunks.first_entry.push_back(0);
   for (std::int64_t r = 0; r < host.numel(); ++r) {
+    // Counts are below 2^62 (kMaxGrid); their sum could still overflow.
+    TORCH_CHECK(c[r] >= 0 && c[r] < (std::int64_t(1) << 56) && total < (std::int64_t(1) << 56), "tvx: a RoI "
+                "backward of ", c[r], " samples after ", total, ": too many (sampling_ratio or RoIs too large)");
     const std::int64_t bytes = c[r] * kBytesPerEntry + roi_bytes;
     if (in_chunk > 0 && in_chunk + bytes > budget) {
       chunks.first_roi.push_back(r);
