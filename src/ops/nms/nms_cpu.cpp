@@ -8,7 +8,9 @@
 #include <ATen/Dispatch.h>
 #include <ATen/ops/empty.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/registration.h"
@@ -18,6 +20,51 @@ namespace {
 
 using detail::box_area;
 using detail::iou_above;
+
+// Score order as torch.sort(scores, stable=True, descending=True) gives it (NaN first, then
+// decreasing, equal scores, -0.0 and +0.0 included, by index): a least-significant-digit radix
+// sort of order-preserving integer keys, one thread, O(N) per byte of the key. ATen's sort
+// took half of a 10k-box nms on two cores, and more with 16 threads.
+template <typename S, typename U>
+std::vector<std::int64_t> score_order(const S* scores, std::int64_t n) {
+  constexpr int kBits = sizeof(U) * 8;
+  std::vector<U> key(n), key_tmp(n);
+  std::vector<std::int64_t> idx(n), idx_tmp(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    S v = scores[i];
+    U k;
+    if (v != v) {
+      k = ~U(0);  // every NaN above everything
+    } else {
+      if (v == 0) v = 0;  // -0.0 equals +0.0
+      U bits;
+      std::memcpy(&bits, &v, sizeof(U));
+      k = (bits >> (kBits - 1)) ? ~bits : (bits | (U(1) << (kBits - 1)));
+    }
+    key[i] = ~k;  // ascending order of ~k is descending order of k
+    idx[i] = i;
+  }
+  std::int64_t count[256];
+  for (int shift = 0; shift < kBits; shift += 8) {
+    std::fill(count, count + 256, 0);
+    for (std::int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 0xff];
+    if (count[(key[0] >> shift) & 0xff] == n) continue;  // every key has this digit
+    std::int64_t sum = 0;
+    for (auto& c : count) {
+      const std::int64_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t to = count[(key[i] >> shift) & 0xff]++;
+      key_tmp[to] = key[i];
+      idx_tmp[to] = idx[i];
+    }
+    key.swap(key_tmp);
+    idx.swap(idx_tmp);
+  }
+  return idx;
+}
 
 // Boxes that cover more cells than this are kept out of the grid: they are tested, and
 // test candidates, one by one.
@@ -214,7 +261,16 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
   const std::int64_t n = dets.size(0);
   if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
 
-  const at::Tensor order = detail::nms_order(scores);
+  at::Tensor order = at::empty({n}, dets.options().dtype(at::kLong));
+  {
+    const at::Tensor s = scores.to(detail::nms_compute_dtype(scores.scalar_type())).contiguous();
+    std::vector<std::int64_t> o;
+    if (s.scalar_type() == at::kDouble)
+      o = score_order<double, std::uint64_t>(s.const_data_ptr<double>(), n);
+    else
+      o = score_order<float, std::uint32_t>(s.const_data_ptr<float>(), n);
+    std::copy(o.begin(), o.end(), order.mutable_data_ptr<std::int64_t>());
+  }
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
   const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
 
