@@ -8,10 +8,159 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "contract.h"
+
 namespace {
+
+// --- the shared contract, against plain definitions ----------------------------------------
+
+// input [2, 3, 12, 16]; n RoIs at spatial_scale 0.5 (image coordinates up to 32 x 24, some
+// outside, some with x2 < x1).
+tvx::test::Inputs roi_inputs(std::int64_t n, std::uint64_t seed) {
+  at::manual_seed(seed);
+  const at::Tensor input = at::randn({2, 3, 12, 16});
+  const at::Tensor xy = at::rand({n, 2}) * 40 - 6, wh = at::rand({n, 2}) * 20 - 2;
+  const at::Tensor rois = at::cat({at::randint(0, 2, {n, 1}).to(at::kFloat), xy, xy + wh}, 1);
+  return {input, rois};
+}
+
+// RoIAlign from its definition, in float64: each bin the mean of its sampling grid of
+// bilinear samples, a sample outside [-1, size] counting as 0.
+at::Tensor reference_roi_align(const at::Tensor& input_, const at::Tensor& rois_, double scale, std::int64_t ph,
+                               std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
+  const at::Tensor input = input_.to(at::kDouble).contiguous(), rois = rois_.to(at::kDouble).contiguous();
+  const std::int64_t k = rois.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+  at::Tensor out = at::zeros({k, c, ph, pw}, at::kDouble);
+  const auto in = input.accessor<double, 4>();
+  const auto r = rois.accessor<double, 2>();
+  auto o = out.accessor<double, 4>();
+  auto sample = [&](std::int64_t n, std::int64_t ch, double y, double x) {
+    if (y < -1 || y > h || x < -1 || x > w) return 0.0;
+    y = std::max(y, 0.0);
+    x = std::max(x, 0.0);
+    std::int64_t y0 = std::int64_t(y), x0 = std::int64_t(x), y1 = y0 + 1, x1 = x0 + 1;
+    if (y0 >= h - 1) y = double(y0 = y1 = h - 1);
+    if (x0 >= w - 1) x = double(x0 = x1 = w - 1);
+    const double ly = y - y0, lx = x - x0;
+    return (1 - ly) * (1 - lx) * in[n][ch][y0][x0] + (1 - ly) * lx * in[n][ch][y0][x1] +
+           ly * (1 - lx) * in[n][ch][y1][x0] + ly * lx * in[n][ch][y1][x1];
+  };
+  for (std::int64_t i = 0; i < k; ++i) {
+    const double off = aligned ? 0.5 : 0.0;
+    const double x_start = r[i][1] * scale - off, y_start = r[i][2] * scale - off;
+    double rw = r[i][3] * scale - off - x_start, rh = r[i][4] * scale - off - y_start;
+    if (!aligned) rw = std::max(rw, 1.0), rh = std::max(rh, 1.0);
+    const double bw = rw / pw, bh = rh / ph;
+    const std::int64_t gy = sampling_ratio > 0 ? sampling_ratio : std::int64_t(std::ceil(rh / ph));
+    const std::int64_t gx = sampling_ratio > 0 ? sampling_ratio : std::int64_t(std::ceil(rw / pw));
+    const double count = std::max<double>(double(gy * gx), 1.0);
+    for (std::int64_t ch = 0; ch < c; ++ch)
+      for (std::int64_t py = 0; py < ph; ++py)
+        for (std::int64_t px = 0; px < pw; ++px) {
+          double sum = 0;
+          for (std::int64_t iy = 0; iy < gy; ++iy)
+            for (std::int64_t ix = 0; ix < gx; ++ix)
+              sum += sample(std::int64_t(r[i][0]), ch, y_start + py * bh + (iy + 0.5) * bh / gy,
+                            x_start + px * bw + (ix + 0.5) * bw / gx);
+          o[i][ch][py][px] = sum / count;
+        }
+  }
+  return out.to(input_.scalar_type());
+}
+
+// RoIPool from its definition: the maximum of each bin of whole pixels (0 for an empty bin).
+at::Tensor reference_roi_pool(const at::Tensor& input_, const at::Tensor& rois_, double scale, std::int64_t ph,
+                              std::int64_t pw) {
+  const at::Tensor input = input_.to(at::kDouble).contiguous(), rois = rois_.to(at::kDouble).contiguous();
+  const std::int64_t k = rois.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+  at::Tensor out = at::zeros({k, c, ph, pw}, at::kDouble);
+  const auto in = input.accessor<double, 4>();
+  const auto r = rois.accessor<double, 2>();
+  auto o = out.accessor<double, 4>();
+  for (std::int64_t i = 0; i < k; ++i) {
+    const std::int64_t x0 = std::llround(r[i][1] * scale), y0 = std::llround(r[i][2] * scale);
+    const std::int64_t rw = std::max<std::int64_t>(std::llround(r[i][3] * scale) - x0 + 1, 1);
+    const std::int64_t rh = std::max<std::int64_t>(std::llround(r[i][4] * scale) - y0 + 1, 1);
+    for (std::int64_t py = 0; py < ph; ++py)
+      for (std::int64_t px = 0; px < pw; ++px) {
+        auto clip = [](std::int64_t v, std::int64_t hi) { return std::min(std::max(v, std::int64_t(0)), hi); };
+        const std::int64_t hs = clip(std::int64_t(std::floor(double(py) * rh / ph)) + y0, h);
+        const std::int64_t he = clip(std::int64_t(std::ceil(double(py + 1) * rh / ph)) + y0, h);
+        const std::int64_t ws = clip(std::int64_t(std::floor(double(px) * rw / pw)) + x0, w);
+        const std::int64_t we = clip(std::int64_t(std::ceil(double(px + 1) * rw / pw)) + x0, w);
+        for (std::int64_t ch = 0; ch < c; ++ch) {
+          double best = (he <= hs || we <= ws) ? 0.0 : -INFINITY;
+          for (std::int64_t y = hs; y < he; ++y)
+            for (std::int64_t x = ws; x < we; ++x) best = std::max(best, in[std::int64_t(r[i][0])][ch][y][x]);
+          o[i][ch][py][px] = best;
+        }
+      }
+  }
+  return out.to(input_.scalar_type());
+}
+
+std::vector<tvx::test::BadInput> roi_bad(const std::string& o) {
+  using tvx::test::Inputs;
+  return {
+      {"input [3, 12, 16]", [] { return Inputs{at::rand({3, 12, 16}), at::zeros({1, 5})}; },
+       o + ": input must have shape [N, C, H, W], got [3, 12, 16]"},
+      {"rois [2, 4]", [] { return Inputs{at::rand({1, 3, 12, 16}), at::zeros({2, 4})}; },
+       o + ": rois must have shape [K, 5], got [2, 4]"},
+      {"int32 input", [] { return Inputs{at::zeros({1, 3, 12, 16}, at::kInt), at::zeros({1, 5})}; },
+       o + ": input must be float32, float64, float16 or bfloat16, got int32"},
+      {"float64 rois", [] { return Inputs{at::rand({1, 3, 12, 16}), at::zeros({1, 5}, at::kDouble)}; },
+       o + ": rois must be float32 like input, got float64"},
+      {"batch index 3 of 1", [] { return Inputs{at::rand({1, 3, 12, 16}), at::full({1, 5}, 3.0)}; },
+       o + ": rois[:, 0] must be batch indices in [0, 1)"},
+  };
+}
+
+tvx::test::OpContract roi_align_contract() {
+  tvx::test::OpContract c;
+  c.name = "roi_align";
+  c.make = roi_inputs;
+  c.call = [](const tvx::test::Inputs& in) { return tvx::ops::roi_align(in[0], in[1], 0.5, 3, 4, 2, true); };
+  c.reference = [](const tvx::test::Inputs& in) { return reference_roi_align(in[0], in[1], 0.5, 3, 4, 2, true); };
+  c.rtol = 1e-5;
+  c.atol = 1e-5;
+  c.sizes = {1, 17, 60};
+  c.grad_inputs = {0};
+  c.bad = roi_bad("tvx.roi_align");
+  return c;
+}
+
+tvx::test::OpContract roi_align_adaptive_contract() {
+  tvx::test::OpContract c = roi_align_contract();
+  c.name = "roi_align_adaptive_legacy";
+  c.call = [](const tvx::test::Inputs& in) { return tvx::ops::roi_align(in[0], in[1], 0.5, 2, 3, 0, false); };
+  c.reference = [](const tvx::test::Inputs& in) { return reference_roi_align(in[0], in[1], 0.5, 2, 3, 0, false); };
+  return c;
+}
+
+tvx::test::OpContract roi_pool_contract() {
+  tvx::test::OpContract c;
+  c.name = "roi_pool";
+  c.make = roi_inputs;
+  c.call = [](const tvx::test::Inputs& in) { return std::get<0>(tvx::ops::roi_pool(in[0], in[1], 0.5, 3, 4)); };
+  c.reference = [](const tvx::test::Inputs& in) { return reference_roi_pool(in[0], in[1], 0.5, 3, 4); };
+  c.grad_inputs = {0};
+  c.bad = roi_bad("tvx.roi_pool");
+  return c;
+}
+
+using tvx::test::Contract;
+INSTANTIATE_TEST_SUITE_P(RoiAlign, Contract, ::testing::ValuesIn(tvx::test::checks(roi_align_contract())),
+                         tvx::test::check_name);
+INSTANTIATE_TEST_SUITE_P(RoiAlignAdaptive, Contract,
+                         ::testing::ValuesIn(tvx::test::checks(roi_align_adaptive_contract())), tvx::test::check_name);
+INSTANTIATE_TEST_SUITE_P(RoiPool, Contract, ::testing::ValuesIn(tvx::test::checks(roi_pool_contract())),
+                         tvx::test::check_name);
+
+// --- the ops' own cases -----------------------------------------------------------------------
 
 std::vector<c10::Device> devices() {
   std::vector<c10::Device> out{c10::kCPU};
