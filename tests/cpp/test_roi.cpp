@@ -28,16 +28,29 @@ tvx::test::Inputs roi_inputs(std::int64_t n, std::uint64_t seed) {
   return {input, rois};
 }
 
+// A reference's float64 copies of its arguments and its output [K, C, PH, PW].
+struct Plain {
+  at::Tensor input, rois, out;
+  std::int64_t k, c, h, w;
+  Plain(const at::Tensor& input_, const at::Tensor& rois_, std::int64_t ph, std::int64_t pw)
+      : input(input_.to(at::kDouble).contiguous()), rois(rois_.to(at::kDouble).contiguous()),
+        k(rois.size(0)), c(input.size(1)), h(input.size(2)), w(input.size(3)) {
+    out = at::zeros({k, c, ph, pw}, at::kDouble);
+  }
+  auto in() const { return input.accessor<double, 4>(); }
+  auto r() const { return rois.accessor<double, 2>(); }
+  auto o() { return out.accessor<double, 4>(); }
+};
+
 // RoIAlign from its definition, in float64: each bin the mean of its sampling grid of
 // bilinear samples, a sample outside [-1, size] counting as 0.
 at::Tensor reference_roi_align(const at::Tensor& input_, const at::Tensor& rois_, double scale, std::int64_t ph,
                                std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
-  const at::Tensor input = input_.to(at::kDouble).contiguous(), rois = rois_.to(at::kDouble).contiguous();
-  const std::int64_t k = rois.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
-  at::Tensor out = at::zeros({k, c, ph, pw}, at::kDouble);
-  const auto in = input.accessor<double, 4>();
-  const auto r = rois.accessor<double, 2>();
-  auto o = out.accessor<double, 4>();
+  Plain p(input_, rois_, ph, pw);
+  const std::int64_t k = p.k, c = p.c, h = p.h, w = p.w;
+  const auto in = p.in();
+  const auto r = p.r();
+  auto o = p.o();
   auto sample = [&](std::int64_t n, std::int64_t ch, double y, double x) {
     if (y < -1 || y > h || x < -1 || x > w) return 0.0;
     y = std::max(y, 0.0);
@@ -69,18 +82,17 @@ at::Tensor reference_roi_align(const at::Tensor& input_, const at::Tensor& rois_
           o[i][ch][py][px] = sum / count;
         }
   }
-  return out.to(input_.scalar_type());
+  return p.out.to(input_.scalar_type());
 }
 
 // RoIPool from its definition: the maximum of each bin of whole pixels (0 for an empty bin).
 at::Tensor reference_roi_pool(const at::Tensor& input_, const at::Tensor& rois_, double scale, std::int64_t ph,
                               std::int64_t pw) {
-  const at::Tensor input = input_.to(at::kDouble).contiguous(), rois = rois_.to(at::kDouble).contiguous();
-  const std::int64_t k = rois.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
-  at::Tensor out = at::zeros({k, c, ph, pw}, at::kDouble);
-  const auto in = input.accessor<double, 4>();
-  const auto r = rois.accessor<double, 2>();
-  auto o = out.accessor<double, 4>();
+  Plain p(input_, rois_, ph, pw);
+  const std::int64_t k = p.k, c = p.c, h = p.h, w = p.w;
+  const auto in = p.in();
+  const auto r = p.r();
+  auto o = p.o();
   for (std::int64_t i = 0; i < k; ++i) {
     const std::int64_t x0 = std::llround(r[i][1] * scale), y0 = std::llround(r[i][2] * scale);
     const std::int64_t rw = std::max<std::int64_t>(std::llround(r[i][3] * scale) - x0 + 1, 1);
@@ -100,7 +112,7 @@ at::Tensor reference_roi_pool(const at::Tensor& input_, const at::Tensor& rois_,
         }
       }
   }
-  return out.to(input_.scalar_type());
+  return p.out.to(input_.scalar_type());
 }
 
 std::vector<tvx::test::BadInput> roi_bad(const std::string& o) {
