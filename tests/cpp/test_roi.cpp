@@ -28,6 +28,20 @@ tvx::test::Inputs roi_inputs(std::int64_t n, std::uint64_t seed) {
   return {input, rois};
 }
 
+// Bilinear interpolation of plane (n, ch) at (y, x); 0 outside [-1, H] x [-1, W].
+double bilinear(const at::TensorAccessor<double, 4>& in, std::int64_t n, std::int64_t ch, double y, double x) {
+  const std::int64_t h = in.size(2), w = in.size(3);
+  if (y < -1 || y > h || x < -1 || x > w) return 0.0;
+  y = std::max(y, 0.0);
+  x = std::max(x, 0.0);
+  std::int64_t y0 = std::int64_t(y), x0 = std::int64_t(x), y1 = y0 + 1, x1 = x0 + 1;
+  if (y0 >= h - 1) y = double(y0 = y1 = h - 1);
+  if (x0 >= w - 1) x = double(x0 = x1 = w - 1);
+  const double ly = y - y0, lx = x - x0;
+  return (1 - ly) * (1 - lx) * in[n][ch][y0][x0] + (1 - ly) * lx * in[n][ch][y0][x1] + ly * (1 - lx) * in[n][ch][y1][x0] +
+         ly * lx * in[n][ch][y1][x1];
+}
+
 // A reference's float64 copies of its arguments and its output [K, C, PH, PW].
 struct Plain {
   at::Tensor input, rois, out;
@@ -51,17 +65,7 @@ at::Tensor reference_roi_align(const at::Tensor& input_, const at::Tensor& rois_
   const auto in = p.in();
   const auto r = p.r();
   auto o = p.o();
-  auto sample = [&](std::int64_t n, std::int64_t ch, double y, double x) {
-    if (y < -1 || y > h || x < -1 || x > w) return 0.0;
-    y = std::max(y, 0.0);
-    x = std::max(x, 0.0);
-    std::int64_t y0 = std::int64_t(y), x0 = std::int64_t(x), y1 = y0 + 1, x1 = x0 + 1;
-    if (y0 >= h - 1) y = double(y0 = y1 = h - 1);
-    if (x0 >= w - 1) x = double(x0 = x1 = w - 1);
-    const double ly = y - y0, lx = x - x0;
-    return (1 - ly) * (1 - lx) * in[n][ch][y0][x0] + (1 - ly) * lx * in[n][ch][y0][x1] +
-           ly * (1 - lx) * in[n][ch][y1][x0] + ly * lx * in[n][ch][y1][x1];
-  };
+  auto sample = [&](std::int64_t n, std::int64_t ch, double y, double x) { return bilinear(in, n, ch, y, x); };
   for (std::int64_t i = 0; i < k; ++i) {
     const double off = aligned ? 0.5 : 0.0;
     const double x_start = r[i][1] * scale - off, y_start = r[i][2] * scale - off;
@@ -115,18 +119,69 @@ at::Tensor reference_roi_pool(const at::Tensor& input_, const at::Tensor& rois_,
   return p.out.to(input_.scalar_type());
 }
 
-std::vector<tvx::test::BadInput> roi_bad(const std::string& o) {
+// The position-sensitive ops from their definition: output channel c's bin (py, px) reads
+// input channel (c * PH + py) * PW + px. ps_roi_align: always aligned, no minimum size, the
+// mean of its samples (0/0 for an empty RoI, as torchvision). ps_roi_pool: the mean of the
+// bin's pixels, bins clipped to [0, H - 1) x [0, W - 1) as torchvision's forward clips them.
+at::Tensor reference_ps(const at::Tensor& input_, const at::Tensor& rois_, double scale, std::int64_t ph,
+                        std::int64_t pw, std::int64_t sampling_ratio, bool pool) {
+  const at::Tensor input = input_.to(at::kDouble).contiguous(), rois = rois_.to(at::kDouble).contiguous();
+  const std::int64_t k = rois.size(0), c_out = input.size(1) / (ph * pw), h = input.size(2), w = input.size(3);
+  at::Tensor out = at::zeros({k, c_out, ph, pw}, at::kDouble);
+  const auto in = input.accessor<double, 4>();
+  const auto r = rois.accessor<double, 2>();
+  auto o = out.accessor<double, 4>();
+  auto sample = [&](std::int64_t n, std::int64_t ch, double y, double x) { return bilinear(in, n, ch, y, x); };
+  auto clip = [](std::int64_t v, std::int64_t hi) { return std::min(std::max(v, std::int64_t(0)), hi); };
+  for (std::int64_t i = 0; i < k; ++i) {
+    const std::int64_t n = std::int64_t(r[i][0]);
+    for (std::int64_t c = 0; c < c_out; ++c)
+      for (std::int64_t py = 0; py < ph; ++py)
+        for (std::int64_t px = 0; px < pw; ++px) {
+          const std::int64_t ch = (c * ph + py) * pw + px;
+          double value = 0;
+          if (pool) {
+            const std::int64_t x0 = std::llround(r[i][1] * scale), y0 = std::llround(r[i][2] * scale);
+            const std::int64_t rw = std::max<std::int64_t>(std::llround(r[i][3] * scale) - x0, 1);
+            const std::int64_t rh = std::max<std::int64_t>(std::llround(r[i][4] * scale) - y0, 1);
+            const std::int64_t hs = clip(std::int64_t(std::floor(double(py) * rh / ph)) + y0, h - 1);
+            const std::int64_t he = clip(std::int64_t(std::ceil(double(py + 1) * rh / ph)) + y0, h - 1);
+            const std::int64_t ws = clip(std::int64_t(std::floor(double(px) * rw / pw)) + x0, w - 1);
+            const std::int64_t we = clip(std::int64_t(std::ceil(double(px + 1) * rw / pw)) + x0, w - 1);
+            for (std::int64_t y = hs; y < he; ++y)
+              for (std::int64_t x = ws; x < we; ++x) value += in[n][ch][y][x];
+            value = (he <= hs || we <= ws) ? 0.0 : value / double((he - hs) * (we - ws));
+          } else {
+            const double x_start = r[i][1] * scale - 0.5, y_start = r[i][2] * scale - 0.5;
+            const double rw = r[i][3] * scale - 0.5 - x_start, rh = r[i][4] * scale - 0.5 - y_start;
+            const double bw = rw / pw, bh = rh / ph;
+            const std::int64_t gy = sampling_ratio > 0 ? sampling_ratio : std::int64_t(std::ceil(rh / ph));
+            const std::int64_t gx = sampling_ratio > 0 ? sampling_ratio : std::int64_t(std::ceil(rw / pw));
+            for (std::int64_t iy = 0; iy < gy; ++iy)
+              for (std::int64_t ix = 0; ix < gx; ++ix)
+                value += sample(n, ch, y_start + py * bh + (iy + 0.5) * bh / gy, x_start + px * bw + (ix + 0.5) * bw / gx);
+            value /= double(gy * gx);
+          }
+          o[i][c][py][px] = value;
+        }
+  }
+  return out.to(input_.scalar_type());
+}
+
+// Inputs of `channels` channels, each wrong in one way.
+std::vector<tvx::test::BadInput> roi_bad(const std::string& o, std::int64_t channels = 3) {
   using tvx::test::Inputs;
+  const std::int64_t ch = channels;
   return {
-      {"input [3, 12, 16]", [] { return Inputs{at::rand({3, 12, 16}), at::zeros({1, 5})}; },
-       o + ": input must have shape [N, C, H, W], got [3, 12, 16]"},
-      {"rois [2, 4]", [] { return Inputs{at::rand({1, 3, 12, 16}), at::zeros({2, 4})}; },
+      {"input [3, 12, 16]", [=] { return Inputs{at::rand({ch, 12, 16}), at::zeros({1, 5})}; },
+       o + ": input must have shape [N, C, H, W], got [" + std::to_string(ch) + ", 12, 16]"},
+      {"rois [2, 4]", [=] { return Inputs{at::rand({1, ch, 12, 16}), at::zeros({2, 4})}; },
        o + ": rois must have shape [K, 5], got [2, 4]"},
-      {"int32 input", [] { return Inputs{at::zeros({1, 3, 12, 16}, at::kInt), at::zeros({1, 5})}; },
+      {"int32 input", [=] { return Inputs{at::zeros({1, ch, 12, 16}, at::kInt), at::zeros({1, 5})}; },
        o + ": input must be float32, float64, float16 or bfloat16, got int32"},
-      {"float64 rois", [] { return Inputs{at::rand({1, 3, 12, 16}), at::zeros({1, 5}, at::kDouble)}; },
+      {"float64 rois", [=] { return Inputs{at::rand({1, ch, 12, 16}), at::zeros({1, 5}, at::kDouble)}; },
        o + ": rois must be float32 like input, got float64"},
-      {"batch index 3 of 1", [] { return Inputs{at::rand({1, 3, 12, 16}), at::full({1, 5}, 3.0)}; },
+      {"batch index 3 of 1", [=] { return Inputs{at::rand({1, ch, 12, 16}), at::full({1, 5}, 3.0)}; },
        o + ": rois[:, 0] must be batch indices in [0, 1)"},
   };
 }
@@ -164,7 +219,41 @@ tvx::test::OpContract roi_pool_contract() {
   return c;
 }
 
+// ps inputs: 2 output channels of 2 x 3 bins.
+tvx::test::Inputs ps_inputs(std::int64_t n, std::uint64_t seed) {
+  tvx::test::Inputs in = roi_inputs(n, seed);
+  in[0] = at::randn({2, 12, 12, 16});
+  return in;
+}
+
+tvx::test::OpContract ps_roi_align_contract() {
+  tvx::test::OpContract c;
+  c.name = "ps_roi_align";
+  c.make = ps_inputs;
+  c.call = [](const tvx::test::Inputs& in) { return std::get<0>(tvx::ops::ps_roi_align(in[0], in[1], 0.5, 2, 3, 2)); };
+  c.reference = [](const tvx::test::Inputs& in) { return reference_ps(in[0], in[1], 0.5, 2, 3, 2, false); };
+  c.rtol = 1e-5;
+  c.atol = 1e-5;
+  c.sizes = {1, 17, 60};
+  c.grad_inputs = {0};
+  c.bad = roi_bad("tvx.ps_roi_align", 12);
+  return c;
+}
+
+tvx::test::OpContract ps_roi_pool_contract() {
+  tvx::test::OpContract c = ps_roi_align_contract();
+  c.name = "ps_roi_pool";
+  c.call = [](const tvx::test::Inputs& in) { return std::get<0>(tvx::ops::ps_roi_pool(in[0], in[1], 0.5, 2, 3)); };
+  c.reference = [](const tvx::test::Inputs& in) { return reference_ps(in[0], in[1], 0.5, 2, 3, 0, true); };
+  c.bad = roi_bad("tvx.ps_roi_pool", 12);
+  return c;
+}
+
 using tvx::test::Contract;
+INSTANTIATE_TEST_SUITE_P(PsRoiAlign, Contract, ::testing::ValuesIn(tvx::test::checks(ps_roi_align_contract())),
+                         tvx::test::check_name);
+INSTANTIATE_TEST_SUITE_P(PsRoiPool, Contract, ::testing::ValuesIn(tvx::test::checks(ps_roi_pool_contract())),
+                         tvx::test::check_name);
 INSTANTIATE_TEST_SUITE_P(RoiAlign, Contract, ::testing::ValuesIn(tvx::test::checks(roi_align_contract())),
                          tvx::test::check_name);
 INSTANTIATE_TEST_SUITE_P(RoiAlignAdaptive, Contract,
