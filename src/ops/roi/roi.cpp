@@ -8,6 +8,7 @@
 #include <ATen/ops/_to_copy.h>
 #include <ATen/ops/aminmax.h>
 #include <ATen/ops/stack.h>
+#include <ATen/ops/zeros.h>
 
 #include <limits>
 
@@ -88,6 +89,12 @@ void check_batch_indices(const char* op, const at::Tensor& rois, std::int64_t ba
 void check_sampling_ratio(const char* op, std::int64_t sampling_ratio) {
   TORCH_CHECK(sampling_ratio <= kMaxGrid, op, ": sampling_ratio must be at most ", kMaxGrid, " (<= 0: adaptive), got ",
               sampling_ratio);
+}
+
+at::Tensor grad_input_sum(const at::Tensor& grad, std::int64_t batch_size, std::int64_t channels, std::int64_t height,
+                          std::int64_t width) {
+  const bool reduced = grad.scalar_type() == at::kHalf || grad.scalar_type() == at::kBFloat16;
+  return at::zeros({batch_size, channels, height, width}, grad.options().dtype(reduced ? at::kFloat : grad.scalar_type()));
 }
 
 at::Tensor rois_for(const at::Tensor& rois, at::ScalarType dtype) {

@@ -6,9 +6,12 @@
 
 #include <ATen/core/Tensor.h>
 #include <c10/macros/Macros.h>
+#include <torch/library.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 
 namespace tvx::ops::roi {
 
@@ -36,6 +39,78 @@ void check_sampling_ratio(const char* op, std::int64_t sampling_ratio);
 
 /// rois in the dtype the kernels read them in: the compute type of `dtype`.
 at::Tensor rois_for(const at::Tensor& rois, at::ScalarType dtype);
+
+/// A backward's zeroed [N, C, H, W] sum, in float32 for float16/bfloat16 grads (rounded once
+/// by `.to(grad.scalar_type())` at the end), else in grad's dtype.
+at::Tensor grad_input_sum(const at::Tensor& grad, std::int64_t batch_size, std::int64_t channels, std::int64_t height,
+                          std::int64_t width);
+
+/// CPU work items per parallel task: about 64k samples' worth.
+inline std::int64_t cpu_grain(std::int64_t per_item) { return std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(per_item, 1)); }
+
+// ---------------------------------------------------------------------------------------
+// A backend's entry points and registration, from its two implementations (same for CPU and
+// CUDA): Forward(op, input, rois, scale, PH, PW, sampling_ratio, aligned, position_sensitive)
+// -> (output, channel map) and Backward(op, grad, rois, scale, PH, PW, N, C, H, W,
+// sampling_ratio, aligned, position_sensitive) for the align ops; Forward(op, input, rois,
+// scale, PH, PW, position_sensitive) -> (output, argmax or channel map) and Backward(op,
+// grad, rois, index, scale, PH, PW, N, C, H, W, position_sensitive) for the pool ops.
+
+using I64 = std::int64_t;
+
+template <auto Forward, auto Backward>
+struct AlignBackend {
+  static at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois, double scale, I64 ph, I64 pw,
+                              I64 sampling_ratio, bool aligned) {
+    return std::get<0>(Forward("tvx.roi_align", input, rois, scale, ph, pw, sampling_ratio, aligned, false));
+  }
+  static std::tuple<at::Tensor, at::Tensor> ps_roi_align(const at::Tensor& input, const at::Tensor& rois, double scale,
+                                                         I64 ph, I64 pw, I64 sampling_ratio) {
+    return Forward("tvx.ps_roi_align", input, rois, scale, ph, pw, sampling_ratio, true, true);
+  }
+  static at::Tensor roi_align_backward(const at::Tensor& grad, const at::Tensor& rois, double scale, I64 ph, I64 pw,
+                                       I64 n, I64 c, I64 h, I64 w, I64 sampling_ratio, bool aligned) {
+    return Backward("tvx._roi_align_backward", grad, rois, scale, ph, pw, n, c, h, w, sampling_ratio, aligned, false);
+  }
+  // The channel map is the formula ps_channel(): its values are not read.
+  static at::Tensor ps_roi_align_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor&,
+                                          double scale, I64 ph, I64 pw, I64 sampling_ratio, I64 n, I64 c, I64 h,
+                                          I64 w) {
+    return Backward("tvx._ps_roi_align_backward", grad, rois, scale, ph, pw, n, c, h, w, sampling_ratio, true, true);
+  }
+  static void define(torch::Library& m) {
+    m.impl("roi_align", &roi_align);
+    m.impl("_roi_align_backward", &roi_align_backward);
+    m.impl("ps_roi_align", &ps_roi_align);
+    m.impl("_ps_roi_align_backward", &ps_roi_align_backward);
+  }
+};
+
+template <auto Forward, auto Backward>
+struct PoolBackend {
+  static std::tuple<at::Tensor, at::Tensor> roi_pool(const at::Tensor& input, const at::Tensor& rois, double scale,
+                                                     I64 ph, I64 pw) {
+    return Forward("tvx.roi_pool", input, rois, scale, ph, pw, false);
+  }
+  static std::tuple<at::Tensor, at::Tensor> ps_roi_pool(const at::Tensor& input, const at::Tensor& rois, double scale,
+                                                        I64 ph, I64 pw) {
+    return Forward("tvx.ps_roi_pool", input, rois, scale, ph, pw, true);
+  }
+  static at::Tensor roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& argmax,
+                                      double scale, I64 ph, I64 pw, I64 n, I64 c, I64 h, I64 w) {
+    return Backward("tvx._roi_pool_backward", grad, rois, argmax, scale, ph, pw, n, c, h, w, false);
+  }
+  static at::Tensor ps_roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& mapping,
+                                         double scale, I64 ph, I64 pw, I64 n, I64 c, I64 h, I64 w) {
+    return Backward("tvx._ps_roi_pool_backward", grad, rois, mapping, scale, ph, pw, n, c, h, w, true);
+  }
+  static void define(torch::Library& m) {
+    m.impl("roi_pool", &roi_pool);
+    m.impl("_roi_pool_backward", &roi_pool_backward);
+    m.impl("ps_roi_pool", &ps_roi_pool);
+    m.impl("_ps_roi_pool_backward", &ps_roi_pool_backward);
+  }
+};
 
 // ---------------------------------------------------------------------------------------
 // Geometry, host and device. T is the compute type: float for float32/float16/bfloat16,

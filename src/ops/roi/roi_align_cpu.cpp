@@ -91,9 +91,6 @@ void bin_scatter(acc_t* plane, std::int64_t width, const AlignTables<T>& t, std:
   }
 }
 
-// Work items per parallel task: about 64k samples.
-std::int64_t grain(std::int64_t per_item) { return std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(per_item, 1)); }
-
 std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                  double spatial_scale, std::int64_t ph, std::int64_t pw,
                                                  std::int64_t sampling_ratio, bool aligned, bool ps) {
@@ -115,7 +112,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     std::int32_t* map = ps ? mapping.data_ptr<std::int32_t>() : nullptr;
     const Strides s(input);
     const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, sampling_ratio) * std::max<std::int64_t>(1, sampling_ratio);
-    at::parallel_for(0, k * c_out, grain(samples), [&](std::int64_t begin, std::int64_t end) {
+    at::parallel_for(0, k * c_out, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
         const std::int64_t roi = i / c_out, c = i % c_out;
         const AlignRoi<T>& a = tables.rois[roi];
@@ -139,10 +136,7 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad, const at::Tens
   check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
   check_sampling_ratio(op, sampling_ratio);
   check_batch_indices(op, rois, batch_size);
-  const bool reduced = grad.scalar_type() == at::kHalf || grad.scalar_type() == at::kBFloat16;
-  // float16/bfloat16 gradients are summed in float32 and rounded once.
-  at::Tensor grad_input =
-      at::zeros({batch_size, channels, height, width}, grad.options().dtype(reduced ? at::kFloat : grad.scalar_type()));
+  at::Tensor grad_input = grad_input_sum(grad, batch_size, channels, height, width);
   if (grad.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad.scalar_type());
   const std::int64_t k = rois.size(0);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_align_backward_cpu", [&] {
@@ -170,42 +164,11 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad, const at::Tens
       }
     });
   });
-  return reduced ? grad_input.to(grad.scalar_type()) : grad_input;
-}
-
-at::Tensor roi_align_cpu(const at::Tensor& input, const at::Tensor& rois, double spatial_scale, std::int64_t ph,
-                         std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
-  return std::get<0>(align_forward("tvx.roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, aligned, false));
-}
-
-std::tuple<at::Tensor, at::Tensor> ps_roi_align_cpu(const at::Tensor& input, const at::Tensor& rois,
-                                                    double spatial_scale, std::int64_t ph, std::int64_t pw,
-                                                    std::int64_t sampling_ratio) {
-  return align_forward("tvx.ps_roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, true, true);
-}
-
-at::Tensor roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
-                                  std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
-                                  std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned) {
-  return align_backward("tvx._roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
-                        width, sampling_ratio, aligned, false);
-}
-
-at::Tensor ps_roi_align_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
-                                     double spatial_scale, std::int64_t ph, std::int64_t pw,
-                                     std::int64_t sampling_ratio, std::int64_t batch_size, std::int64_t channels,
-                                     std::int64_t height, std::int64_t width) {
-  return align_backward("tvx._ps_roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
-                        width, sampling_ratio, true, true);
+  return grad_input.to(grad.scalar_type());
 }
 
 }  // namespace
 
-TVX_LIBRARY_IMPL(CPU, m) {
-  m.impl("roi_align", &roi_align_cpu);
-  m.impl("_roi_align_backward", &roi_align_backward_cpu);
-  m.impl("ps_roi_align", &ps_roi_align_cpu);
-  m.impl("_ps_roi_align_backward", &ps_roi_align_backward_cpu);
-}
+TVX_LIBRARY_IMPL(CPU, m) { AlignBackend<&align_forward, &align_backward>::define(m); }
 
 }  // namespace tvx::ops::roi

@@ -146,19 +146,11 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     using T = at::opmath_type<scalar_t>;
     const at::Tensor r = rois_for(rois, input.scalar_type());
     const T scale = static_cast<T>(spatial_scale);
-    auto run = [&](auto ps_tag, auto cl_tag) {
-      constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
-      if (small)
-        launch_forward<std::int32_t, PS, CL, PS ? 1 : 4, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
-      else
-        launch_forward<std::int64_t, PS, CL, PS ? 1 : 4, scalar_t>(input, r, s, scale, sampling_ratio, aligned, output, mapping);
-    };
-    using Yes = std::true_type;
-    using No = std::false_type;
-    if (ps)
-      channels_last ? run(Yes{}, Yes{}) : run(Yes{}, No{});
-    else
-      channels_last ? run(No{}, Yes{}) : run(No{}, No{});
+    cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
+      constexpr bool PS = decltype(ps_tag)::value;
+      launch_forward<decltype(index_type), PS, decltype(cl_tag)::value, PS ? 1 : 4, scalar_t>(
+          input, r, s, scale, sampling_ratio, aligned, output, mapping);
+    });
   });
   return {output, mapping};
 }
@@ -171,9 +163,8 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
   check_sampling_ratio(op, sampling_ratio);
   check_batch_indices(op, rois, batch_size);
   cu::DeviceGuard guard(grad_arg);
-  const bool reduced = grad_arg.scalar_type() == at::kHalf || grad_arg.scalar_type() == at::kBFloat16;
-  const at::ScalarType acc = reduced ? at::kFloat : grad_arg.scalar_type();
-  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad_arg.options().dtype(acc));
+  at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
+  const at::ScalarType acc = grad_input.scalar_type();
   if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
   const at::Tensor grad = grad_arg.contiguous();
   const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
@@ -206,42 +197,11 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
       cuda::scatter_entries(entries, rows, 1, grad_input, groups, c_out, /*accumulate=*/chunk > 0);
     }
   });
-  return reduced ? grad_input.to(grad_arg.scalar_type()) : grad_input;
-}
-
-at::Tensor roi_align_cuda(const at::Tensor& input, const at::Tensor& rois, double spatial_scale, std::int64_t ph,
-                          std::int64_t pw, std::int64_t sampling_ratio, bool aligned) {
-  return std::get<0>(align_forward("tvx.roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, aligned, false));
-}
-
-std::tuple<at::Tensor, at::Tensor> ps_roi_align_cuda(const at::Tensor& input, const at::Tensor& rois,
-                                                     double spatial_scale, std::int64_t ph, std::int64_t pw,
-                                                     std::int64_t sampling_ratio) {
-  return align_forward("tvx.ps_roi_align", input, rois, spatial_scale, ph, pw, sampling_ratio, true, true);
-}
-
-at::Tensor roi_align_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
-                                   std::int64_t ph, std::int64_t pw, std::int64_t batch_size, std::int64_t channels,
-                                   std::int64_t height, std::int64_t width, std::int64_t sampling_ratio, bool aligned) {
-  return align_backward("tvx._roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
-                        width, sampling_ratio, aligned, false);
-}
-
-at::Tensor ps_roi_align_backward_cuda(const at::Tensor& grad, const at::Tensor& rois,
-                                      const at::Tensor& channel_mapping, double spatial_scale, std::int64_t ph,
-                                      std::int64_t pw, std::int64_t sampling_ratio, std::int64_t batch_size,
-                                      std::int64_t channels, std::int64_t height, std::int64_t width) {
-  return align_backward("tvx._ps_roi_align_backward", grad, rois, spatial_scale, ph, pw, batch_size, channels, height,
-                        width, sampling_ratio, true, true);
+  return grad_input.to(grad_arg.scalar_type());
 }
 
 }  // namespace
 
-TVX_LIBRARY_IMPL(CUDA, m) {
-  m.impl("roi_align", &roi_align_cuda);
-  m.impl("_roi_align_backward", &roi_align_backward_cuda);
-  m.impl("ps_roi_align", &ps_roi_align_cuda);
-  m.impl("_ps_roi_align_backward", &ps_roi_align_backward_cuda);
-}
+TVX_LIBRARY_IMPL(CUDA, m) { AlignBackend<&align_forward, &align_backward>::define(m); }
 
 }  // namespace tvx::ops::roi

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace tvx::ops::roi::cuda {
@@ -51,6 +52,15 @@ __device__ inline void work_item(index_t i, const Shape& s, index_t& r, index_t&
     cb = t / s.ph / s.k;
   }
   c0 = cb * CPT;
+}
+
+/// Calls launch(ps, channels_last, index) with ps and channels_last as std::bool_constant and
+/// index as a value of the index type (int32 when `small`): the forward kernels' variants.
+template <typename Launch>
+void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
+  auto by_index = [&](auto p, auto cl) { small ? launch(p, cl, std::int32_t{}) : launch(p, cl, std::int64_t{}); };
+  auto by_layout = [&](auto p) { channels_last ? by_index(p, std::true_type{}) : by_index(p, std::false_type{}); };
+  ps ? by_layout(std::true_type{}) : by_layout(std::false_type{});
 }
 
 /// Entries of one chunk. key: ((n * groups + g) * H * W + pixel), or -1 for none; int32 when

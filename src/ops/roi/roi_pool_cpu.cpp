@@ -16,8 +16,6 @@
 namespace tvx::ops::roi {
 namespace {
 
-std::int64_t grain(std::int64_t per_item) { return std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(per_item, 1)); }
-
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
@@ -37,7 +35,7 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     std::int32_t* idx = index.data_ptr<std::int32_t>();
     // ps_roi_pool's forward never pools the last row and column (see pool_bin).
     const std::int64_t limit_h = ps ? height - 1 : height, limit_w = ps ? width - 1 : width;
-    at::parallel_for(0, k * c_out, grain(height * width / std::max<std::int64_t>(k, 1) + ph * pw), [&](std::int64_t begin, std::int64_t end) {
+    at::parallel_for(0, k * c_out, cpu_grain(height * width / std::max<std::int64_t>(k, 1) + ph * pw), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
         const std::int64_t roi = i / c_out, c = i % c_out;
         const PoolRoi<T> p = pool_roi(roi_data + 5 * roi, static_cast<T>(spatial_scale), ph, pw, ps);
@@ -89,9 +87,7 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad, const at::Tenso
                 argmax.scalar_type());
     TORCH_CHECK(argmax.device() == grad.device(), op, ": argmax must be on grad's device");
   }
-  const bool reduced = grad.scalar_type() == at::kHalf || grad.scalar_type() == at::kBFloat16;
-  at::Tensor grad_input =
-      at::zeros({batch_size, channels, height, width}, grad.options().dtype(reduced ? at::kFloat : grad.scalar_type()));
+  at::Tensor grad_input = grad_input_sum(grad, batch_size, channels, height, width);
   if (grad.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad.scalar_type());
   const std::int64_t k = rois.size(0), c_out = grad.size(1), plane = height * width;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cpu", [&] {
@@ -130,40 +126,11 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad, const at::Tenso
       }
     });
   });
-  return reduced ? grad_input.to(grad.scalar_type()) : grad_input;
-}
-
-std::tuple<at::Tensor, at::Tensor> roi_pool_cpu(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
-                                                std::int64_t ph, std::int64_t pw) {
-  return pool_forward("tvx.roi_pool", input, rois, spatial_scale, ph, pw, false);
-}
-
-std::tuple<at::Tensor, at::Tensor> ps_roi_pool_cpu(const at::Tensor& input, const at::Tensor& rois,
-                                                   double spatial_scale, std::int64_t ph, std::int64_t pw) {
-  return pool_forward("tvx.ps_roi_pool", input, rois, spatial_scale, ph, pw, true);
-}
-
-at::Tensor roi_pool_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& argmax,
-                                 double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
-                                 std::int64_t channels, std::int64_t height, std::int64_t width) {
-  return pool_backward("tvx._roi_pool_backward", grad, rois, argmax, spatial_scale, ph, pw, batch_size, channels,
-                       height, width, false);
-}
-
-at::Tensor ps_roi_pool_backward_cpu(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
-                                    double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
-                                    std::int64_t channels, std::int64_t height, std::int64_t width) {
-  return pool_backward("tvx._ps_roi_pool_backward", grad, rois, channel_mapping, spatial_scale, ph, pw, batch_size,
-                       channels, height, width, true);
+  return grad_input.to(grad.scalar_type());
 }
 
 }  // namespace
 
-TVX_LIBRARY_IMPL(CPU, m) {
-  m.impl("roi_pool", &roi_pool_cpu);
-  m.impl("_roi_pool_backward", &roi_pool_backward_cpu);
-  m.impl("ps_roi_pool", &ps_roi_pool_cpu);
-  m.impl("_ps_roi_pool_backward", &ps_roi_pool_backward_cpu);
-}
+TVX_LIBRARY_IMPL(CPU, m) { PoolBackend<&pool_forward, &pool_backward>::define(m); }
 
 }  // namespace tvx::ops::roi

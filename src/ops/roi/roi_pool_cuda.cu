@@ -196,19 +196,10 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     using T = at::opmath_type<scalar_t>;
     const at::Tensor r = rois_for(rois, input.scalar_type());
     const T scale = static_cast<T>(spatial_scale);
-    auto run = [&](auto ps_tag, auto cl_tag) {
-      constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
-      if (small)
-        launch_forward<std::int32_t, PS, CL, 1, scalar_t>(input, r, s, scale, output, index);
-      else
-        launch_forward<std::int64_t, PS, CL, 1, scalar_t>(input, r, s, scale, output, index);
-    };
-    using Yes = std::true_type;
-    using No = std::false_type;
-    if (ps)
-      channels_last ? run(Yes{}, Yes{}) : run(Yes{}, No{});
-    else
-      channels_last ? run(No{}, Yes{}) : run(No{}, No{});
+    cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
+      launch_forward<decltype(index_type), decltype(ps_tag)::value, decltype(cl_tag)::value, 1, scalar_t>(
+          input, r, s, scale, output, index);
+    });
   });
   return {output, index};
 }
@@ -224,9 +215,8 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
   }
   check_batch_indices(op, rois, batch_size);
   cu::DeviceGuard guard(grad_arg);
-  const bool reduced = grad_arg.scalar_type() == at::kHalf || grad_arg.scalar_type() == at::kBFloat16;
-  const at::ScalarType acc = reduced ? at::kFloat : grad_arg.scalar_type();
-  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad_arg.options().dtype(acc));
+  at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
+  const at::ScalarType acc = grad_input.scalar_type();
   if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
   const at::Tensor grad = grad_arg.contiguous();
   const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
@@ -284,40 +274,11 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       }
     });
   });
-  return reduced ? grad_input.to(grad_arg.scalar_type()) : grad_input;
-}
-
-std::tuple<at::Tensor, at::Tensor> roi_pool_cuda(const at::Tensor& input, const at::Tensor& rois,
-                                                 double spatial_scale, std::int64_t ph, std::int64_t pw) {
-  return pool_forward("tvx.roi_pool", input, rois, spatial_scale, ph, pw, false);
-}
-
-std::tuple<at::Tensor, at::Tensor> ps_roi_pool_cuda(const at::Tensor& input, const at::Tensor& rois,
-                                                    double spatial_scale, std::int64_t ph, std::int64_t pw) {
-  return pool_forward("tvx.ps_roi_pool", input, rois, spatial_scale, ph, pw, true);
-}
-
-at::Tensor roi_pool_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& argmax,
-                                  double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
-                                  std::int64_t channels, std::int64_t height, std::int64_t width) {
-  return pool_backward("tvx._roi_pool_backward", grad, rois, argmax, spatial_scale, ph, pw, batch_size, channels,
-                       height, width, false);
-}
-
-at::Tensor ps_roi_pool_backward_cuda(const at::Tensor& grad, const at::Tensor& rois, const at::Tensor& channel_mapping,
-                                     double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
-                                     std::int64_t channels, std::int64_t height, std::int64_t width) {
-  return pool_backward("tvx._ps_roi_pool_backward", grad, rois, channel_mapping, spatial_scale, ph, pw, batch_size,
-                       channels, height, width, true);
+  return grad_input.to(grad_arg.scalar_type());
 }
 
 }  // namespace
 
-TVX_LIBRARY_IMPL(CUDA, m) {
-  m.impl("roi_pool", &roi_pool_cuda);
-  m.impl("_roi_pool_backward", &roi_pool_backward_cuda);
-  m.impl("ps_roi_pool", &ps_roi_pool_cuda);
-  m.impl("_ps_roi_pool_backward", &ps_roi_pool_backward_cuda);
-}
+TVX_LIBRARY_IMPL(CUDA, m) { PoolBackend<&pool_forward, &pool_backward>::define(m); }
 
 }  // namespace tvx::ops::roi
