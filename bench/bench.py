@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|roi|resnet|transforms] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -197,6 +197,66 @@ def roi_cases(quick: bool):
     return cases
 
 
+def deform_cases(quick: bool):
+    """deform_conv2d as DCNv2 uses it in a ResNet-50's stage 3: 3x3, 256 -> 256 channels,
+    padding 1, batch 8, offsets and masks predicted (offsets of a few pixels, sigmoid masks),
+    at a 224 classification input (14 x 14) and an 800 x 1088 detection input (50 x 68).
+    Forward + backward through each library's autograd, every argument needing a gradient."""
+    cases = []
+    if not torch.cuda.is_available():
+        return cases
+    runs = 3 if quick else 20
+    for h, w in ((14, 14), (50, 68)):
+        g = torch.Generator(device="cuda").manual_seed(0)
+        x = torch.randn(8, 256, h, w, device="cuda", generator=g)
+        weight = torch.randn(256, 256, 3, 3, device="cuda", generator=g) * 0.02
+        bias = torch.randn(256, device="cuda", generator=g)
+        offset = torch.randn(8, 18, h, w, device="cuda", generator=g) * 2
+        mask = torch.randn(8, 9, h, w, device="cuda", generator=g).sigmoid()
+
+        def run(lib, backward, dtype=torch.float32):
+            def go():
+                leaves = [t.detach().to(dtype).requires_grad_(backward) for t in (x, offset, weight, bias, mask)]
+                out = lib.deform_conv2d(leaves[0], leaves[1], leaves[2], leaves[3], padding=1, mask=leaves[4])
+                if backward:
+                    out.backward(torch.ones_like(out))
+                    return leaves[0].grad
+                return out
+            return go
+
+        def add(name, theirs, ours):
+            a, b = theirs(), ours()
+            torch.testing.assert_close(b.float(), a.float(), rtol=5e-2, atol=5e-2 * a.abs().max().item())
+            cases.append(dict(case=name, torchvision=median_time(theirs, "cuda", runs),
+                              tvx=median_time(ours, "cuda", runs), torchvision_mem=peak_memory(theirs, "cuda"),
+                              tvx_mem=peak_memory(ours, "cuda")))
+
+        shape = f"8x256x{h}x{w}"
+        add(f"deform_conv2d cuda fwd {shape}", run(torchvision.ops, False), run(tvx.ops, False))
+        add(f"deform_conv2d cuda fwd+bwd {shape}", run(torchvision.ops, True), run(tvx.ops, True))
+        add(f"deform_conv2d cuda fwd+bwd {shape} bf16 (tv: float32)", run(torchvision.ops, True),
+            run(tvx.ops, True, torch.bfloat16))
+    return cases
+
+
+def profile_deform() -> None:
+    """Kernel times of one tvx deform_conv2d forward + backward (the detection shape)."""
+    from torch.profiler import ProfilerActivity, profile
+    x = torch.randn(8, 256, 50, 68, device="cuda", requires_grad=True)
+    offset = (torch.randn(8, 18, 50, 68, device="cuda") * 2).requires_grad_()
+    mask = torch.randn(8, 9, 50, 68, device="cuda").sigmoid().requires_grad_()
+    weight = (torch.randn(256, 256, 3, 3, device="cuda") * 0.02).requires_grad_()
+    for lib in (tvx.ops, torchvision.ops):
+        for _ in range(3):
+            lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
+            torch.cuda.synchronize()
+        print(f"## {lib.__name__} deform_conv2d fwd+bwd 8x256x50x68")
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=12))
+
+
 def resnet_cases(quick: bool):
     if not torch.cuda.is_available():
         return []
@@ -326,7 +386,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "roi", "resnet", "transforms"])
+    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms"])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
@@ -339,6 +399,8 @@ def main() -> None:
         cases += nms_cases(args.quick)
     if args.only in (None, "roi"):
         cases += roi_cases(args.quick)
+    if args.only in (None, "deform"):
+        cases += deform_cases(args.quick)
     if args.only in (None, "resnet"):
         cases += resnet_cases(args.quick)
     if args.only in (None, "transforms"):
@@ -362,6 +424,8 @@ def main() -> None:
             profile_nms()
         if args.only in (None, "roi"):
             profile_roi()
+        if args.only in (None, "deform"):
+            profile_deform()
 
 
 if __name__ == "__main__":

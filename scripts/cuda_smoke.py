@@ -1,6 +1,6 @@
 """Small runs of every CUDA kernel, for compute-sanitizer: nms at sizes around the 64-box
 block edges, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
-dtype, the roi family forward and backward. Each compared with the CPU."""
+dtype, the roi family and deform_conv2d forward and backward. Each compared with the CPU."""
 import sys
 from pathlib import Path
 
@@ -68,4 +68,26 @@ grad = torch.randn(6, 4, 7, 7)
 torch.testing.assert_close(
     torch.ops.tvx._roi_align_backward(grad.cuda(), many.cuda(), 1.0, 7, 7, 1, 4, 300, 400, 0, True).cpu(),
     torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
+# deform_conv2d: im2col, col2im (one chunk and several, atomic and ordered), every dtype.
+for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):
+    for c, og in ((4, 2), (64, 1)):
+        g = torch.Generator().manual_seed(c)
+        args = [torch.randn(2, c, 7, 9, generator=g), torch.randn(6, c // 2, 3, 3, generator=g) * 0.2,
+                torch.randn(2, og * 18, 4, 5, generator=g) * 2, torch.rand(2, og * 9, 4, 5, generator=g),
+                torch.randn(6, generator=g)]
+        ints = (2, 2, 1, 1, 1, 1, 2, og, True)
+        cpu_dtype = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+        want = torch.ops.tvx.deform_conv2d(*[a.to(dtype).to(cpu_dtype) for a in args], *ints)
+        got = torch.ops.tvx.deform_conv2d(*[a.to(dtype).cuda() for a in args], *ints)
+        torch.testing.assert_close(got.cpu().to(cpu_dtype), want, rtol=tol, atol=tol * 10)
+        grad = torch.randn(want.shape, generator=g)
+        want = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).to(cpu_dtype),
+                                                     *[a.to(dtype).to(cpu_dtype) for a in args], *ints)
+        for deterministic in (False, True):
+            torch.use_deterministic_algorithms(deterministic)
+            got = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).cuda(), *[a.to(dtype).cuda() for a in args],
+                                                        *ints)
+            for a, b in zip(got, want):
+                torch.testing.assert_close(a.cpu().to(cpu_dtype), b, rtol=tol, atol=tol * 20)
+        torch.use_deterministic_algorithms(False)
 print("cuda smoke: every CUDA kernel equals the CPU")

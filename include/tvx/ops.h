@@ -6,7 +6,9 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/string_view.h>
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <tuple>
 
 namespace tvx::ops {
@@ -73,6 +75,38 @@ at::Tensor ps_roi_pool_backward(const at::Tensor& grad, const at::Tensor& rois, 
                                 double spatial_scale, std::int64_t pooled_height, std::int64_t pooled_width,
                                 std::int64_t batch_size, std::int64_t channels, std::int64_t height,
                                 std::int64_t width);
+
+/// Deformable convolution (v1 without a mask, v2 with one), as torchvision's operator:
+/// output [N, C_out, out_h, out_w] from input [N, C, H, W], weight [C_out, C / groups, kh,
+/// kw], offset [N, offset_groups * kh * kw * 2, out_h, out_w] ((dy, dx) per tap), mask [N,
+/// offset_groups * kh * kw, out_h, out_w] (read only when use_mask) and bias [C_out]. Each tap
+/// samples the input bilinearly (0 outside) at its moved position, times its mask.
+at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
+                         const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h, std::int64_t stride_w,
+                         std::int64_t pad_h, std::int64_t pad_w, std::int64_t dilation_h, std::int64_t dilation_w,
+                         std::int64_t groups, std::int64_t offset_groups, bool use_mask);
+
+/// The gradients (input, weight, offset, mask, bias) for deform_conv2d's output gradient
+/// `grad`. Without a mask, the mask's gradient is zeros shaped like `mask`. On CUDA the input's
+/// gradient is added with atomics, unless torch.use_deterministic_algorithms(True) (then in a
+/// fixed order, bitwise reproducible); every other gradient is always deterministic.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> deform_conv2d_backward(
+    const at::Tensor& grad, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
+    const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h, std::int64_t stride_w, std::int64_t pad_h,
+    std::int64_t pad_w, std::int64_t dilation_h, std::int64_t dilation_w, std::int64_t groups,
+    std::int64_t offset_groups, bool use_mask);
+
+/// torchvision.ops.deform_conv2d's optional arguments.
+struct DeformConv2dOptions {
+  std::optional<at::Tensor> bias;   ///< [C_out]; none: no bias
+  std::optional<at::Tensor> mask;   ///< none: deformable convolution v1
+  std::array<std::int64_t, 2> stride{1, 1}, padding{0, 0}, dilation{1, 1};
+};
+
+/// As torchvision.ops.deform_conv2d(input, offset, weight, bias, stride, padding, dilation,
+/// mask): groups and offset_groups follow from the shapes.
+at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& weight,
+                         const DeformConv2dOptions& options = {});
 
 // ---------------------------------------------------------------------------------------
 // Box utilities, equal to torchvision.ops' (same dtype promotion, same formulas). Boxes are

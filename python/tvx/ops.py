@@ -1,10 +1,13 @@
 """Operators with torchvision.ops' signatures; the kernels are libtvx's."""
 from __future__ import annotations
 
+import math
+from typing import Optional
+
 import torch
 from torch import Tensor
 
-__all__ = ["nms", "batched_nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "box_area", "box_iou",
+__all__ = ["nms", "batched_nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "deform_conv2d", "DeformConv2d", "box_area", "box_iou",
            "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
            "distance_box_iou_loss", "complete_box_iou_loss", "box_convert", "clip_boxes_to_image",
            "remove_small_boxes", "masks_to_boxes", "sigmoid_focal_loss"]
@@ -77,6 +80,55 @@ def ps_roi_pool(input: Tensor, boxes, output_size, spatial_scale: float = 1.0) -
     """Position-sensitive RoIPool, as ``torchvision.ops.ps_roi_pool``."""
     ph, pw = _pair(output_size)
     return torch.ops.tvx.ps_roi_pool(input, _rois(boxes, input), spatial_scale, ph, pw)[0]
+
+
+def deform_conv2d(input: Tensor, offset: Tensor, weight: Tensor, bias: Optional[Tensor] = None,
+                  stride=(1, 1), padding=(0, 0), dilation=(1, 1), mask: Optional[Tensor] = None) -> Tensor:
+    """Deformable convolution, as ``torchvision.ops.deform_conv2d``: v2 (modulated) with a
+    ``mask``, v1 without. offset [N, offset_groups * kh * kw * 2, out_h, out_w] holds a (dy, dx)
+    per kernel tap; groups and offset_groups follow from the shapes."""
+    kh, kw = weight.shape[-2:]
+    offset_groups = offset.shape[1] // (2 * kh * kw)
+    if offset_groups == 0:
+        raise RuntimeError(f"tvx.deform_conv2d: offset.shape[1] must be a positive multiple of 2 * kernel_h * "
+                           f"kernel_w = {2 * kh * kw}, got {offset.shape[1]}")
+    use_mask = mask is not None
+    if mask is None:
+        mask = torch.zeros((input.shape[0], 1), device=input.device, dtype=input.dtype)
+    if bias is None:
+        bias = torch.zeros(weight.shape[0], device=input.device, dtype=input.dtype)
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    return torch.ops.tvx.deform_conv2d(input, weight, offset, mask, bias, sh, sw, ph, pw, dh, dw,
+                                       input.shape[1] // weight.shape[1], offset_groups, use_mask)
+
+
+class DeformConv2d(torch.nn.Module):
+    """A deformable convolution layer, as ``torchvision.ops.DeformConv2d`` (same parameters,
+    same initialisation, so torchvision's state dicts load)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True):
+        super().__init__()
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size))
+        self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in)
+            torch.nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor, offset: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+        return deform_conv2d(input, offset, self.weight, self.bias, self.stride, self.padding, self.dilation, mask)
 
 
 def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:

@@ -9,10 +9,13 @@
 
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/core/LegacyTypeDispatch.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -75,11 +78,76 @@ struct AutocastFp32<Device, Entry, R(Args...)> {
 
 }  // namespace detail
 
+namespace detail {
+
+template <c10::DeviceType Device, auto Entry, typename Sig>
+struct AutocastLower;
+
+template <c10::DeviceType Device, auto Entry, typename R, typename... Args>
+struct AutocastLower<Device, Entry, R(Args...)> {
+  static R call(Args... args) {
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(at::autocast::get_autocast_dispatch_key_from_device_type(Device));
+    const at::ScalarType lower = at::autocast::get_autocast_dtype(Device);
+    auto cast = [&](auto&& a) -> decltype(auto) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(a)>, at::Tensor>)
+        return at::autocast::cached_cast(lower, a, Device);
+      else
+        return std::forward<decltype(a)>(a);
+    };
+    return Entry(cast(std::forward<Args>(args))...);
+  }
+};
+
+}  // namespace detail
+
+/// Autocast kernel that runs Entry in the autocast dtype (float16 or bfloat16), as PyTorch's
+/// convolutions do: float32 tensor arguments on `Device` are cast down (float64 ones are left
+/// alone), for ops whose kernels compute float16/bfloat16 natively with float32 sums.
+template <c10::DeviceType Device, auto Entry>
+inline constexpr auto autocast_lower =
+    &detail::AutocastLower<Device, Entry, std::remove_pointer_t<decltype(Entry)>>::call;
+
 /// Autocast kernel for the entry point Entry: floating tensor arguments on `Device` are
 /// cast to float32 (as torchvision's autocast kernels do), the op runs with autocast off,
 /// and a floating result is cast back to the dtype of the first floating argument.
 template <c10::DeviceType Device, auto Entry>
 inline constexpr auto autocast_fp32 =
     &detail::AutocastFp32<Device, Entry, std::remove_pointer_t<decltype(Entry)>>::call;
+
+namespace detail {
+
+template <typename A>
+bool requires_grad(const A& a) {
+  if constexpr (std::is_same_v<std::decay_t<A>, at::Tensor>)
+    return a.defined() && a.requires_grad();
+  else
+    return false;
+}
+
+}  // namespace detail
+
+/// The Autograd kernel of a backward operator that has no gradient of its own: it refuses
+/// to record a graph (double backward) with an error that says so, else runs the kernel.
+/// Checked: the incoming gradient (the first argument), or with AllTensors every tensor
+/// argument (for ops differentiable in their saved inputs too).
+///   m.impl("_roi_align_backward", &core::NoDoubleBackward<"tvx::_roi_align_backward", Sig>::call);
+template <OpName Name, typename Sig, bool AllTensors = false>
+struct NoDoubleBackward;
+
+template <OpName Name, bool AllTensors, typename R, typename... Args>
+struct NoDoubleBackward<Name, R(Args...), AllTensors> {
+  static R call(Args... args) {
+    bool needs_grad;
+    if constexpr (AllTensors)
+      needs_grad = (detail::requires_grad(args) || ...);
+    else
+      needs_grad = detail::requires_grad(std::get<0>(std::forward_as_tuple(args...)));
+    TORCH_CHECK(!(needs_grad && at::GradMode::is_enabled()), "tvx.", Name.value + 5,
+                ": double backward is not supported (the gradient of this backward operator is not implemented); "
+                "call backward without create_graph=True");
+    at::AutoDispatchBelowADInplaceOrView below;
+    return call_op<Name, R(Args...)>(args...);
+  }
+};
 
 }  // namespace tvx::core

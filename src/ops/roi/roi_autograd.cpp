@@ -142,31 +142,6 @@ std::tuple<at::Tensor, at::Tensor> ps_roi_align_autograd(const at::Tensor& input
   return {out[0], out[1]};
 }
 
-template <typename A>
-bool requires_grad(const A& a) {
-  if constexpr (std::is_same_v<A, at::Tensor>)
-    return a.defined() && a.requires_grad();
-  else
-    return false;
-}
-
-// The backward operators under Autograd: refuse to record a graph, else run the kernel.
-template <core::OpName Name, typename Sig>
-struct NoDoubleBackward;
-
-template <core::OpName Name, typename R, typename... Args>
-struct NoDoubleBackward<Name, R(Args...)> {
-  static R call(Args... args) {
-    // Only the incoming gradient: RoIs that require grad get none from these ops anyway.
-    const bool needs_grad = requires_grad(std::get<0>(std::forward_as_tuple(args...)));
-    TORCH_CHECK(!(needs_grad && at::GradMode::is_enabled()), "tvx.", Name.value + 5,
-                ": double backward is not supported (the gradient of this backward operator is not implemented); "
-                "call backward without create_graph=True");
-    at::AutoDispatchBelowADInplaceOrView below;
-    return core::call_op<Name, R(Args...)>(args...);
-  }
-};
-
 }  // namespace
 
 TVX_LIBRARY_IMPL(Autograd, m) {
@@ -174,10 +149,10 @@ TVX_LIBRARY_IMPL(Autograd, m) {
   m.impl("roi_pool", &pool_autograd<false>);
   m.impl("ps_roi_align", &ps_roi_align_autograd);
   m.impl("ps_roi_pool", &pool_autograd<true>);
-  m.impl("_roi_align_backward", &NoDoubleBackward<"tvx::_roi_align_backward", RoiAlignBackwardSig>::call);
-  m.impl("_roi_pool_backward", &NoDoubleBackward<"tvx::_roi_pool_backward", PoolBackwardSig>::call);
-  m.impl("_ps_roi_align_backward", &NoDoubleBackward<"tvx::_ps_roi_align_backward", PsAlignBackwardSig>::call);
-  m.impl("_ps_roi_pool_backward", &NoDoubleBackward<"tvx::_ps_roi_pool_backward", PoolBackwardSig>::call);
+  m.impl("_roi_align_backward", &core::NoDoubleBackward<"tvx::_roi_align_backward", RoiAlignBackwardSig>::call);
+  m.impl("_roi_pool_backward", &core::NoDoubleBackward<"tvx::_roi_pool_backward", PoolBackwardSig>::call);
+  m.impl("_ps_roi_align_backward", &core::NoDoubleBackward<"tvx::_ps_roi_align_backward", PsAlignBackwardSig>::call);
+  m.impl("_ps_roi_pool_backward", &core::NoDoubleBackward<"tvx::_ps_roi_pool_backward", PoolBackwardSig>::call);
 }
 
 }  // namespace tvx::ops::roi

@@ -1,16 +1,13 @@
-// The roi family's CUDA backward, shared by its four ops: a deterministic scatter-add.
-//
-// A backward pass adds weighted output gradients into input pixels; many RoIs hit one pixel,
-// so torchvision adds with atomics (the order, and so the float sum, changes run to run).
-// Here each op lists its contributions as entries (destination key, source offset, weight),
-// the entries are sorted by key (stable: equal keys keep the op's order), and one thread per
-// (destination, channel) sums its run in that fixed order. Bitwise reproducible, no atomics,
-// and the temporaries grow with the entries (samples x 4 corners), not with N*C*H*W: the
-// entries are taken in chunks of RoIs so that they stay below half the size of grad_input.
-// Also the forward kernels' work items. Include only from the family's .cu files.
+// The roi family's CUDA helpers, shared by its four ops: the forward kernels' work items and
+// the backward's chunks. The backward adds into input pixels through core's deterministic
+// scatter (core/ordered_scatter.cuh): each op lists its contributions as entries (samples x
+// 4 corners), taken in chunks of RoIs so that the temporaries stay below half the size of
+// grad_input, not N*C*H*W. Include only from the family's .cu files.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+
+#include "core/ordered_scatter.cuh"
 
 #include <cstdint>
 #include <type_traits>
@@ -63,18 +60,8 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
   ps ? by_layout(std::true_type{}) : by_layout(std::false_type{});
 }
 
-/// Entries of one chunk. key: ((n * groups + g) * H * W + pixel), or -1 for none; int32 when
-/// every key fits, else int64. source: the offset in grad of the entry's channel 0.
-struct Entries {
-  at::Tensor key, source, weight;
-};
-
-/// grad_input[n, j * groups + g, pixel] (+)= sum over the entries of key (n, g, pixel), in
-/// order, of weight * grad[source + j * grad_channel_stride], for j in [0, group_channels).
-/// grad: contiguous. grad_input: contiguous [N, C, H, W], float32 for float16/bfloat16 grads
-/// (rounded by the caller), else grad's dtype. The first chunk writes, later ones add.
-void scatter_entries(const Entries& entries, const at::Tensor& grad, std::int64_t grad_channel_stride,
-                     at::Tensor& grad_input, std::int64_t groups, std::int64_t group_channels, bool accumulate);
+using core::cuda::Entries;
+using core::cuda::scatter_entries;
 
 /// RoI ranges [first_roi[i], first_roi[i + 1]) and their first entries. A range's entries
 /// (`counts`, int64 [K] on the device) and its RoIs' other temporaries (`roi_bytes` each:

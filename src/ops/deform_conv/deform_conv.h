@@ -1,0 +1,182 @@
+// Private to the deform_conv folder: the sampling geometry that every backend shares (host
+// and device), the sizes of one call, and the two kernels a backend supplies to the
+// backend-independent driver of deform_conv.cpp.
+//
+// deform_conv2d is a convolution whose kernel taps are moved: tap k = (i, j) of output pixel
+// (oy, ox) reads input channel c at
+//   y = oy * stride_h - pad_h + i * dilation_h + offset[b, og, k, 0, oy, ox]
+//   x = ox * stride_w - pad_w + j * dilation_w + offset[b, og, k, 1, oy, ox]
+// by bilinear interpolation (0 outside the image), times mask[b, og, k, oy, ox] with a mask,
+// where og = c / (C / offset_groups). The driver gathers these samples into columns
+// [C * K, B * HW] (K = kh * kw, HW = out_h * out_w) and multiplies by the weight, as
+// torchvision does; the backward scatters the columns' gradient back (im2col's transpose)
+// and differentiates the samples in their positions and masks.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/macros/Macros.h>
+#include <torch/library.h>
+
+#include <cmath>
+#include <cstdint>
+#include <tuple>
+
+namespace tvx::ops::deform_conv {
+
+/// The sizes of one call, and of the chunk of images [first, first + batch) a kernel runs on.
+struct Geometry {
+  std::int64_t batch;                 // images in the chunk
+  std::int64_t channels, height, width;
+  std::int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+  std::int64_t out_h, out_w;
+  std::int64_t offset_groups;
+  bool use_mask;
+
+  C10_HOST_DEVICE std::int64_t taps() const { return kernel_h * kernel_w; }
+  C10_HOST_DEVICE std::int64_t plane() const { return out_h * out_w; }
+  C10_HOST_DEVICE std::int64_t group_channels() const { return channels / offset_groups; }
+  /// Samples of the chunk: (b, og, k, pixel).
+  C10_HOST_DEVICE std::int64_t samples() const { return batch * offset_groups * taps() * plane(); }
+};
+
+/// Where sample (b, og, k, pixel) lies, and its mask. offset/mask: the chunk's, contiguous
+/// [batch, offset_groups * K * 2 | K, out_h, out_w].
+template <typename T>
+struct Sample {
+  T y, x, mask;
+};
+
+template <typename T, typename scalar_t>
+C10_HOST_DEVICE inline Sample<T> sample_at(const Geometry& g, const scalar_t* offset, const scalar_t* mask,
+                                                     std::int64_t b, std::int64_t og, std::int64_t k,
+                                                     std::int64_t pixel) {
+  const std::int64_t hw = g.plane(), taps = g.taps();
+  const std::int64_t oy = pixel / g.out_w, ox = pixel % g.out_w;
+  const std::int64_t i = k / g.kernel_w, j = k % g.kernel_w;
+  const scalar_t* off = offset + ((b * g.offset_groups + og) * taps + k) * 2 * hw + pixel;
+  Sample<T> s;
+  s.y = static_cast<T>(oy * g.stride_h - g.pad_h + i * g.dilation_h) + static_cast<T>(off[0]);
+  s.x = static_cast<T>(ox * g.stride_w - g.pad_w + j * g.dilation_w) + static_cast<T>(off[hw]);
+  s.mask = g.use_mask ? static_cast<T>(mask[((b * g.offset_groups + og) * taps + k) * hw + pixel]) : T(1);
+  return s;
+}
+
+/// The four pixels around (y, x), as torchvision reads them. Corner q = 2 * dy + dx is
+/// (floor(y) + dy, floor(x) + dx); `valid` has bit q when it lies in the image. The
+/// interpolated value is 0 unless -1 < y < H and -1 < x < W (`inside`); the coordinate
+/// gradient reads the valid corners regardless (so at y = -1 exactly it is not 0, as
+/// torchvision's). NaN coordinates have no valid corner and are not inside.
+template <typename T>
+struct Corners {
+  std::int64_t offset[4];  // y * W + x of each corner (0 where not valid)
+  T ly, lx;                // y - floor(y), x - floor(x)
+  unsigned valid;
+  bool inside;
+};
+
+template <typename T>
+C10_HOST_DEVICE inline Corners<T> corners(T y, T x, std::int64_t height, std::int64_t width) {
+  Corners<T> c;
+  c.inside = y > T(-1) && y < static_cast<T>(height) && x > T(-1) && x < static_cast<T>(width);
+  const T fy = ::floor(y), fx = ::floor(x);
+  c.ly = y - fy;
+  c.lx = x - fx;
+  // Compared as T first: a far (or NaN) coordinate is never converted to an integer.
+  const bool y0 = fy >= T(0) && fy < static_cast<T>(height), y1 = fy >= T(-1) && fy < static_cast<T>(height - 1);
+  const bool x0 = fx >= T(0) && fx < static_cast<T>(width), x1 = fx >= T(-1) && fx < static_cast<T>(width - 1);
+  const std::int64_t iy = (y0 || y1) ? static_cast<std::int64_t>(fy) : 0;
+  const std::int64_t ix = (x0 || x1) ? static_cast<std::int64_t>(fx) : 0;
+  c.valid = (y0 && x0 ? 1u : 0u) | (y0 && x1 ? 2u : 0u) | (y1 && x0 ? 4u : 0u) | (y1 && x1 ? 8u : 0u);
+  for (int q = 0; q < 4; ++q) {
+    const std::int64_t py = iy + (q >> 1), px = ix + (q & 1);
+    c.offset[q] = (c.valid >> q) & 1u ? py * width + px : 0;
+  }
+  return c;
+}
+
+/// The corner values of one channel's plane (0 where not valid).
+template <typename T, typename scalar_t>
+C10_HOST_DEVICE inline void corner_values(const Corners<T>& c, const scalar_t* plane, T v[4]) {
+  for (int q = 0; q < 4; ++q) v[q] = (c.valid >> q) & 1u ? static_cast<T>(plane[c.offset[q]]) : T(0);
+}
+
+/// Bilinear weight of corner q.
+template <typename T>
+C10_HOST_DEVICE inline T corner_weight(const Corners<T>& c, int q) {
+  return ((q >> 1) ? c.ly : T(1) - c.ly) * ((q & 1) ? c.lx : T(1) - c.lx);
+}
+
+/// The interpolated value (torchvision's bilinear_interpolate).
+template <typename T>
+C10_HOST_DEVICE inline T interpolate(const Corners<T>& c, const T v[4]) {
+  if (!c.inside) return T(0);
+  const T hy = T(1) - c.ly, hx = T(1) - c.lx;
+  return hy * hx * v[0] + hy * c.lx * v[1] + c.ly * hx * v[2] + c.ly * c.lx * v[3];
+}
+
+/// d value / dy and d value / dx over the valid corners (torchvision's coordinate weight).
+template <typename T>
+C10_HOST_DEVICE inline T d_dy(const Corners<T>& c, const T v[4]) {
+  return c.lx * (v[3] - v[1]) + (T(1) - c.lx) * (v[2] - v[0]);
+}
+template <typename T>
+C10_HOST_DEVICE inline T d_dx(const Corners<T>& c, const T v[4]) {
+  return c.ly * (v[3] - v[2]) + (T(1) - c.ly) * (v[1] - v[0]);
+}
+
+/// A backend's kernels, on the chunk's tensors (all contiguous; input [batch, C, H, W],
+/// offset [batch, OG * K * 2, out_h, out_w], mask [batch, OG * K, out_h, out_w] or undefined
+/// without a mask).
+struct Kernels {
+  /// columns [C * K, batch * HW] (input's dtype): columns[c * K + k, b * HW + pixel] =
+  /// mask * interpolated input[b, c] at sample (b, c / (C / OG), k, pixel).
+  void (*im2col)(const Geometry& g, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                 at::Tensor& columns);
+  /// From grad_columns (as columns): grad_input [batch, C, H, W] (written; float32 for
+  /// float16/bfloat16 input, else input's dtype), grad_offset and grad_mask (written, the
+  /// shapes of offset and mask; grad_mask undefined without a mask).
+  void (*col2im)(const Geometry& g, const at::Tensor& grad_columns, const at::Tensor& input,
+                 const at::Tensor& offset, const at::Tensor& mask, at::Tensor& grad_input, at::Tensor& grad_offset,
+                 at::Tensor& grad_mask);
+};
+
+/// The driver (deform_conv.cpp): checks, chunks of images, the matrix products, bias.
+at::Tensor forward(const Kernels& kernels, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
+                   const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h, std::int64_t stride_w,
+                   std::int64_t pad_h, std::int64_t pad_w, std::int64_t dilation_h, std::int64_t dilation_w,
+                   std::int64_t groups, std::int64_t offset_groups, bool use_mask);
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward(
+    const Kernels& kernels, const at::Tensor& grad, const at::Tensor& input, const at::Tensor& weight,
+    const at::Tensor& offset, const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h,
+    std::int64_t stride_w, std::int64_t pad_h, std::int64_t pad_w, std::int64_t dilation_h, std::int64_t dilation_w,
+    std::int64_t groups, std::int64_t offset_groups, bool use_mask);
+
+/// A backend's kernels for the two operators:
+///   TVX_LIBRARY_IMPL(CPU, m) { Backend<&im2col, &col2im>::define(m); }
+template <auto Im2col, auto Col2im>
+struct Backend {
+  static constexpr Kernels kKernels{Im2col, Col2im};
+  static at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
+                                   const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h,
+                                   std::int64_t stride_w, std::int64_t pad_h, std::int64_t pad_w,
+                                   std::int64_t dilation_h, std::int64_t dilation_w, std::int64_t groups,
+                                   std::int64_t offset_groups, bool use_mask) {
+    return forward(kKernels, input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                   dilation_w, groups, offset_groups, use_mask);
+  }
+  static std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward_kernel(
+      const at::Tensor& grad, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
+      const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h, std::int64_t stride_w,
+      std::int64_t pad_h, std::int64_t pad_w, std::int64_t dilation_h, std::int64_t dilation_w, std::int64_t groups,
+      std::int64_t offset_groups, bool use_mask) {
+    return backward(kKernels, grad, input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                    dilation_w, groups, offset_groups, use_mask);
+  }
+  static void define(torch::Library& m) {
+    m.impl("deform_conv2d", &forward_kernel);
+    m.impl("_deform_conv2d_backward", &backward_kernel);
+  }
+};
+
+}  // namespace tvx::ops::deform_conv
