@@ -236,6 +236,17 @@ def deform_cases(quick: bool):
         add(f"deform_conv2d cuda fwd+bwd {shape}", run(torchvision.ops, True), run(tvx.ops, True))
         add(f"deform_conv2d cuda fwd+bwd {shape} bf16 (tv: float32)", run(torchvision.ops, True),
             run(tvx.ops, True, torch.bfloat16))
+
+        def deterministic(fn):
+            def go():
+                torch.use_deterministic_algorithms(True)
+                try:
+                    return fn()
+                finally:
+                    torch.use_deterministic_algorithms(False)
+            return go
+        add(f"deform_conv2d cuda fwd+bwd {shape} deterministic (tv: atomics)", run(torchvision.ops, True),
+            deterministic(run(tvx.ops, True)))
     return cases
 
 

@@ -70,12 +70,12 @@ torch.testing.assert_close(
     torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
 # deform_conv2d: im2col, col2im (one chunk and several, atomic and ordered), every dtype.
 for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):
-    for c, og in ((4, 2), (64, 1)):
+    for c, og, groups in ((4, 2, 2), (64, 1, 2), (12, 2, 3), (40, 1, 1)):  # channel blocks, padded warps
         g = torch.Generator().manual_seed(c)
-        args = [torch.randn(2, c, 7, 9, generator=g), torch.randn(6, c // 2, 3, 3, generator=g) * 0.2,
+        args = [torch.randn(2, c, 7, 9, generator=g), torch.randn(6, c // groups, 3, 3, generator=g) * 0.2,
                 torch.randn(2, og * 18, 4, 5, generator=g) * 2, torch.rand(2, og * 9, 4, 5, generator=g),
                 torch.randn(6, generator=g)]
-        ints = (2, 2, 1, 1, 1, 1, 2, og, True)
+        ints = (2, 2, 1, 1, 1, 1, groups, og, True)
         cpu_dtype = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
         want = torch.ops.tvx.deform_conv2d(*[a.to(dtype).to(cpu_dtype) for a in args], *ints)
         got = torch.ops.tvx.deform_conv2d(*[a.to(dtype).cuda() for a in args], *ints)

@@ -15,6 +15,16 @@
 namespace tvx::core::cuda {
 namespace {
 
+// Where (key, channel j) adds: grad_input [N, C, H, W] with C = groups * group_channels
+// interleaved (channel j * groups + g), or channels-last [N, H, W, groups, group_channels].
+__device__ inline std::int64_t destination(std::int64_t key, std::int64_t j, std::int64_t plane, std::int64_t groups,
+                                           std::int64_t group_channels, bool channels_last) {
+  const std::int64_t ng = key / plane, pixel = key % plane;
+  const std::int64_t n = ng / groups, grp = ng % groups;
+  return channels_last ? ((n * plane + pixel) * groups + grp) * group_channels + j
+                       : (n * groups * group_channels + j * groups + grp) * plane + pixel;
+}
+
 // Few channels (roi_pool's one per entry, small inputs): one thread per (run, channel), its
 // entries in order. Neighbouring threads take neighbouring runs: their stores coalesce.
 template <typename scalar_t, typename acc_t, typename key_t>
@@ -22,7 +32,8 @@ __global__ void gather_runs(const key_t* __restrict__ keys, const std::int64_t* 
                             const std::int64_t* __restrict__ counts, const std::int64_t* __restrict__ source,
                             const acc_t* __restrict__ weight, const scalar_t* __restrict__ grad,
                             std::int64_t grad_channel_stride, acc_t* __restrict__ grad_input, std::int64_t runs,
-                            std::int64_t groups, std::int64_t group_channels, std::int64_t plane, bool accumulate) {
+                            std::int64_t groups, std::int64_t group_channels, std::int64_t plane, bool channels_last,
+                            bool accumulate) {
   for (std::int64_t i : grid_stride(runs * group_channels)) {
     const std::int64_t u = i % runs, j = i / runs;
     const std::int64_t key = keys[u];
@@ -31,9 +42,7 @@ __global__ void gather_runs(const key_t* __restrict__ keys, const std::int64_t* 
     acc_t sum = 0;
     for (std::int64_t e = begin; e < end; ++e)
       sum += weight[e] * static_cast<acc_t>(grad[source[e] + j * grad_channel_stride]);
-    const std::int64_t ng = key / plane, pixel = key % plane;
-    const std::int64_t n = ng / groups, grp = ng % groups;
-    acc_t* dst = grad_input + (n * groups * group_channels + j * groups + grp) * plane + pixel;
+    acc_t* dst = grad_input + destination(key, j, plane, groups, group_channels, channels_last);
     *dst = accumulate ? *dst + sum : sum;
   }
 }
@@ -48,7 +57,7 @@ __global__ void gather_runs_warp(const key_t* __restrict__ keys, const std::int6
                                  const acc_t* __restrict__ weight, const scalar_t* __restrict__ grad,
                                  std::int64_t grad_channel_stride, acc_t* __restrict__ grad_input, std::int64_t runs,
                                  std::int64_t groups, std::int64_t group_channels, std::int64_t plane,
-                                 bool accumulate) {
+                                 bool channels_last, bool accumulate) {
   const int lane = threadIdx.x & 31;
   const std::int64_t warps = (std::int64_t(gridDim.x) * blockDim.x) / 32;
   const std::int64_t blocks = ceil_div<std::int64_t>(group_channels, 32);
@@ -61,10 +70,8 @@ __global__ void gather_runs_warp(const key_t* __restrict__ keys, const std::int6
     if (j < group_channels)
       for (std::int64_t e = begin; e < end; ++e)
         sum += weight[e] * static_cast<acc_t>(grad[source[e] + j * grad_channel_stride]);
-    const std::int64_t ng = key / plane, pixel = key % plane;
-    const std::int64_t n = ng / groups, grp = ng % groups;
     if (j < group_channels) {
-      acc_t* dst = grad_input + (n * groups * group_channels + j * groups + grp) * plane + pixel;
+      acc_t* dst = grad_input + destination(key, j, plane, groups, group_channels, channels_last);
       *dst = accumulate ? *dst + sum : sum;
     }
   }
@@ -73,7 +80,8 @@ __global__ void gather_runs_warp(const key_t* __restrict__ keys, const std::int6
 }  // namespace
 
 void scatter_entries(const Entries& entries, const at::Tensor& grad, std::int64_t grad_channel_stride,
-                     at::Tensor& grad_input, std::int64_t groups, std::int64_t group_channels, bool accumulate) {
+                     at::Tensor& grad_input, std::int64_t groups, std::int64_t group_channels, bool accumulate,
+                     bool channels_last) {
   if (entries.key.numel() == 0 || group_channels == 0) return;
   const auto [sorted, order] = at::sort(entries.key, /*stable=*/true, /*dim=*/0, /*descending=*/false);
   const auto [keys, inverse, counts] = at::unique_consecutive(sorted, /*return_inverse=*/false,
@@ -94,7 +102,7 @@ void scatter_entries(const Entries& entries, const at::Tensor& grad, std::int64_
                    keys.const_data_ptr<index_t>(), ends.const_data_ptr<std::int64_t>(),
                    counts.const_data_ptr<std::int64_t>(), source.const_data_ptr<std::int64_t>(),
                    weight.const_data_ptr<acc_t>(), grad.const_data_ptr<scalar_t>(), grad_channel_stride,
-                   grad_input.data_ptr<acc_t>(), runs, groups, group_channels, plane, accumulate);
+                   grad_input.data_ptr<acc_t>(), runs, groups, group_channels, plane, channels_last, accumulate);
         return;
       }
       const std::int64_t work = runs * group_channels;
@@ -102,7 +110,7 @@ void scatter_entries(const Entries& entries, const at::Tensor& grad, std::int64_
                  keys.const_data_ptr<index_t>(), ends.const_data_ptr<std::int64_t>(),
                  counts.const_data_ptr<std::int64_t>(), source.const_data_ptr<std::int64_t>(),
                  weight.const_data_ptr<acc_t>(), grad.const_data_ptr<scalar_t>(), grad_channel_stride,
-                 grad_input.data_ptr<acc_t>(), runs, groups, group_channels, plane, accumulate);
+                 grad_input.data_ptr<acc_t>(), runs, groups, group_channels, plane, channels_last, accumulate);
     });
   });
 }

@@ -26,8 +26,10 @@ struct Entries {
 /// order, of weight * grad[source + j * grad_channel_stride], for j in [0, group_channels).
 /// grad: contiguous. grad_input: contiguous [N, C, H, W], float32 for float16/bfloat16 grads
 /// (rounded by the caller), else grad's dtype. accumulate: add to grad_input, else write
-/// (destinations without entries are left as they are).
+/// (destinations without entries are left as they are). channels_last: grad_input's memory
+/// is [N, H, W, groups, group_channels] and channel j of group g is g * group_channels + j.
 void scatter_entries(const Entries& entries, const at::Tensor& grad, std::int64_t grad_channel_stride,
-                     at::Tensor& grad_input, std::int64_t groups, std::int64_t group_channels, bool accumulate);
+                     at::Tensor& grad_input, std::int64_t groups, std::int64_t group_channels, bool accumulate,
+                     bool channels_last = false);
 
 }  // namespace tvx::core::cuda

@@ -82,6 +82,7 @@ class Contract:
     native_args: Optional[Callable[[Args], Args]] = None  # autocast_native: the arguments the kernel passes on
     make_smooth: Optional[Callable[[str, int, int], Args]] = None  # gradcheck's inputs, where make's are not smooth
     call: Optional[Callable[..., Any]] = None       # how to call it; default: the op itself
+    nondet_tol: float = 0.0                         # gradcheck: backward may differ by this between runs (atomics)
 
     def checks(self) -> list[str]:
         out = ["parity", "opcheck", "gradients", "empty", "non_contiguous", "channels_last", "autocast", "bad_inputs"]
@@ -116,7 +117,7 @@ class Contract:
             args = tuple(a.requires_grad_() if i in self.grad_args else a for i, a in enumerate(args))
             assert torch.autograd.gradcheck(lambda *g: _first(self(*(g[self.grad_args.index(i)] if i in self.grad_args
                                                                      else a for i, a in enumerate(args)))),
-                                            tuple(args[i] for i in self.grad_args))
+                                            tuple(args[i] for i in self.grad_args), nondet_tol=self.nondet_tol)
         else:
             args = _map(args, lambda t: t.requires_grad_() if t.is_floating_point() else t)
             assert not _first(self(*args)).requires_grad, "the op has no gradient, so its output must need none"

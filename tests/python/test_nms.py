@@ -226,7 +226,12 @@ def test_clustered_boxes_match_torchvision(device, n, thr, objects):
     assert want.numel() < n // 4  # heavy overlap: most boxes suppressed
     torch.testing.assert_close(tvx.ops.nms(boxes, scores, thr), want, rtol=0, atol=0)
     idxs = torch.randint(0, 80, (n,), generator=torch.Generator().manual_seed(n)).to(device)
-    got, want = tvx.ops.batched_nms(boxes, scores, idxs, thr), torchvision.ops.batched_nms(boxes, scores, idxs, thr)
+    # torchvision's batched_nms on CUDA below 20000 coordinates shifts each class's boxes by
+    # idx * (max coordinate + 1) and runs one nms: the shifted coordinates round, and a pair
+    # near the threshold can flip (here 2885 kept instead of 2886 at 0.7). tvx runs each class
+    # on its own coordinates, as torchvision's per-class path (its CPU path at this size) does.
+    want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, thr)
+    got = tvx.ops.batched_nms(boxes, scores, idxs, thr)
     # torchvision orders the kept boxes of all classes with an unstable sort: boxes of equal
     # score (5000 float32 scores hold a tie or two) may come in either order. tvx keeps them
     # in index order. Same boxes, same score order:

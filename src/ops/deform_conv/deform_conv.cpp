@@ -88,11 +88,11 @@ Geometry check_args(const char* op, const at::Tensor& input, const at::Tensor& w
 
 // Images per chunk: the columns ([C * K, images * HW]) within 512 MiB (torchvision takes 32
 // images at a time whatever their size), plus the deterministic CUDA scatter's entries.
-std::int64_t images_per_chunk(const Geometry& g, const at::Tensor& input) {
+std::int64_t images_per_chunk(const Geometry& g, std::int64_t groups, const at::Tensor& input) {
   constexpr std::int64_t kBudget = std::int64_t(512) << 20;
   std::int64_t bytes = g.channels * g.taps() * g.plane() * input.element_size();
-  if (input.is_cuda() && at::globalContext().deterministicAlgorithms())
-    bytes += g.offset_groups * g.taps() * g.plane() * 4 * 100;  // 4 corners, ~100 bytes each (ordered_scatter)
+  if (input.is_cuda() && at::globalContext().deterministicAlgorithms())  // the ordered scatter's entries:
+    bytes += scatter_groups(g, groups) * g.taps() * g.plane() * 4 * 100;  // 4 corners, ~100 bytes each
   return std::clamp<std::int64_t>(kBudget / std::max<std::int64_t>(bytes, 1), 1, std::max<std::int64_t>(g.batch, 1));
 }
 
@@ -103,9 +103,9 @@ struct Chunk {
 };
 
 template <typename Body>
-void for_chunks(const Geometry& g, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+void for_chunks(const Geometry& g, std::int64_t groups, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
                 Body&& body) {
-  const std::int64_t step = images_per_chunk(g, input);
+  const std::int64_t step = images_per_chunk(g, groups, input);
   for (std::int64_t first = 0; first < g.batch; first += step) {
     const std::int64_t size = std::min(step, g.batch - first);
     Geometry gc = g;
@@ -117,22 +117,48 @@ void for_chunks(const Geometry& g, const at::Tensor& input, const at::Tensor& of
 
 }  // namespace
 
+namespace {
+
+at::Tensor in_layout(const at::Tensor& t, bool channels_last) {
+  return t.contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+}
+
+// The weight as the columns' layout multiplies it: [groups, C_out / groups, C / groups * K]
+// with (channel, tap) rows for channels-first columns, (tap, channel) for channels-last.
+at::Tensor weight_matrix(const at::Tensor& weight, std::int64_t groups, bool channels_last) {
+  const std::int64_t c_out = weight.size(0), cg = weight.size(1), taps = weight.size(2) * weight.size(3);
+  const at::Tensor w = weight.contiguous().view({groups, c_out / groups, cg, taps});
+  return channels_last ? w.transpose(2, 3).reshape({groups, c_out / groups, taps * cg})
+                       : w.view({groups, c_out / groups, cg * taps});
+}
+
+// The columns of `images` images as [groups, C / groups * K, images * HW] operands.
+at::Tensor columns_operand(const at::Tensor& columns, std::int64_t groups, std::int64_t ck, std::int64_t n,
+                           bool channels_last) {
+  return channels_last ? columns.view({n, groups, ck / groups}).permute({1, 2, 0})
+                       : columns.view({groups, ck / groups, n});
+}
+
+}  // namespace
+
 at::Tensor forward(const Kernels& kernels, const at::Tensor& input_, const at::Tensor& weight_,
                    const at::Tensor& offset_, const at::Tensor& mask_, const at::Tensor& bias, std::int64_t stride_h,
                    std::int64_t stride_w, std::int64_t pad_h, std::int64_t pad_w, std::int64_t dilation_h,
                    std::int64_t dilation_w, std::int64_t groups, std::int64_t offset_groups, bool use_mask) {
-  const Geometry g = check_args(deform_conv::kOp, input_, weight_, offset_, mask_, bias, stride_h, stride_w, pad_h, pad_w,
-                                dilation_h, dilation_w, groups, offset_groups, use_mask);
-  const at::Tensor input = input_.contiguous(), offset = offset_.contiguous();
+  const Geometry g = check_args(deform_conv::kOp, input_, weight_, offset_, mask_, bias, stride_h, stride_w, pad_h,
+                                pad_w, dilation_h, dilation_w, groups, offset_groups, use_mask);
+  const bool cl = kernels.channels_last;
+  const at::Tensor input = in_layout(input_, cl), offset = offset_.contiguous();
   const at::Tensor mask = use_mask ? mask_.contiguous() : at::Tensor();
   const std::int64_t c_out = weight_.size(0), ck = g.channels * g.taps(), hw = g.plane();
-  const at::Tensor weight = weight_.contiguous().view({groups, c_out / groups, ck / groups});
-  at::Tensor out = at::empty({g.batch, c_out, g.out_h, g.out_w}, input.options());
-  for_chunks(g, input, offset, mask, [&](const Chunk& chunk) {
-    at::Tensor columns = at::empty({ck, chunk.size * hw}, input.options());
-    kernels.im2col(chunk.g, chunk.input, chunk.offset, chunk.mask, columns);
+  const at::Tensor weight = weight_matrix(weight_, groups, cl);
+  at::Tensor out = at::empty({g.batch, c_out, g.out_h, g.out_w}, input.options().memory_format(at::MemoryFormat::Contiguous));
+  for_chunks(g, groups, input, offset, mask, [&](const Chunk& chunk) {
+    const std::int64_t n = chunk.size * hw;
+    at::Tensor columns = cl ? at::empty({n, ck}, input.options()) : at::empty({ck, n}, input.options());
+    kernels.im2col(chunk.g, groups, chunk.input, chunk.offset, chunk.mask, columns);
     // [groups, C_out / groups, images * HW] = [C_out, images, HW]
-    const at::Tensor product = at::bmm(weight, columns.view({groups, ck / groups, chunk.size * hw}));
+    const at::Tensor product = at::bmm(weight, columns_operand(columns, groups, ck, n, cl));
     at::Tensor dst = out.narrow(0, chunk.first, chunk.size).view({chunk.size, c_out, hw});
     at::add_out(dst, product.view({c_out, chunk.size, hw}).transpose(0, 1), bias.view({1, c_out, 1}));
   });
@@ -155,37 +181,52 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward(
                   grad_.size(3) == g.out_w,
               op, ": grad must have shape [", g.batch, ", ", c_out, ", ", g.out_h, ", ", g.out_w, "], got ",
               grad_.sizes());
-  const at::Tensor grad = grad_.contiguous(), input = input_.contiguous(), offset = offset_.contiguous();
+  const bool cl = kernels.channels_last;
+  const at::Tensor grad = grad_.contiguous(), input = in_layout(input_, cl), offset = offset_.contiguous();
   const at::Tensor mask = use_mask ? mask_.contiguous() : at::Tensor();
-  const at::Tensor weight = weight_.contiguous().view({groups, c_out / groups, ck / groups});
+  const at::Tensor weight = weight_matrix(weight_, groups, cl);
   const bool reduced = input.scalar_type() == at::kHalf || input.scalar_type() == at::kBFloat16;
   const at::ScalarType acc = reduced ? at::kFloat : input.scalar_type();
 
-  at::Tensor grad_input = at::zeros(input.sizes(), input.options().dtype(acc));
+  at::Tensor grad_input = at::zeros(input.sizes(), input.options().dtype(acc).memory_format(
+                                                       cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
   at::Tensor grad_offset = at::empty_like(offset);
   at::Tensor grad_mask = use_mask ? at::empty_like(mask) : at::zeros_like(mask_);
-  at::Tensor grad_weight;  // [groups, C_out / groups, C * K / groups], summed over chunks in `acc`
-  for_chunks(g, input, offset, mask, [&](const Chunk& chunk) {
+  at::Tensor grad_weight;  // as `weight`, summed over chunks in `acc`
+  for_chunks(g, groups, input, offset, mask, [&](const Chunk& chunk) {
+    const std::int64_t n = chunk.size * hw;
     // The chunk's gradient as [groups, C_out / groups, images * HW].
     const at::Tensor go = grad.narrow(0, chunk.first, chunk.size)
                               .view({chunk.size, groups, c_out / groups, hw})
                               .permute({1, 2, 0, 3})
-                              .reshape({groups, c_out / groups, chunk.size * hw});
-    at::Tensor columns = at::bmm(weight.transpose(1, 2), go);  // the columns' gradient
-    at::Tensor columns_2d = columns.view({ck, chunk.size * hw});
+                              .reshape({groups, c_out / groups, n});
+    // The columns' gradient (weight^T x grad), in the columns' layout.
+    at::Tensor columns;
+    if (cl) {
+      const at::Tensor t = at::bmm(go.transpose(1, 2), weight);  // [groups, images * HW, K * C / groups]
+      columns = groups == 1 ? t.view({n, ck}) : t.transpose(0, 1).reshape({n, ck});
+    } else {
+      columns = at::bmm(weight.transpose(1, 2), go).view({ck, n});
+    }
     at::Tensor gi = grad_input.narrow(0, chunk.first, chunk.size), goff = grad_offset.narrow(0, chunk.first, chunk.size);
     at::Tensor gm = use_mask ? grad_mask.narrow(0, chunk.first, chunk.size) : at::Tensor();
-    kernels.col2im(chunk.g, columns_2d, chunk.input, chunk.offset, chunk.mask, gi, goff, gm);
-    kernels.im2col(chunk.g, chunk.input, chunk.offset, chunk.mask, columns_2d);  // the same buffer, now columns
-    const at::Tensor gw = at::bmm(go, columns.transpose(1, 2));
+    kernels.col2im(chunk.g, groups, columns, chunk.input, chunk.offset, chunk.mask, gi, goff, gm);
+    kernels.im2col(chunk.g, groups, chunk.input, chunk.offset, chunk.mask, columns);  // the same buffer, now columns
+    const at::Tensor gw = at::bmm(go, columns_operand(columns, groups, ck, n, cl).transpose(1, 2));
     if (!grad_weight.defined())
       grad_weight = chunk.first + chunk.size == g.batch ? gw : gw.to(acc);
     else
       grad_weight.add_(gw);
   });
-  grad_weight = grad_weight.defined() ? grad_weight.to(input.scalar_type()).view(weight_.sizes())
-                                      : at::zeros(weight_.sizes(), weight_.options());
-  return {grad_input.to(input.scalar_type()), grad_weight, grad_offset, grad_mask, grad.sum({0, 2, 3}).to(bias.scalar_type())};
+  if (grad_weight.defined()) {
+    const std::int64_t cg = weight_.size(1), taps = g.taps();
+    grad_weight = cl ? grad_weight.view({groups, c_out / groups, taps, cg}).transpose(2, 3) : grad_weight;
+    grad_weight = grad_weight.reshape(weight_.sizes()).to(input.scalar_type());
+  } else {
+    grad_weight = at::zeros(weight_.sizes(), weight_.options());
+  }
+  return {grad_input.to(input.scalar_type()).contiguous(), grad_weight, grad_offset, grad_mask,
+          grad.sum({0, 2, 3}).to(bias.scalar_type())};
 }
 
 }  // namespace deform_conv

@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <tuple>
 
 namespace tvx::ops::deform_conv {
@@ -38,6 +39,12 @@ struct Geometry {
   /// Samples of the chunk: (b, og, k, pixel).
   C10_HOST_DEVICE std::int64_t samples() const { return batch * offset_groups * taps() * plane(); }
 };
+
+/// The channel blocks that lie within one offset group and one weight group: C / gcd(C / OG,
+/// C / groups) of them (1 in the common case of one group of each).
+inline std::int64_t scatter_groups(const Geometry& g, std::int64_t groups) {
+  return g.channels == 0 ? 0 : g.channels / std::gcd(g.group_channels(), g.channels / groups);
+}
 
 /// Where sample (b, og, k, pixel) lies, and its mask. offset/mask: the chunk's, contiguous
 /// [batch, offset_groups * K * 2 | K, out_h, out_w].
@@ -124,18 +131,23 @@ C10_HOST_DEVICE inline T d_dx(const Corners<T>& c, const T v[4]) {
   return c.ly * (v[3] - v[2]) + (T(1) - c.ly) * (v[1] - v[0]);
 }
 
-/// A backend's kernels, on the chunk's tensors (all contiguous; input [batch, C, H, W],
-/// offset [batch, OG * K * 2, out_h, out_w], mask [batch, OG * K, out_h, out_w] or undefined
-/// without a mask).
+/// A backend's kernels, on the chunk's tensors: offset [batch, OG * K * 2, out_h, out_w] and
+/// mask [batch, OG * K, out_h, out_w] (undefined without a mask) contiguous, and one of two
+/// layouts, the backend's choice:
+/// - channels first (`channels_last` false): input contiguous [batch, C, H, W]; columns
+///   [C * K, batch * HW], row c * K + k;
+/// - channels last (true): input [batch, C, H, W] in channels_last memory; columns [batch *
+///   HW, groups, K, C / groups], so each sample's channels are contiguous and each weight
+///   group's block is a matrix [batch * HW, K * C / groups].
+/// grad_input has input's layout (float32 for float16/bfloat16 input, else input's dtype).
 struct Kernels {
-  /// columns [C * K, batch * HW] (input's dtype): columns[c * K + k, b * HW + pixel] =
-  /// mask * interpolated input[b, c] at sample (b, c / (C / OG), k, pixel).
-  void (*im2col)(const Geometry& g, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
-                 at::Tensor& columns);
-  /// From grad_columns (as columns): grad_input [batch, C, H, W] (written; float32 for
-  /// float16/bfloat16 input, else input's dtype), grad_offset and grad_mask (written, the
-  /// shapes of offset and mask; grad_mask undefined without a mask).
-  void (*col2im)(const Geometry& g, const at::Tensor& grad_columns, const at::Tensor& input,
+  bool channels_last;
+  /// columns = mask * the input interpolated at each sample, for each channel and tap.
+  void (*im2col)(const Geometry& g, std::int64_t groups, const at::Tensor& input, const at::Tensor& offset,
+                 const at::Tensor& mask, at::Tensor& columns);
+  /// From grad_columns (as columns): grad_input (added to; zero on entry), grad_offset and
+  /// grad_mask (written, the shapes of offset and mask; grad_mask undefined without a mask).
+  void (*col2im)(const Geometry& g, std::int64_t groups, const at::Tensor& grad_columns, const at::Tensor& input,
                  const at::Tensor& offset, const at::Tensor& mask, at::Tensor& grad_input, at::Tensor& grad_offset,
                  at::Tensor& grad_mask);
 };
@@ -153,10 +165,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward(
     std::int64_t groups, std::int64_t offset_groups, bool use_mask);
 
 /// A backend's kernels for the two operators:
-///   TVX_LIBRARY_IMPL(CPU, m) { Backend<&im2col, &col2im>::define(m); }
-template <auto Im2col, auto Col2im>
+///   TVX_LIBRARY_IMPL(CPU, m) { Backend<false, &im2col, &col2im>::define(m); }
+template <bool ChannelsLast, auto Im2col, auto Col2im>
 struct Backend {
-  static constexpr Kernels kKernels{Im2col, Col2im};
+  static constexpr Kernels kKernels{ChannelsLast, Im2col, Col2im};
   static at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
                                    const at::Tensor& mask, const at::Tensor& bias, std::int64_t stride_h,
                                    std::int64_t stride_w, std::int64_t pad_h, std::int64_t pad_w,

@@ -26,7 +26,7 @@ const scalar_t* data_or_null(const at::Tensor& t) {
   return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
 }
 
-void im2col(const Geometry& g, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+void im2col(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
             at::Tensor& columns) {
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_deform_im2col_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
@@ -53,7 +53,7 @@ void im2col(const Geometry& g, const at::Tensor& input, const at::Tensor& offset
   });
 }
 
-void col2im(const Geometry& g, const at::Tensor& grad_columns, const at::Tensor& input, const at::Tensor& offset,
+void col2im(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& grad_columns, const at::Tensor& input, const at::Tensor& offset,
             const at::Tensor& mask, at::Tensor& grad_input, at::Tensor& grad_offset, at::Tensor& grad_mask) {
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_deform_col2im_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
@@ -128,6 +128,6 @@ void col2im(const Geometry& g, const at::Tensor& grad_columns, const at::Tensor&
 
 }  // namespace
 
-TVX_LIBRARY_IMPL(CPU, m) { Backend<&im2col, &col2im>::define(m); }
+TVX_LIBRARY_IMPL(CPU, m) { Backend</*ChannelsLast=*/false, &im2col, &col2im>::define(m); }
 
 }  // namespace tvx::ops::deform_conv
