@@ -251,21 +251,22 @@ def deform_cases(quick: bool):
 
 
 def profile_deform() -> None:
-    """Kernel times of one tvx deform_conv2d forward + backward (the detection shape)."""
+    """Kernel times of one deform_conv2d forward + backward of each library, at both shapes."""
     from torch.profiler import ProfilerActivity, profile
-    x = torch.randn(8, 256, 50, 68, device="cuda", requires_grad=True)
-    offset = (torch.randn(8, 18, 50, 68, device="cuda") * 2).requires_grad_()
-    mask = torch.randn(8, 9, 50, 68, device="cuda").sigmoid().requires_grad_()
-    weight = (torch.randn(256, 256, 3, 3, device="cuda") * 0.02).requires_grad_()
-    for lib in (tvx.ops, torchvision.ops):
-        for _ in range(3):
-            lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
-        torch.cuda.synchronize()
-        with profile(activities=[ProfilerActivity.CUDA]) as prof:
-            lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
+    for h, w in ((14, 14), (50, 68)):
+        x = torch.randn(8, 256, h, w, device="cuda", requires_grad=True)
+        offset = (torch.randn(8, 18, h, w, device="cuda") * 2).requires_grad_()
+        mask = torch.randn(8, 9, h, w, device="cuda").sigmoid().requires_grad_()
+        weight = (torch.randn(256, 256, 3, 3, device="cuda") * 0.02).requires_grad_()
+        for lib in (tvx.ops, torchvision.ops):
+            for _ in range(3):
+                lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
             torch.cuda.synchronize()
-        print(f"## {lib.__name__} deform_conv2d fwd+bwd 8x256x50x68")
-        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=12))
+            with profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU]) as prof:
+                lib.deform_conv2d(x, offset, weight, padding=1, mask=mask).sum().backward()
+                torch.cuda.synchronize()
+            print(f"## {lib.__name__} deform_conv2d fwd+bwd 8x256x{h}x{w}")
+            print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=70))
 
 
 def resnet_cases(quick: bool):

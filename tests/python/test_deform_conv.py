@@ -122,6 +122,22 @@ def test_forward_and_gradients_match_torchvision(case, device):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, msg=lambda m: f"grad {name}: {m}")
 
 
+@pytest.mark.parametrize("size", [(8, 12), (180, 180)])  # the second above 16 MiB: made channels_last on CUDA
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_memory_formats_give_the_same_gradients(device, size, memory_format):
+    args = make_args(device, 2, 9, c=64, h=size[0], w=size[1], c_out=8, kernel=(3, 3), stride=(1, 1), pad=(1, 1),
+                     dilation=(1, 1), groups=2, offset_groups=2)
+    x = args[0].contiguous(memory_format=memory_format).requires_grad_()
+    out = tx.deform_conv2d(x, *args[1:])
+    grad = torch.randn(out.shape, device=device)
+    out.backward(grad)
+    assert x.grad.is_contiguous(memory_format=memory_format)
+    cpu = tuple(a.detach().cpu().double() if isinstance(a, torch.Tensor) else a for a in args)
+    want = tx._deform_conv2d_backward(grad.cpu().double(), *cpu)
+    torch.testing.assert_close(out.detach().cpu().double(), tx.deform_conv2d(*cpu), rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(x.grad.cpu().double(), want[0], rtol=1e-4, atol=1e-3)
+
+
 def test_cpu_forward_is_torchvision_s_bit_for_bit():
     # The same samples in the same order, and the same matrix product.
     args = make_args("cpu", 2, 3)

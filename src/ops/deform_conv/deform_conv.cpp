@@ -119,8 +119,16 @@ void for_chunks(const Geometry& g, std::int64_t groups, const at::Tensor& input,
 
 namespace {
 
+// The input as the kernels read it: contiguous for channels-first kernels. Channels-last
+// kernels read either memory format through its strides; an input in neither format, or a
+// channels-first one too large to stay in L2 (where a warp's loads of 32 channels, a plane
+// apart, would each go to DRAM), is made channels_last.
 at::Tensor in_layout(const at::Tensor& t, bool channels_last) {
-  return t.contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+  if (!channels_last) return t.contiguous();
+  constexpr std::int64_t kL2Bytes = std::int64_t(16) << 20;
+  if (t.is_contiguous(at::MemoryFormat::ChannelsLast)) return t;
+  if (t.is_contiguous() && t.numel() * t.element_size() <= kL2Bytes) return t;
+  return t.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 // The weight as the columns' layout multiplies it: [groups, C_out / groups, C / groups * K]
@@ -152,7 +160,7 @@ at::Tensor forward(const Kernels& kernels, const at::Tensor& input_, const at::T
   const at::Tensor mask = use_mask ? mask_.contiguous() : at::Tensor();
   const std::int64_t c_out = weight_.size(0), ck = g.channels * g.taps(), hw = g.plane();
   const at::Tensor weight = weight_matrix(weight_, groups, cl);
-  at::Tensor out = at::empty({g.batch, c_out, g.out_h, g.out_w}, input.options().memory_format(at::MemoryFormat::Contiguous));
+  at::Tensor out = at::empty({g.batch, c_out, g.out_h, g.out_w}, input.options());
   for_chunks(g, groups, input, offset, mask, [&](const Chunk& chunk) {
     const std::int64_t n = chunk.size * hw;
     at::Tensor columns = cl ? at::empty({n, ck}, input.options()) : at::empty({ck, n}, input.options());
@@ -188,8 +196,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward(
   const bool reduced = input.scalar_type() == at::kHalf || input.scalar_type() == at::kBFloat16;
   const at::ScalarType acc = reduced ? at::kFloat : input.scalar_type();
 
-  at::Tensor grad_input = at::zeros(input.sizes(), input.options().dtype(acc).memory_format(
-                                                       cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  at::Tensor grad_input = at::zeros_like(input, input.options().dtype(acc));  // input's strides
   at::Tensor grad_offset = at::empty_like(offset);
   at::Tensor grad_mask = use_mask ? at::empty_like(mask) : at::zeros_like(mask_);
   at::Tensor grad_weight;  // as `weight`, summed over chunks in `acc`
@@ -225,7 +232,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward(
   } else {
     grad_weight = at::zeros(weight_.sizes(), weight_.options());
   }
-  return {grad_input.to(input.scalar_type()).contiguous(), grad_weight, grad_offset, grad_mask,
+  return {grad_input.to(input.scalar_type()).contiguous(input_.suggest_memory_format()), grad_weight, grad_offset,
+          grad_mask,
           grad.sum({0, 2, 3}).to(bias.scalar_type())};
 }
 

@@ -53,18 +53,18 @@ struct Sample {
   T y, x, mask;
 };
 
-template <typename T, typename scalar_t>
-C10_HOST_DEVICE inline Sample<T> sample_at(const Geometry& g, const scalar_t* offset, const scalar_t* mask,
-                                                     std::int64_t b, std::int64_t og, std::int64_t k,
-                                                     std::int64_t pixel) {
-  const std::int64_t hw = g.plane(), taps = g.taps();
-  const std::int64_t oy = pixel / g.out_w, ox = pixel % g.out_w;
-  const std::int64_t i = k / g.kernel_w, j = k % g.kernel_w;
-  const scalar_t* off = offset + ((b * g.offset_groups + og) * taps + k) * 2 * hw + pixel;
+template <typename T, typename scalar_t, typename index_t>
+C10_HOST_DEVICE inline Sample<T> sample_at(const Geometry& g, const scalar_t* offset, const scalar_t* mask, index_t b,
+                                           index_t og, index_t k, index_t pixel) {
+  // Divisions in index_t (int32 on the GPU where the sizes allow: 64-bit ones cost ~10x).
+  const index_t ow = static_cast<index_t>(g.out_w), kw = static_cast<index_t>(g.kernel_w);
+  const index_t oy = pixel / ow, ox = pixel - oy * ow, i = k / kw, j = k - i * kw;
+  const std::int64_t hw = g.plane(), sample = ((std::int64_t(b) * g.offset_groups + og) * g.taps() + k) * hw + pixel;
+  const scalar_t* off = offset + sample + (std::int64_t(b) * g.offset_groups + og) * g.taps() * hw + std::int64_t(k) * hw;
   Sample<T> s;
-  s.y = static_cast<T>(oy * g.stride_h - g.pad_h + i * g.dilation_h) + static_cast<T>(off[0]);
-  s.x = static_cast<T>(ox * g.stride_w - g.pad_w + j * g.dilation_w) + static_cast<T>(off[hw]);
-  s.mask = g.use_mask ? static_cast<T>(mask[((b * g.offset_groups + og) * taps + k) * hw + pixel]) : T(1);
+  s.y = static_cast<T>(std::int64_t(oy) * g.stride_h - g.pad_h + std::int64_t(i) * g.dilation_h) + static_cast<T>(off[0]);
+  s.x = static_cast<T>(std::int64_t(ox) * g.stride_w - g.pad_w + std::int64_t(j) * g.dilation_w) + static_cast<T>(off[hw]);
+  s.mask = g.use_mask ? static_cast<T>(mask[sample]) : T(1);
   return s;
 }
 
@@ -75,14 +75,15 @@ C10_HOST_DEVICE inline Sample<T> sample_at(const Geometry& g, const scalar_t* of
 /// torchvision's). NaN coordinates have no valid corner and are not inside.
 template <typename T>
 struct Corners {
-  std::int64_t offset[4];  // y * W + x of each corner (0 where not valid)
+  std::int64_t offset[4];  // y * stride_h + x * stride_w of each corner (0 where not valid)
   T ly, lx;                // y - floor(y), x - floor(x)
   unsigned valid;
   bool inside;
 };
 
 template <typename T>
-C10_HOST_DEVICE inline Corners<T> corners(T y, T x, std::int64_t height, std::int64_t width) {
+C10_HOST_DEVICE inline Corners<T> corners(T y, T x, std::int64_t height, std::int64_t width, std::int64_t stride_h,
+                                          std::int64_t stride_w) {
   Corners<T> c;
   c.inside = y > T(-1) && y < static_cast<T>(height) && x > T(-1) && x < static_cast<T>(width);
   const T fy = ::floor(y), fx = ::floor(x);
@@ -96,12 +97,12 @@ C10_HOST_DEVICE inline Corners<T> corners(T y, T x, std::int64_t height, std::in
   c.valid = (y0 && x0 ? 1u : 0u) | (y0 && x1 ? 2u : 0u) | (y1 && x0 ? 4u : 0u) | (y1 && x1 ? 8u : 0u);
   for (int q = 0; q < 4; ++q) {
     const std::int64_t py = iy + (q >> 1), px = ix + (q & 1);
-    c.offset[q] = (c.valid >> q) & 1u ? py * width + px : 0;
+    c.offset[q] = (c.valid >> q) & 1u ? py * stride_h + px * stride_w : 0;
   }
   return c;
 }
 
-/// The corner values of one channel's plane (0 where not valid).
+/// The corner values of one channel's plane (0 where not valid), `plane` at (0, 0).
 template <typename T, typename scalar_t>
 C10_HOST_DEVICE inline void corner_values(const Corners<T>& c, const scalar_t* plane, T v[4]) {
   for (int q = 0; q < 4; ++q) v[q] = (c.valid >> q) & 1u ? static_cast<T>(plane[c.offset[q]]) : T(0);
@@ -136,10 +137,11 @@ C10_HOST_DEVICE inline T d_dx(const Corners<T>& c, const T v[4]) {
 /// layouts, the backend's choice:
 /// - channels first (`channels_last` false): input contiguous [batch, C, H, W]; columns
 ///   [C * K, batch * HW], row c * K + k;
-/// - channels last (true): input [batch, C, H, W] in channels_last memory; columns [batch *
-///   HW, groups, K, C / groups], so each sample's channels are contiguous and each weight
-///   group's block is a matrix [batch * HW, K * C / groups].
-/// grad_input has input's layout (float32 for float16/bfloat16 input, else input's dtype).
+/// - channels last (true): input [batch, C, H, W] dense in either memory format (read through
+///   its strides; the driver makes large inputs channels_last); columns [batch * HW, groups,
+///   K, C / groups], so each sample's channels are contiguous and each weight group's block
+///   is a matrix [batch * HW, K * C / groups].
+/// grad_input has input's strides (float32 for float16/bfloat16 input, else input's dtype).
 struct Kernels {
   bool channels_last;
   /// columns = mask * the input interpolated at each sample, for each channel and tap.

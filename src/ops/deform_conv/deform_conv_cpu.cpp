@@ -43,7 +43,7 @@ void im2col(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& input,
         scalar_t* dst = col + ck * g.batch * hw + b * hw;
         for (std::int64_t p = 0; p < hw; ++p) {
           const Sample<T> s = sample_at<T>(g, off, msk, b, c / cpg, k, p);
-          const Corners<T> cr = corners(s.y, s.x, g.height, g.width);
+          const Corners<T> cr = corners(s.y, s.x, g.height, g.width, g.width, 1);
           T v[4];
           corner_values(cr, src, v);
           dst[p] = static_cast<scalar_t>(s.mask * interpolate(cr, v));
@@ -75,7 +75,7 @@ void col2im(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& grad_c
           const scalar_t* gc = gcol + (c * taps + k) * row + b * hw;
           for (std::int64_t p = 0; p < hw; ++p) {
             const Sample<T> s = sample_at<T>(g, off, msk, b, c / cpg, k, p);
-            const Corners<T> cr = corners(s.y, s.x, g.height, g.width);
+            const Corners<T> cr = corners(s.y, s.x, g.height, g.width, g.width, 1);
             if (!cr.inside) continue;
             const T grad = static_cast<T>(gc[p]);
             for (int q = 0; q < 4; ++q)
@@ -99,7 +99,7 @@ void col2im(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& grad_c
         const std::int64_t p0 = blk * kBlock, n = std::min(kBlock, hw - p0);
         for (std::int64_t p = 0; p < n; ++p) {
           s[p] = sample_at<T>(g, off, msk, b, og, k, p0 + p);
-          cr[p] = corners(s[p].y, s[p].x, g.height, g.width);
+          cr[p] = corners(s[p].y, s[p].x, g.height, g.width, g.width, 1);
           gy[p] = gx[p] = gm[p] = T(0);
         }
         for (std::int64_t c = og * cpg; c < (og + 1) * cpg; ++c) {

@@ -1,15 +1,16 @@
 // deform_conv2d's kernels on CUDA: float32, float64, and float16/bfloat16 read natively and
-// computed in float32. Channels last throughout (the driver hands the input in channels_last
-// memory, and the columns as [images * HW, groups, K, C / groups]): one thread per (sample,
-// channel), a warp per 32 channels of one sample, so that every load, store and atomic of a
-// warp is one contiguous run of memory. torchvision's kernels are channels first, where a
-// warp's samples scatter over the image.
-// - im2col: each thread interpolates its channel at its sample.
+// computed in float32. Channels last: the columns are [images * HW, groups, K, C / groups],
+// and a warp takes one sample (image, tap, output pixel, offset group), its lanes the group's
+// channels 32 at a time, so that its column loads and stores are contiguous, and so are its
+// input loads and atomics when the input is channels_last (which the driver makes it when it
+// does not fit in L2; smaller inputs are read through their strides, from L2). torchvision's
+// kernels are channels first, where a warp's samples scatter over the image.
+// - im2col: each lane interpolates its channels at the warp's sample.
 // - col2im, one pass: the input's gradient (atomics into a float32/float64 buffer, a warp's
-//   32 to consecutive addresses), and the offset's and mask's gradients summed over the warp's
-//   channels by shuffles, then over the warps of an offset group in a fixed order: always
-//   deterministic. (torchvision runs two kernels, the second one thread per offset value
-//   looping over every channel.)
+//   32 to consecutive addresses), and the offset's and mask's gradients summed over each
+//   lane's channels, then over the warp by shuffles in a fixed order: always deterministic.
+//   (torchvision runs two kernels, the second one thread per offset value looping over every
+//   channel.)
 // - Under torch.use_deterministic_algorithms(True) the input's gradient goes through the
 //   ordered scatter of core/ordered_scatter.cuh instead of atomics: bitwise reproducible.
 #include <ATen/Context.h>
@@ -37,31 +38,31 @@ const scalar_t* data_or_null(const at::Tensor& t) {
   return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
 }
 
-// Sizes the kernels index with. An offset group's channels are padded to whole warps.
+// Sizes the kernels index with.
 struct Layout {
   std::int64_t groups, group_width;  // weight groups and their channels
-  std::int64_t padded;               // offset group channels rounded up to a multiple of 32
   std::int64_t columns;              // images * HW
+  std::int64_t sn, sc, sh, sw;       // the input's strides (and grad_input's)
 };
 
-Layout layout_of(const Geometry& g, std::int64_t groups) {
-  return Layout{groups, g.channels / groups, cu::ceil_div<std::int64_t>(g.group_channels(), 32) * 32,
-                g.batch * g.plane()};
+Layout layout_of(const Geometry& g, std::int64_t groups, const at::Tensor& input) {
+  return Layout{groups, g.channels / groups, g.batch * g.plane(), input.stride(0), input.stride(1), input.stride(2),
+                input.stride(3)};
 }
 
-// Work item i = ((column * K + k) * OG + og) * padded + lane channel.
+// Work item i = ((column * K + k) * OG + og) * 32 + lane: a warp per sample.
 template <typename index_t>
 struct Item {
-  index_t column, k, og, local, b, pixel;
-  __device__ Item(index_t i, const Geometry& g, const Layout& l, index_t hw) {
-    local = i % static_cast<index_t>(l.padded);
-    index_t t = i / static_cast<index_t>(l.padded);
+  index_t column, k, og, lane, b, pixel;
+  __device__ Item(index_t i, const Geometry& g, index_t hw) {
+    lane = i % 32;
+    index_t t = i / 32;
     og = t % static_cast<index_t>(g.offset_groups);
     t /= static_cast<index_t>(g.offset_groups);
     k = t % static_cast<index_t>(g.taps());
     column = t / static_cast<index_t>(g.taps());
     b = column / hw;
-    pixel = column % hw;
+    pixel = column - b * hw;
   }
   // Offset of channel c of this sample in the columns [columns, groups, K, group_width].
   __device__ std::int64_t column_offset(const Geometry& g, const Layout& l, std::int64_t c) const {
@@ -69,33 +70,27 @@ struct Item {
   }
 };
 
-template <typename T, typename scalar_t>
-__device__ inline void corner_values_nhwc(const Corners<T>& cr, const scalar_t* image, std::int64_t channels,
-                                          T v[4]) {
-#pragma unroll
-  for (int q = 0; q < 4; ++q) v[q] = (cr.valid >> q) & 1u ? static_cast<T>(image[cr.offset[q] * channels]) : T(0);
-}
-
 template <typename scalar_t, typename index_t>
 __global__ void im2col_kernel(Geometry g, Layout l, const scalar_t* __restrict__ input,
                               const scalar_t* __restrict__ offset, const scalar_t* __restrict__ mask,
                               scalar_t* __restrict__ columns, index_t total) {
   using T = at::opmath_type<scalar_t>;
   const index_t hw = static_cast<index_t>(g.plane());
-  const std::int64_t in_plane = g.height * g.width;
+  const std::int64_t cpg = g.group_channels();
   for (std::int64_t i64 : cu::grid_stride(total)) {
-    const Item<index_t> it(static_cast<index_t>(i64), g, l, hw);
-    if (it.local >= g.group_channels()) continue;
-    const std::int64_t c = it.og * g.group_channels() + it.local;
+    const Item<index_t> it(static_cast<index_t>(i64), g, hw);
     const Sample<T> s = sample_at<T>(g, offset, mask, it.b, it.og, it.k, it.pixel);
-    const Corners<T> cr = corners(s.y, s.x, g.height, g.width);
-    T value = 0;
-    if (cr.inside) {
-      T v[4];
-      corner_values_nhwc(cr, input + std::int64_t(it.b) * in_plane * g.channels + c, g.channels, v);
-      value = s.mask * interpolate(cr, v);
+    const Corners<T> cr = corners(s.y, s.x, g.height, g.width, l.sh, l.sw);
+    const scalar_t* image = input + std::int64_t(it.b) * l.sn;
+    for (std::int64_t c = it.og * cpg + it.lane; c < (it.og + 1) * cpg; c += 32) {
+      T value = 0;
+      if (cr.inside) {
+        T v[4];
+        corner_values(cr, image + c * l.sc, v);
+        value = s.mask * interpolate(cr, v);
+      }
+      columns[it.column_offset(g, l, c)] = static_cast<scalar_t>(value);
     }
-    columns[it.column_offset(g, l, c)] = static_cast<scalar_t>(value);
   }
 }
 
@@ -106,50 +101,48 @@ __device__ inline T warp_sum(T v) {
   return v;
 }
 
-// part_offset [warps per offset group, batch, OG * K * 2, HW], part_mask [warps per offset
-// group, batch, OG * K, HW] (null without a mask); grad_input null when the ordered scatter
-// adds it instead. Every lane of a warp runs every iteration (total is a multiple of 32).
+// grad_offset [batch, OG * K * 2, HW] and grad_mask [batch, OG * K, HW] (null without a mask)
+// in the accumulation type; grad_input null when the ordered scatter adds it instead. Every
+// lane of a warp runs every iteration (total is a multiple of 32).
 template <typename scalar_t, typename index_t>
 __global__ void col2im_kernel(Geometry g, Layout l, const scalar_t* __restrict__ grad_columns,
                               const scalar_t* __restrict__ input, const scalar_t* __restrict__ offset,
                               const scalar_t* __restrict__ mask, at::opmath_type<scalar_t>* __restrict__ grad_input,
-                              at::opmath_type<scalar_t>* __restrict__ part_offset,
-                              at::opmath_type<scalar_t>* __restrict__ part_mask, index_t total) {
+                              at::opmath_type<scalar_t>* __restrict__ grad_offset,
+                              at::opmath_type<scalar_t>* __restrict__ grad_mask, index_t total) {
   using T = at::opmath_type<scalar_t>;
   const index_t hw = static_cast<index_t>(g.plane());
-  const std::int64_t in_plane = g.height * g.width, samples = g.samples();
+  const std::int64_t cpg = g.group_channels();
   for (std::int64_t i64 : cu::grid_stride(total)) {
-    const Item<index_t> it(static_cast<index_t>(i64), g, l, hw);
+    const Item<index_t> it(static_cast<index_t>(i64), g, hw);
     const Sample<T> s = sample_at<T>(g, offset, mask, it.b, it.og, it.k, it.pixel);
-    const Corners<T> cr = corners(s.y, s.x, g.height, g.width);
+    const Corners<T> cr = corners(s.y, s.x, g.height, g.width, l.sh, l.sw);
+    T mw[4];  // the input's gradient weights
+#pragma unroll
+    for (int q = 0; q < 4; ++q) mw[q] = s.mask * corner_weight(cr, q);
     T gy = 0, gx = 0, gm = 0;
-    if (it.local < g.group_channels()) {
-      const std::int64_t c = it.og * g.group_channels() + it.local;
+    for (std::int64_t c = it.og * cpg + it.lane; c < (it.og + 1) * cpg; c += 32) {
       const T grad = static_cast<T>(grad_columns[it.column_offset(g, l, c)]);
-      const std::int64_t image = std::int64_t(it.b) * in_plane * g.channels + c;
+      const std::int64_t plane = std::int64_t(it.b) * l.sn + c * l.sc;
       T v[4];
-      corner_values_nhwc(cr, input + image, g.channels, v);
-      gy = s.mask * d_dy(cr, v) * grad;
-      gx = s.mask * d_dx(cr, v) * grad;
-      gm = grad * interpolate(cr, v);
+      corner_values(cr, input + plane, v);
+      gy += s.mask * d_dy(cr, v) * grad;
+      gx += s.mask * d_dx(cr, v) * grad;
+      gm += grad * interpolate(cr, v);
       if (grad_input != nullptr && cr.inside) {
 #pragma unroll
         for (int q = 0; q < 4; ++q)
-          if ((cr.valid >> q) & 1u)
-            atomicAdd(grad_input + image + cr.offset[q] * g.channels, s.mask * corner_weight(cr, q) * grad);
+          if ((cr.valid >> q) & 1u) atomicAdd(grad_input + plane + cr.offset[q], mw[q] * grad);
       }
     }
     gy = warp_sum(gy);
     gx = warp_sum(gx);
     gm = warp_sum(gm);
-    if ((threadIdx.x & 31) == 0) {
-      // Sample (b, og, k, pixel) of warp `local / 32` of its offset group.
-      const std::int64_t sample = ((std::int64_t(it.b) * g.offset_groups + it.og) * g.taps() + it.k) * hw;
-      const std::int64_t base = std::int64_t(it.local / 32) * samples;
-      T* po = part_offset + 2 * (base + sample) + it.pixel;
-      po[0] = gy;
-      po[hw] = gx;
-      if (part_mask != nullptr) part_mask[base + sample + it.pixel] = gm;
+    if (it.lane == 0) {
+      const std::int64_t bogk = (std::int64_t(it.b) * g.offset_groups + it.og) * g.taps() + it.k;
+      grad_offset[2 * bogk * hw + it.pixel] = gy;
+      grad_offset[(2 * bogk + 1) * hw + it.pixel] = gx;
+      if (grad_mask != nullptr) grad_mask[bogk * hw + it.pixel] = gm;
     }
   }
 }
@@ -170,7 +163,7 @@ __global__ void entries_kernel(Geometry g, Layout l, std::int64_t block_width, c
     const std::int64_t pixel = sample % hw, k = (sample / hw) % taps, og = (sample / hw / taps) % g.offset_groups;
     const std::int64_t b = sample / hw / taps / g.offset_groups;
     const Sample<T> s = sample_at<T>(g, offset, mask, b, og, k, pixel);
-    const Corners<T> cr = corners(s.y, s.x, g.height, g.width);
+    const Corners<T> cr = corners(s.y, s.x, g.height, g.width, g.width, 1);  // keys hold y * W + x
     const std::int64_t block = og * per_group + local, c0 = block * block_width, column = b * hw + pixel;
     const std::int64_t src = ((column * l.groups + c0 / l.group_width) * taps + k) * l.group_width + c0 % l.group_width;
 #pragma unroll
@@ -193,8 +186,8 @@ void with_index(std::int64_t total, Launch&& launch) {
 
 void im2col(const Geometry& g, std::int64_t groups, const at::Tensor& input, const at::Tensor& offset,
             const at::Tensor& mask, at::Tensor& columns) {
-  const Layout l = layout_of(g, groups);
-  const std::int64_t total = l.columns * g.taps() * g.offset_groups * l.padded;
+  const Layout l = layout_of(g, groups, input);
+  const std::int64_t total = g.samples() * 32;
   if (total == 0 || g.channels == 0) return;
   cu::DeviceGuard guard(input);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_deform_im2col_cuda", [&] {
@@ -210,9 +203,8 @@ void im2col(const Geometry& g, std::int64_t groups, const at::Tensor& input, con
 void col2im(const Geometry& g, std::int64_t groups, const at::Tensor& grad_columns, const at::Tensor& input,
             const at::Tensor& offset, const at::Tensor& mask, at::Tensor& grad_input, at::Tensor& grad_offset,
             at::Tensor& grad_mask) {
-  const Layout l = layout_of(g, groups);
-  const std::int64_t samples = g.samples(), warps = l.padded / 32;
-  const std::int64_t total = l.columns * g.taps() * g.offset_groups * l.padded;
+  const Layout l = layout_of(g, groups, input);
+  const std::int64_t samples = g.samples(), total = samples * 32;
   if (samples == 0) return;
   if (g.channels == 0) {
     grad_offset.zero_();
@@ -222,21 +214,22 @@ void col2im(const Geometry& g, std::int64_t groups, const at::Tensor& grad_colum
   cu::DeviceGuard guard(input);
   const bool ordered = at::globalContext().deterministicAlgorithms();
   const at::ScalarType acc = grad_input.scalar_type();
-  // Partial sums straight into the outputs when an offset group is one warp of their dtype.
-  const bool direct = warps == 1 && grad_offset.scalar_type() == acc;
-  at::Tensor part_offset = direct ? grad_offset : at::empty({warps * samples * 2}, grad_input.options());
-  at::Tensor part_mask;
-  if (g.use_mask) part_mask = direct ? grad_mask : at::empty({warps * samples}, grad_input.options());
+  // The offset's and mask's gradients in the accumulation type (rounded after, for
+  // float16/bfloat16).
+  const bool direct = grad_offset.scalar_type() == acc;
+  at::Tensor goff = direct ? grad_offset : at::empty(grad_offset.sizes(), grad_input.options());
+  at::Tensor gmask;
+  if (g.use_mask) gmask = direct ? grad_mask : at::empty(grad_mask.sizes(), grad_input.options());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_deform_col2im_cuda", [&] {
     using T = at::opmath_type<scalar_t>;
     with_index(total, [&](auto index) {
       using index_t = decltype(index);
-      // The blocks stay whole warps, and the grid-stride step a multiple of 32.
+      // Blocks of whole warps, and a grid-stride step that is a multiple of 32.
       cu::launch(col2im_kernel<scalar_t, index_t>, cu::blocks_for(total, kThreads), kThreads, 0, g, l,
                  grad_columns.const_data_ptr<scalar_t>(), input.const_data_ptr<scalar_t>(),
                  offset.const_data_ptr<scalar_t>(), data_or_null<scalar_t>(mask),
-                 ordered ? nullptr : grad_input.data_ptr<T>(), part_offset.data_ptr<T>(),
-                 g.use_mask ? part_mask.data_ptr<T>() : nullptr, static_cast<index_t>(total));
+                 ordered ? nullptr : grad_input.data_ptr<T>(), goff.data_ptr<T>(),
+                 g.use_mask ? gmask.data_ptr<T>() : nullptr, static_cast<index_t>(total));
     });
     if (ordered) {
       const std::int64_t blocks = scatter_groups(g, groups), width = g.channels / blocks;
@@ -250,14 +243,15 @@ void col2im(const Geometry& g, std::int64_t groups, const at::Tensor& grad_colum
                    offset.const_data_ptr<scalar_t>(), data_or_null<scalar_t>(mask), e.key.data_ptr<index_t>(),
                    e.source.data_ptr<std::int64_t>(), e.weight.data_ptr<T>(), items);
       });
-      core::cuda::scatter_entries(e, grad_columns, /*grad_channel_stride=*/1, grad_input, blocks, width,
-                                  /*accumulate=*/false, /*channels_last=*/true);
+      // Key (b * blocks + block, pixel): channel block * width + j of image b, either layout.
+      const bool cl = grad_input.is_contiguous(at::MemoryFormat::ChannelsLast) && !grad_input.is_contiguous();
+      core::cuda::scatter_entries(e, grad_columns, /*grad_channel_stride=*/1, grad_input, cl ? blocks : 1, width,
+                                  /*accumulate=*/false, cl);
     }
   });
   if (!direct) {
-    grad_offset.copy_(part_offset.view({warps, g.batch, g.offset_groups * g.taps() * 2, g.out_h, g.out_w}).sum(0));
-    if (g.use_mask)
-      grad_mask.copy_(part_mask.view({warps, g.batch, g.offset_groups * g.taps(), g.out_h, g.out_w}).sum(0));
+    grad_offset.copy_(goff);
+    if (g.use_mask) grad_mask.copy_(gmask);
   }
 }
 
