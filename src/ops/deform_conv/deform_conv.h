@@ -137,10 +137,9 @@ C10_HOST_DEVICE inline T d_dx(const Corners<T>& c, const T v[4]) {
 /// layouts, the backend's choice:
 /// - channels first (`channels_last` false): input contiguous [batch, C, H, W]; columns
 ///   [C * K, batch * HW], row c * K + k;
-/// - channels last (true): input [batch, C, H, W] dense in either memory format (read through
-///   its strides; the driver makes large inputs channels_last); columns [batch * HW, groups,
-///   K, C / groups], so each sample's channels are contiguous and each weight group's block
-///   is a matrix [batch * HW, K * C / groups].
+/// - channels last (true): input [batch, C, H, W] in channels_last memory; columns [batch *
+///   HW, groups, K, C / groups], so each sample's channels are contiguous and each weight
+///   group's block is a matrix [batch * HW, K * C / groups].
 /// grad_input has input's strides (float32 for float16/bfloat16 input, else input's dtype).
 struct Kernels {
   bool channels_last;

@@ -2,9 +2,9 @@
 // computed in float32. Channels last: the columns are [images * HW, groups, K, C / groups],
 // and a warp takes one sample (image, tap, output pixel, offset group), its lanes the group's
 // channels 32 at a time, so that its column loads and stores are contiguous, and so are its
-// input loads and atomics when the input is channels_last (which the driver makes it when it
-// does not fit in L2; smaller inputs are read through their strides, from L2). torchvision's
-// kernels are channels first, where a warp's samples scatter over the image.
+// input loads and atomics (the driver hands the input in channels_last memory; the kernels
+// read it through its strides). torchvision's kernels are channels first, where a warp's
+// samples scatter over the image.
 // - im2col: each lane interpolates its channels at the warp's sample.
 // - col2im, one pass: the input's gradient (atomics into a float32/float64 buffer, a warp's
 //   32 to consecutive addresses), and the offset's and mask's gradients summed over each

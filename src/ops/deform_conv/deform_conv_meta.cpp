@@ -1,7 +1,6 @@
 // Meta kernels of deform_conv2d: output shapes and dtypes from the arguments alone, with
 // symbolic sizes kept, so torch.compile and torch.export trace the op.
 #include <ATen/ops/empty.h>
-#include <ATen/ops/empty_like.h>
 
 #include "core/registration.h"
 
@@ -17,18 +16,20 @@ at::Tensor forward_meta(const at::Tensor& input, const at::Tensor& weight, const
   TORCH_CHECK(input.dim() == 4 && weight.dim() == 4 && offset.dim() == 4, "tvx.deform_conv2d: input, weight and "
               "offset must have 4 dimensions, got ", input.dim(), ", ", weight.dim(), " and ", offset.dim());
   TORCH_CHECK(at::isFloatingType(input.scalar_type()), "tvx.deform_conv2d: input must be floating point");
-  const SymInt one = 1, two = 2;
-  const SymInt out_h = (input.sym_size(2) + two * pad_h - (dilation_h * (weight.sym_size(2) - one) + one)) / stride_h + one;
-  const SymInt out_w = (input.sym_size(3) + two * pad_w - (dilation_w * (weight.sym_size(3) - one) + one)) / stride_w + one;
-  return at::empty_symint({input.sym_size(0), weight.sym_size(0), out_h, out_w}, input.options());
+  // The output's size is the offset's (the kernel checks that it matches the convolution's).
+  return at::empty_symint({input.sym_size(0), weight.sym_size(0), offset.sym_size(2), offset.sym_size(3)},
+                          input.options());
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> backward_meta(
     const at::Tensor& grad, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& offset,
     const at::Tensor& mask, const at::Tensor& bias, SymInt, SymInt, SymInt, SymInt, SymInt, SymInt, SymInt, SymInt,
     bool) {
-  return {at::empty_like(input), at::empty_like(weight), at::empty_like(offset), at::empty_like(mask),
-          at::empty_like(bias)};
+  // As the kernels return them: the input's gradient in the input's memory format, the
+  // others contiguous.
+  return {at::empty_symint(input.sym_sizes(), input.options().memory_format(input.suggest_memory_format())),
+          at::empty_symint(weight.sym_sizes(), weight.options()), at::empty_symint(offset.sym_sizes(), offset.options()),
+          at::empty_symint(mask.sym_sizes(), mask.options()), at::empty_symint(bias.sym_sizes(), bias.options())};
 }
 
 }  // namespace
