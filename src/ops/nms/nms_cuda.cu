@@ -5,7 +5,9 @@
 // its diagonal word, then ORs into a shared-memory removed mask only the non-zero words of
 // its kept boxes' rows, found through the summary. It reads N^2/4096 summary bytes plus the
 // non-zero words: a single SM could not stream the whole mask fast enough. Only the count of
-// kept boxes travels to the host.
+// kept boxes travels to the host. Where the mask would not fit (1 GiB, or the free memory),
+// the same kernels run on chunks of 4096 boxes in order, and each chunk's kept boxes remove
+// the later boxes they suppress: memory O(N) (1M boxes: about 60 MB), the same result.
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
@@ -17,6 +19,7 @@
 #include "core/cuda.cuh"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "core/check.h"
@@ -94,14 +97,19 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
 // words of the kept rows, located through the summary, into removed[] for later blocks.
 constexpr int kReduceThreads = 1024;
 
+// count_io: kept boxes before (read) and after (written); they go to out[*count_io ...].
+// Chunked calls also pass the boxes already removed (`initial`, one bit per box) and get
+// the chunk's kept boxes (indices into the chunk) in kept_local and their number.
 __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::uint64_t* __restrict__ mask, const std::uint64_t* __restrict__ summary,
                                   std::int64_t n, std::int64_t words, std::int64_t summary_words,
                                   const std::int64_t* __restrict__ order, std::int64_t* __restrict__ out,
-                                  std::int64_t* __restrict__ count_out) {
+                                  std::int64_t* __restrict__ count_io, const std::uint64_t* __restrict__ initial,
+                                  std::int64_t* __restrict__ kept_local, std::int64_t* __restrict__ chunk_count) {
   extern __shared__ std::uint64_t removed[];
   __shared__ int kept_rows[kBlockBoxes];
   __shared__ int kept_count;
-  for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = 0;
+  for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = initial ? initial[w] : 0;
+  const std::int64_t out_base = *count_io;
 
   const int lane = threadIdx.x & 31;
   const bool settler = threadIdx.x < 32;
@@ -132,7 +140,8 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::u
         const int k = lane + 32 * half;
         if ((kept >> k) & 1) {
           const int slot = __popcll(kept & ((std::uint64_t{1} << k) - 1));
-          out[count + slot] = order[base + k];
+          out[out_base + count + slot] = order[base + k];
+          if (kept_local) kept_local[count + slot] = base + k;
           kept_rows[slot] = k;
         }
       }
@@ -169,7 +178,67 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::u
     }
     __syncthreads();
   }
-  if (threadIdx.x == 0) *count_out = count;
+  __syncthreads();  // every thread has read *count_io
+  if (threadIdx.x == 0) {
+    *count_io = out_base + count;
+    if (chunk_count) *chunk_count = count;
+  }
+}
+
+// Chunked nms, the chunk's kept boxes against every later box: one thread per later box j,
+// the kept boxes in shared memory 256 at a time; j is removed when one of them suppresses it
+// (the same test, operands in the same order, as the mask kernel). Skips boxes already removed.
+constexpr int kSuppressThreads = 256;
+
+template <typename T>
+__global__ void __launch_bounds__(kSuppressThreads) nms_suppress_kernel(
+    const T* __restrict__ boxes, const std::int64_t* __restrict__ cls, std::int64_t n, std::int64_t chunk_start,
+    const std::int64_t* __restrict__ kept_local, const std::int64_t* __restrict__ chunk_count, std::int64_t begin,
+    T thr, std::uint64_t* __restrict__ removed) {
+  __shared__ T kept_boxes[kSuppressThreads * 4];
+  __shared__ T kept_area[kSuppressThreads];
+  __shared__ std::int64_t kept_cls[kSuppressThreads];
+  const std::int64_t kept = *chunk_count;
+  const std::int64_t j = begin + std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  bool live = j < n && !((removed[j >> 6] >> (j & 63)) & 1u);
+  T box[4] = {}, area = 0;
+  std::int64_t c = 0;
+  if (live) {
+#pragma unroll
+    for (int k = 0; k < 4; ++k) box[k] = boxes[4 * j + k];
+    area = detail::box_area(box);
+    c = cls ? cls[j] : 0;
+  }
+  bool hit = false;
+  for (std::int64_t tile = 0; tile < kept; tile += kSuppressThreads) {
+    const int in_tile = kept - tile < kSuppressThreads ? static_cast<int>(kept - tile) : kSuppressThreads;
+    __syncthreads();
+    if (threadIdx.x < in_tile) {
+      const std::int64_t i = chunk_start + kept_local[tile + threadIdx.x];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) kept_boxes[4 * threadIdx.x + k] = boxes[4 * i + k];
+      kept_area[threadIdx.x] = detail::box_area(boxes + 4 * i);
+      kept_cls[threadIdx.x] = cls ? cls[i] : 0;
+    }
+    __syncthreads();
+    if (live && !hit)
+      for (int m = 0; m < in_tile; ++m)
+        if (kept_cls[m] == c && detail::iou_above(kept_boxes + 4 * m, kept_area[m], box, area, thr)) {
+          hit = true;
+          break;
+        }
+  }
+  if (hit) atomicOr(reinterpret_cast<unsigned long long*>(removed + (j >> 6)), 1ull << (j & 63));
+}
+
+// The suppression mask's budget: above it, nms runs in chunks of kChunkBoxes sorted boxes
+// (memory O(N), work O(N * chunk + kept * N)). TVX_NMS_MAX_MASK_BYTES overrides it (tests
+// use it to run the chunked path on small inputs).
+constexpr std::int64_t kChunkBoxes = 4096;
+
+double max_mask_bytes() {
+  if (const char* v = std::getenv("TVX_NMS_MAX_MASK_BYTES")) return std::atof(v);
+  return double(std::int64_t(1) << 30);
 }
 
 at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tensor& scores,
@@ -188,13 +257,8 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
   // The reduce block keeps one bit per box in shared memory, beside its static arrays.
   const std::size_t removed_bytes = std::size_t(words) * sizeof(std::uint64_t);
   const std::size_t shared_bytes = removed_bytes + reduce_attr.sharedSizeBytes;
-  const std::int64_t shared_limit =
-      std::min<std::int64_t>(65535, (props.sharedMemPerBlockOptin - reduce_attr.sharedSizeBytes) / 8) * kBlockBoxes;
-  TORCH_CHECK(words <= 65535 && shared_bytes <= props.sharedMemPerBlockOptin, op, ": ", n,
-              " boxes are more than this kernel's one-block reduction holds on this device (at most ", shared_limit, ")");
-  // The suppression mask grows as N^2 / 8 bytes (100k boxes: 1.25 GB): refuse before
-  // asking for more than the device has free, with the numbers, rather than fail inside
-  // the allocator or take the memory other work holds.
+  // The suppression mask grows as N^2 / 8 bytes (100k boxes: 1.25 GB, 1M: 125 GB). Within
+  // its budget and the device's free memory, one mask and one reduction; beyond, chunks.
   const double mask_bytes = double(n) * double(words + summary_words) * 8.0 + double(n) * 8.0 * 3;
   std::size_t free_bytes = 0, total_bytes = 0;
   C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
@@ -207,34 +271,65 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
     // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
   }
   const double available = double(free_bytes) + cached_free;
-  TORCH_CHECK(mask_bytes <= available, op, ": ", n, " boxes need ", mask_bytes / 1e9,
-              " GB of GPU memory for the suppression mask (N^2/8 bytes), but ", available / 1e9,
-              " GB are free on ", dets.device(), "; run nms on fewer boxes (a score threshold or top-k first), "
-              "on the CPU, or split them with batched_nms categories");
+  const bool one_mask = mask_bytes <= std::min(available, max_mask_bytes()) && words <= 65535 &&
+                        shared_bytes <= props.sharedMemPerBlockOptin;
 
   const at::Tensor order = detail::nms_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
   const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
-  at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
-  at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
+  const std::int64_t* cls_ptr = cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr;
   at::Tensor out = at::empty({n}, dets.options().dtype(at::kLong));
-  at::Tensor count = at::empty({1}, dets.options().dtype(at::kLong));
-  auto* mask_ptr = reinterpret_cast<std::uint64_t*>(mask.mutable_data_ptr<std::int64_t>());
-  auto* summary_ptr = reinterpret_cast<std::uint64_t*>(summary.mutable_data_ptr<std::int64_t>());
+  at::Tensor count = at::zeros({1}, dets.options().dtype(at::kLong));
+  auto as_words = [](at::Tensor& t) { return reinterpret_cast<std::uint64_t*>(t.mutable_data_ptr<std::int64_t>()); };
 
-  AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
-    const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
-    core::cuda::launch(nms_mask_kernel<scalar_t>, grid, kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(),
-                       cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr, n, words,
-                       device_threshold<scalar_t>(thr), mask_ptr, summary_ptr, summary_words);
+  if (one_mask) {
+    at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
+    at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
+    AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
+      const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
+      core::cuda::launch(nms_mask_kernel<scalar_t>, grid, kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(), cls_ptr,
+                         n, words, device_threshold<scalar_t>(thr), as_words(mask), as_words(summary), summary_words);
+    });
+    if (shared_bytes > 48 * 1024)
+      C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(removed_bytes)));
+    core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, removed_bytes, as_words(mask), as_words(summary), n,
+                       words, summary_words, order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
+                       count.mutable_data_ptr<std::int64_t>(), nullptr, nullptr, nullptr);
+    return out.narrow(0, 0, count.item<std::int64_t>());
+  }
+
+  // Chunks of kChunkBoxes sorted boxes, in order: the chunk's mask (the kernels above on the
+  // chunk alone), its reduction starting from the boxes earlier chunks removed, then its kept
+  // boxes remove later boxes. The same decisions as one mask: a box is kept when no kept box
+  // before it suppresses it. Memory: the chunk's mask (2 MiB) and one bit per box.
+  constexpr std::int64_t kChunkWords = kChunkBoxes / kBlockBoxes;
+  at::Tensor removed = at::zeros({words}, dets.options().dtype(at::kLong));
+  at::Tensor mask = at::empty({kChunkBoxes * kChunkWords}, dets.options().dtype(at::kLong));
+  at::Tensor summary = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
+  at::Tensor kept_local = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
+  at::Tensor chunk_count = at::empty({1}, dets.options().dtype(at::kLong));
+  AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda_chunked", [&] {
+    const scalar_t* boxes = sorted.const_data_ptr<scalar_t>();
+    const scalar_t t = device_threshold<scalar_t>(thr);
+    for (std::int64_t start = 0; start < n; start += kChunkBoxes) {
+      const std::int64_t nc = std::min(kChunkBoxes, n - start), wc = core::cuda::ceil_div(nc, std::int64_t(kBlockBoxes));
+      summary.zero_();
+      core::cuda::launch(nms_mask_kernel<scalar_t>, dim3(unsigned(wc), unsigned(wc)), kBlockBoxes, 0, boxes + 4 * start,
+                         cls_ptr ? cls_ptr + start : nullptr, nc, wc, t, as_words(mask), as_words(summary),
+                         std::int64_t(1));
+      core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, std::size_t(wc) * sizeof(std::uint64_t),
+                         as_words(mask), as_words(summary), nc, wc, std::int64_t(1),
+                         order.const_data_ptr<std::int64_t>() + start, out.mutable_data_ptr<std::int64_t>(),
+                         count.mutable_data_ptr<std::int64_t>(), as_words(removed) + start / kBlockBoxes,
+                         kept_local.mutable_data_ptr<std::int64_t>(), chunk_count.mutable_data_ptr<std::int64_t>());
+      const std::int64_t later = n - start - nc;
+      if (later > 0)
+        core::cuda::launch(nms_suppress_kernel<scalar_t>, core::cuda::ceil_div(later, std::int64_t(kSuppressThreads)),
+                           kSuppressThreads, 0, boxes, cls_ptr, n, start, kept_local.const_data_ptr<std::int64_t>(),
+                           chunk_count.const_data_ptr<std::int64_t>(), start + nc, t, as_words(removed));
+    }
   });
-
-  if (shared_bytes > 48 * 1024)
-    C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        static_cast<int>(removed_bytes)));
-  core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, removed_bytes, mask_ptr, summary_ptr, n, words,
-                     summary_words, order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
-                     count.mutable_data_ptr<std::int64_t>());
   return out.narrow(0, 0, count.item<std::int64_t>());
 }
 
