@@ -109,6 +109,9 @@ def nms_cases(quick: bool):
                 runs = 5 if quick else (10 if device == "cpu" and n >= 10000 else 50)
                 add(f"nms {device} {n} {layout} (kept {got.numel()})", lambda: torchvision.ops.nms(b, s, 0.5),
                     lambda: tvx.ops.nms(b, s, 0.5), device, runs)
+                if device == "cuda" and n == 10000 and layout != "uniform-sparse":  # 50k is chunked already
+                    add(f"nms {device} {n} {layout}, tvx chunked", lambda: torchvision.ops.nms(b, s, 0.5),
+                        chunked(lambda: tvx.ops.nms(b, s, 0.5)), device, runs)
         b, s, cls = detections(10000, 40, device, seed=7)
         want = torchvision.ops.batched_nms(b, s, cls, 0.5)
         got = tvx.ops.batched_nms(b, s, cls, 0.5)
@@ -116,7 +119,24 @@ def nms_cases(quick: bool):
         add(f"batched_nms {device} 10000 clustered, 80 classes (kept {got.numel()})",
             lambda: torchvision.ops.batched_nms(b, s, cls, 0.5), lambda: tvx.ops.batched_nms(b, s, cls, 0.5), device,
             5 if quick else (10 if device == "cpu" else 50))
+    if torch.cuda.is_available():  # beyond torchvision's reach (a 125 GB mask): tvx alone
+        b, s = detections(1_000_000, 400, "cuda", seed=1)[:2]
+        kept = tvx.ops.nms(b, s, 0.5).numel()
+        t = median_time(lambda: tvx.ops.nms(b, s, 0.5), "cuda", 3)
+        cases.append(dict(case=f"nms cuda 1000000 clustered (kept {kept}), tvx only", torchvision=float("nan"), tvx=t,
+                          torchvision_mem=None, tvx_mem=peak_memory(lambda: tvx.ops.nms(b, s, 0.5), "cuda")))
     return cases
+
+
+def chunked(fn):
+    """fn with tvx's CUDA nms forced onto its chunked path (no suppression mask)."""
+    def go():
+        os.environ["TVX_NMS_MAX_MASK_BYTES"] = "0"
+        try:
+            return fn()
+        finally:
+            del os.environ["TVX_NMS_MAX_MASK_BYTES"]
+    return go
 
 
 def detector_rois(n: int, height: float, width: float, batch: int, device: str, seed: int = 0):
