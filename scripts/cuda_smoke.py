@@ -1,6 +1,7 @@
 """Small runs of every CUDA kernel, for compute-sanitizer: nms at sizes around the 64-box
-block edges, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
+block edges and in chunks, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
 dtype, the roi family and deform_conv2d forward and backward. Each compared with the CPU."""
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,17 @@ for n in (1, 2, 63, 64, 65, 129, 3000):
     assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
     assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
                        tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+# The chunked path (no mask budget): several rounds of 4096 live boxes.
+os.environ["TVX_NMS_MAX_MASK_BYTES"] = "0"
+for n in (100, 4097, 9000):
+    boxes = torch.rand(n, 4) * 1000
+    boxes[:, 2:] += boxes[:, :2] * 0.05 + 1
+    scores = torch.rand(n)
+    idxs = torch.randint(0, 3, (n,))
+    assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
+    assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
+                       tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+del os.environ["TVX_NMS_MAX_MASK_BYTES"]
 
 for shape in ((1, 1, 3), (7, 13, 3), (31, 17, 4), (5, 9, 1), (2, 6, 8, 3)):
     img = torch.randint(0, 256, shape, dtype=torch.uint8)

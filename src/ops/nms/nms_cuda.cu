@@ -6,13 +6,16 @@
 // its kept boxes' rows, found through the summary. It reads N^2/4096 summary bytes plus the
 // non-zero words: a single SM could not stream the whole mask fast enough. Only the count of
 // kept boxes travels to the host. Above 16384 boxes, or where the mask would not fit (1 GiB,
-// or the free memory), the same kernels run on chunks of 4096 boxes in order, and each chunk's kept boxes remove
-// the later boxes they suppress: memory O(N) (1M boxes: about 60 MB), the same result.
+// or the free memory), the same kernels run on chunks of the 4096 first boxes not yet
+// suppressed, whose kept boxes then remove the later boxes they suppress: memory O(N) (1M
+// boxes: about 60 MB), the same result.
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContextLight.h>
+#include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/masked_select.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 
@@ -185,25 +188,28 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::u
   }
 }
 
-// Chunked nms, the chunk's kept boxes against every later box: one thread per later box j,
-// the kept boxes in shared memory 256 at a time; j is removed when one of them suppresses it
-// (the same test, operands in the same order, as the mask kernel). Skips boxes already removed.
+// Chunked nms, the chunk's kept boxes against the boxes still live after it: one thread per
+// live box (an index into the sorted boxes), the kept boxes in shared memory 256 at a time;
+// the box is marked suppressed when one of them suppresses it (the same test, operands in
+// the same order, as the mask kernel).
 constexpr int kSuppressThreads = 256;
 
 template <typename T>
 __global__ void __launch_bounds__(kSuppressThreads) nms_suppress_kernel(
-    const T* __restrict__ boxes, const std::int64_t* __restrict__ cls, std::int64_t n, std::int64_t chunk_start,
-    const std::int64_t* __restrict__ kept_local, const std::int64_t* __restrict__ chunk_count, std::int64_t begin,
-    T thr, std::uint64_t* __restrict__ removed) {
+    const T* __restrict__ boxes, const std::int64_t* __restrict__ cls, const std::int64_t* __restrict__ live,
+    std::int64_t count, const T* __restrict__ chunk_boxes, const std::int64_t* __restrict__ chunk_cls,
+    const std::int64_t* __restrict__ kept_local, const std::int64_t* __restrict__ chunk_count, T thr,
+    bool* __restrict__ suppressed) {
   __shared__ T kept_boxes[kSuppressThreads * 4];
   __shared__ T kept_area[kSuppressThreads];
   __shared__ std::int64_t kept_cls[kSuppressThreads];
   const std::int64_t kept = *chunk_count;
-  const std::int64_t j = begin + std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  bool live = j < n && !((removed[j >> 6] >> (j & 63)) & 1u);
+  const std::int64_t t = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const bool active = t < count;
   T box[4] = {}, area = 0;
   std::int64_t c = 0;
-  if (live) {
+  if (active) {
+    const std::int64_t j = live[t];
 #pragma unroll
     for (int k = 0; k < 4; ++k) box[k] = boxes[4 * j + k];
     area = detail::box_area(box);
@@ -214,21 +220,21 @@ __global__ void __launch_bounds__(kSuppressThreads) nms_suppress_kernel(
     const int in_tile = kept - tile < kSuppressThreads ? static_cast<int>(kept - tile) : kSuppressThreads;
     __syncthreads();
     if (threadIdx.x < in_tile) {
-      const std::int64_t i = chunk_start + kept_local[tile + threadIdx.x];
+      const std::int64_t i = kept_local[tile + threadIdx.x];
 #pragma unroll
-      for (int k = 0; k < 4; ++k) kept_boxes[4 * threadIdx.x + k] = boxes[4 * i + k];
-      kept_area[threadIdx.x] = detail::box_area(boxes + 4 * i);
-      kept_cls[threadIdx.x] = cls ? cls[i] : 0;
+      for (int k = 0; k < 4; ++k) kept_boxes[4 * threadIdx.x + k] = chunk_boxes[4 * i + k];
+      kept_area[threadIdx.x] = detail::box_area(chunk_boxes + 4 * i);
+      kept_cls[threadIdx.x] = chunk_cls ? chunk_cls[i] : 0;
     }
     __syncthreads();
-    if (live && !hit)
+    if (active && !hit)
       for (int m = 0; m < in_tile; ++m)
         if (kept_cls[m] == c && detail::iou_above(kept_boxes + 4 * m, kept_area[m], box, area, thr)) {
           hit = true;
           break;
         }
   }
-  if (hit) atomicOr(reinterpret_cast<unsigned long long*>(removed + (j >> 6)), 1ull << (j & 63));
+  if (active) suppressed[t] = hit;
 }
 
 // The suppression mask's budget: above it, nms runs in chunks of kChunkBoxes sorted boxes
@@ -302,35 +308,46 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
     return out.narrow(0, 0, count.item<std::int64_t>());
   }
 
-  // Chunks of kChunkBoxes sorted boxes, in order: the chunk's mask (the kernels above on the
-  // chunk alone), its reduction starting from the boxes earlier chunks removed, then its kept
-  // boxes remove later boxes. The same decisions as one mask: a box is kept when no kept box
-  // before it suppresses it. Memory: the chunk's mask (2 MiB) and one bit per box.
+  // Chunks of the live boxes: the first kChunkBoxes boxes not yet suppressed, in score order,
+  // are settled among themselves (the kernels above on the chunk alone); their kept boxes
+  // then test the boxes after them, and those they suppress leave the live list. The same
+  // decisions as one mask (a box is kept when no kept box before it suppresses it), in O(N)
+  // memory, and on detector output few rounds: the first chunk's kept boxes remove most of
+  // every cluster. One device-to-host copy per round (the live count).
   constexpr std::int64_t kChunkWords = kChunkBoxes / kBlockBoxes;
-  at::Tensor removed = at::zeros({words}, dets.options().dtype(at::kLong));
   at::Tensor mask = at::empty({kChunkBoxes * kChunkWords}, dets.options().dtype(at::kLong));
   at::Tensor summary = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
   at::Tensor kept_local = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
   at::Tensor chunk_count = at::empty({1}, dets.options().dtype(at::kLong));
+  at::Tensor live = at::arange(n, dets.options().dtype(at::kLong));
   AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda_chunked", [&] {
-    const scalar_t* boxes = sorted.const_data_ptr<scalar_t>();
     const scalar_t t = device_threshold<scalar_t>(thr);
-    for (std::int64_t start = 0; start < n; start += kChunkBoxes) {
-      const std::int64_t nc = std::min(kChunkBoxes, n - start), wc = core::cuda::ceil_div(nc, std::int64_t(kBlockBoxes));
+    while (live.numel() > 0) {
+      const std::int64_t nc = std::min(kChunkBoxes, live.numel()), wc = core::cuda::ceil_div(nc, std::int64_t(kBlockBoxes));
+      const at::Tensor head = live.narrow(0, 0, nc);
+      const at::Tensor chunk = sorted.index_select(0, head).contiguous();
+      const at::Tensor chunk_order = order.index_select(0, head);
+      const at::Tensor chunk_cls = cls.defined() ? cls.index_select(0, head) : at::Tensor();
+      const std::int64_t* chunk_cls_ptr = chunk_cls.defined() ? chunk_cls.const_data_ptr<std::int64_t>() : nullptr;
       summary.zero_();
-      core::cuda::launch(nms_mask_kernel<scalar_t>, dim3(unsigned(wc), unsigned(wc)), kBlockBoxes, 0, boxes + 4 * start,
-                         cls_ptr ? cls_ptr + start : nullptr, nc, wc, t, as_words(mask), as_words(summary),
+      core::cuda::launch(nms_mask_kernel<scalar_t>, dim3(unsigned(wc), unsigned(wc)), kBlockBoxes, 0,
+                         chunk.const_data_ptr<scalar_t>(), chunk_cls_ptr, nc, wc, t, as_words(mask), as_words(summary),
                          std::int64_t(1));
       core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, std::size_t(wc) * sizeof(std::uint64_t),
                          as_words(mask), as_words(summary), nc, wc, std::int64_t(1),
-                         order.const_data_ptr<std::int64_t>() + start, out.mutable_data_ptr<std::int64_t>(),
-                         count.mutable_data_ptr<std::int64_t>(), as_words(removed) + start / kBlockBoxes,
-                         kept_local.mutable_data_ptr<std::int64_t>(), chunk_count.mutable_data_ptr<std::int64_t>());
-      const std::int64_t later = n - start - nc;
-      if (later > 0)
-        core::cuda::launch(nms_suppress_kernel<scalar_t>, core::cuda::ceil_div(later, std::int64_t(kSuppressThreads)),
-                           kSuppressThreads, 0, boxes, cls_ptr, n, start, kept_local.const_data_ptr<std::int64_t>(),
-                           chunk_count.const_data_ptr<std::int64_t>(), start + nc, t, as_words(removed));
+                         chunk_order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
+                         count.mutable_data_ptr<std::int64_t>(), nullptr, kept_local.mutable_data_ptr<std::int64_t>(),
+                         chunk_count.mutable_data_ptr<std::int64_t>());
+      const std::int64_t later = live.numel() - nc;
+      if (later == 0) break;
+      const at::Tensor rest = live.narrow(0, nc, later);
+      at::Tensor suppressed = at::empty({later}, dets.options().dtype(at::kBool));
+      core::cuda::launch(nms_suppress_kernel<scalar_t>, core::cuda::ceil_div(later, std::int64_t(kSuppressThreads)),
+                         kSuppressThreads, 0, sorted.const_data_ptr<scalar_t>(), cls_ptr,
+                         rest.const_data_ptr<std::int64_t>(), later, chunk.const_data_ptr<scalar_t>(), chunk_cls_ptr,
+                         kept_local.const_data_ptr<std::int64_t>(), chunk_count.const_data_ptr<std::int64_t>(), t,
+                         suppressed.mutable_data_ptr<bool>());
+      live = rest.masked_select(suppressed.logical_not());  // in order; the round's synchronisation
     }
   });
   return out.narrow(0, 0, count.item<std::int64_t>());
