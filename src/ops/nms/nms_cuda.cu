@@ -277,9 +277,10 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
     // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
   }
   const double available = double(free_bytes) + cached_free;
-  // Chunks also beyond 4 of them: on detector output (few kept) they are faster there (H100,
-  // 50k clustered boxes: 1.8 ms against the mask's 5.1 ms; 10k: 0.89 against 0.79), and at
-  // worst (many kept: 50k uniform, 72% kept) 1.6x slower than the mask.
+  // Rounds also above 4 chunks' worth: on detector output (few kept) they are faster there
+  // (H100, 50k clustered boxes: 0.82 ms against the mask's 5.1 ms), and at worst (nearly all
+  // kept: 50k uniform) 1.5-2.9x slower than the mask. At 10k the rounds still win on
+  // detector output (0.62 against 0.75 ms) but lose 4.6x where most boxes are kept.
   const bool one_mask = n <= 4 * kChunkBoxes && mask_bytes <= std::min(available, max_mask_bytes()) &&
                         words <= 65535 && shared_bytes <= props.sharedMemPerBlockOptin;
 
