@@ -27,29 +27,56 @@ using detail::iou_above;
 // sort of order-preserving integer keys, one thread, O(N) per byte of the key. ATen's sort
 // took half of a 10k-box nms on two cores, and more with 16 threads.
 template <typename S, typename U>
-std::vector<std::int64_t> score_order(const S* scores, std::int64_t n) {
+U order_key(S v) {
   constexpr int kBits = sizeof(U) * 8;
-  std::vector<U> key(n), key_tmp(n);
+  if (v != v) return 0;  // NaN first
+  if (v == 0) v = 0;     // -0.0 equals +0.0
+  U bits;
+  std::memcpy(&bits, &v, sizeof(U));
+  const U k = (bits >> (kBits - 1)) ? ~bits : (bits | (U(1) << (kBits - 1)));  // increasing in v
+  return ~k;  // ascending order of ~k is descending order of v
+}
+
+// float scores: (key << 32 | index) words, three passes of 11 bits over the key half (a
+// stable LSD sort moves whole words: equal keys keep index order).
+std::vector<std::int64_t> score_order(const float* scores, std::int64_t n) {
+  std::vector<std::uint64_t> a(n), b(n);
+  for (std::int64_t i = 0; i < n; ++i)
+    a[i] = (std::uint64_t(order_key<float, std::uint32_t>(scores[i])) << 32) | std::uint64_t(i);
+  constexpr int kDigit = 11;
+  std::vector<std::int64_t> count(std::size_t(1) << kDigit);
+  for (int shift = 32; shift < 64; shift += kDigit) {
+    const std::uint64_t digits = (std::uint64_t(1) << kDigit) - 1;
+    std::fill(count.begin(), count.end(), 0);
+    for (std::int64_t i = 0; i < n; ++i) ++count[(a[i] >> shift) & digits];
+    if (count[(a[0] >> shift) & digits] == n) continue;  // every key has this digit
+    std::int64_t sum = 0;
+    for (auto& c : count) {
+      const std::int64_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::int64_t i = 0; i < n; ++i) b[count[(a[i] >> shift) & digits]++] = a[i];
+    a.swap(b);
+  }
+  std::vector<std::int64_t> idx(n);
+  for (std::int64_t i = 0; i < n; ++i) idx[i] = std::int64_t(a[i] & 0xffffffffu);
+  return idx;
+}
+
+// double scores: 64-bit keys and indices side by side, eight passes of 8 bits.
+std::vector<std::int64_t> score_order(const double* scores, std::int64_t n) {
+  std::vector<std::uint64_t> key(n), key_tmp(n);
   std::vector<std::int64_t> idx(n), idx_tmp(n);
   for (std::int64_t i = 0; i < n; ++i) {
-    S v = scores[i];
-    U k;
-    if (v != v) {
-      k = ~U(0);  // every NaN above everything
-    } else {
-      if (v == 0) v = 0;  // -0.0 equals +0.0
-      U bits;
-      std::memcpy(&bits, &v, sizeof(U));
-      k = (bits >> (kBits - 1)) ? ~bits : (bits | (U(1) << (kBits - 1)));
-    }
-    key[i] = ~k;  // ascending order of ~k is descending order of k
+    key[i] = order_key<double, std::uint64_t>(scores[i]);
     idx[i] = i;
   }
   std::int64_t count[256];
-  for (int shift = 0; shift < kBits; shift += 8) {
+  for (int shift = 0; shift < 64; shift += 8) {
     std::fill(count, count + 256, 0);
     for (std::int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 0xff];
-    if (count[(key[0] >> shift) & 0xff] == n) continue;  // every key has this digit
+    if (count[(key[0] >> shift) & 0xff] == n) continue;
     std::int64_t sum = 0;
     for (auto& c : count) {
       const std::int64_t here = c;
@@ -102,15 +129,20 @@ class KeptGrid {
   };
 
   // Cells are about the median box size (which minimises the boxes a query visits for
-  // boxes of one size), and no more than ~2 per box.
+  // boxes of one size; a sample's median is as good), and no more than ~2 per box.
   KeptGrid(const T* boxes, std::int64_t n) {
-    std::vector<double> w, h;
+    std::vector<double> w, h;  // the sizes of up to ~2048 boxes, spread over the order
+    const std::int64_t stride = std::max<std::int64_t>(1, n / 2048);
+    std::size_t boxes_with_area = 0;
     double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
     for (std::int64_t i = 0; i < n; ++i) {
       const T* b = boxes + 4 * i;
       if (!(b[2] > b[0] && b[3] > b[1])) continue;
-      w.push_back(double(b[2]) - double(b[0]));
-      h.push_back(double(b[3]) - double(b[1]));
+      ++boxes_with_area;
+      if (i % stride == 0 || w.empty()) {
+        w.push_back(double(b[2]) - double(b[0]));
+        h.push_back(double(b[3]) - double(b[1]));
+      }
       lo_x = std::min(lo_x, double(b[0]));
       lo_y = std::min(lo_y, double(b[1]));
       hi_x = std::max(hi_x, double(b[2]));
@@ -125,7 +157,7 @@ class KeptGrid {
       return v[v.size() / 2];
     };
     double cw = std::max(median(w), (hi_x - lo_x) * 1e-6), ch = std::max(median(h), (hi_y - lo_y) * 1e-6);
-    const double max_cells = 2.0 * double(w.size()) + 16.0;
+    const double max_cells = 2.0 * double(boxes_with_area) + 16.0;
     for (;;) {
       const double gx = std::floor((hi_x - lo_x) / cw) + 1, gy = std::floor((hi_y - lo_y) / ch) + 1;
       if (gx * gy <= max_cells) {
@@ -271,8 +303,7 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
   const at::Tensor labels = idxs ? detail::category_labels(*idxs, dets.device()).contiguous() : at::Tensor();
   std::vector<std::int64_t> order, keep, cls;
   AT_DISPATCH_FLOATING_TYPES(compute, "tvx_nms_cpu", [&] {
-    using U = std::conditional_t<std::is_same_v<scalar_t, double>, std::uint64_t, std::uint32_t>;
-    order = score_order<scalar_t, U>(s.const_data_ptr<scalar_t>(), n);
+    order = score_order(s.const_data_ptr<scalar_t>(), n);
     const scalar_t* src = d.const_data_ptr<scalar_t>();
     std::vector<scalar_t> sorted(std::size_t(4 * n));
     for (std::int64_t i = 0; i < n; ++i) std::memcpy(&sorted[4 * i], src + 4 * order[i], 4 * sizeof(scalar_t));
