@@ -294,3 +294,22 @@ def _uniform_boxes(n, seed):
     xy = torch.rand(n, 2, generator=g) * 1000
     wh = torch.rand(n, 2, generator=g) * 100 + 1
     return torch.cat([xy, xy + wh], 1), torch.rand(n, generator=g)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kept_order_is_torch_sort_s(device, dtype):
+    """Disjoint boxes are all kept, in score order: torch.sort(stable, descending) of scores
+    with ties, -0.0 and +0.0, NaN, infinities and negative values (the CPU's radix sort, the
+    CUDA path's ATen sort)."""
+    n = 5000
+    g = torch.Generator().manual_seed(1)
+    scores = (torch.randint(-50, 50, (n,), generator=g).to(dtype) / 8)  # many ties
+    scores[::97] = -0.0
+    scores[::89] = float("nan")
+    scores[::211] = float("inf")
+    scores[::307] = -float("inf")
+    x = torch.arange(n, dtype=dtype) * 3
+    boxes = torch.stack([x, torch.zeros(n, dtype=dtype), x + 1, torch.ones(n, dtype=dtype)], 1)
+    want = torch.sort(scores, stable=True, descending=True).indices
+    got = tvx.ops.nms(boxes.to(device), scores.to(device), 0.5).cpu()
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
