@@ -45,11 +45,13 @@ decltype(auto) call_op(Args&&... args) {
 
 namespace detail {
 
+// A tensor argument cast to `to` as autocast casts (floating, not float64, on `device`);
+// `first` records the first floating tensor's dtype. Other arguments pass through.
 template <typename T>
-decltype(auto) autocast_arg(T&& a, c10::DeviceType device, std::optional<at::ScalarType>& first) {
+decltype(auto) autocast_arg(T&& a, at::ScalarType to, c10::DeviceType device, std::optional<at::ScalarType>& first) {
   if constexpr (std::is_same_v<std::decay_t<T>, at::Tensor>) {
     if (!first && a.defined() && at::isFloatingType(a.scalar_type())) first = a.scalar_type();
-    return at::autocast::cached_cast(at::kFloat, a, device);
+    return at::autocast::cached_cast(to, a, device);
   } else {
     return std::forward<T>(a);
   }
@@ -65,8 +67,8 @@ struct AutocastFp32<Device, Entry, R(Args...)> {
     std::optional<at::ScalarType> first;
     // Braced initialisation evaluates the casts left to right, so `first` is the first
     // floating tensor argument's dtype.
-    auto cast = std::tuple<decltype(autocast_arg(std::forward<Args>(args), Device, first))...>{
-        autocast_arg(std::forward<Args>(args), Device, first)...};
+    auto cast = std::tuple<decltype(autocast_arg(std::forward<Args>(args), at::kFloat, Device, first))...>{
+        autocast_arg(std::forward<Args>(args), at::kFloat, Device, first)...};
     R out = std::apply([](auto&&... a) { return Entry(std::forward<decltype(a)>(a)...); }, std::move(cast));
     if constexpr (std::is_same_v<R, at::Tensor>) {
       if (first && out.defined() && at::isFloatingType(out.scalar_type()) && out.scalar_type() != *first)
@@ -76,10 +78,6 @@ struct AutocastFp32<Device, Entry, R(Args...)> {
   }
 };
 
-}  // namespace detail
-
-namespace detail {
-
 template <c10::DeviceType Device, auto Entry, typename Sig>
 struct AutocastLower;
 
@@ -88,13 +86,8 @@ struct AutocastLower<Device, Entry, R(Args...)> {
   static R call(Args... args) {
     c10::impl::ExcludeDispatchKeyGuard no_autocast(at::autocast::get_autocast_dispatch_key_from_device_type(Device));
     const at::ScalarType lower = at::autocast::get_autocast_dtype(Device);
-    auto cast = [&](auto&& a) -> decltype(auto) {
-      if constexpr (std::is_same_v<std::decay_t<decltype(a)>, at::Tensor>)
-        return at::autocast::cached_cast(lower, a, Device);
-      else
-        return std::forward<decltype(a)>(a);
-    };
-    return Entry(cast(std::forward<Args>(args))...);
+    std::optional<at::ScalarType> first;  // unused: the result stays in the low dtype
+    return Entry(autocast_arg(std::forward<Args>(args), lower, Device, first)...);
   }
 };
 

@@ -222,8 +222,6 @@ def test_reduced_precision(dtype, device):
     matrix products with float32 sums. Documented tolerance: within 2 ulp of the output's
     dtype at its scale (rtol 2 * eps, atol 2 * eps * max |output|) of the float32 result on
     the same (rounded) inputs; 4 ulp for the gradients (the columns' gradient is rounded too)."""
-    if device == "cpu" and dtype == torch.float16:
-        pytest.skip("float16 matrix products on the CPU are not what float16 is for; bfloat16 is checked")
     args = make_args(device, 2, 5, c=16, c_out=8, groups=1, offset_groups=2, dtype=dtype)
     ref = tuple(a.float() if isinstance(a, torch.Tensor) else a for a in args)
     eps = torch.finfo(dtype).eps

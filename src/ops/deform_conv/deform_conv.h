@@ -132,6 +132,12 @@ C10_HOST_DEVICE inline T d_dx(const Corners<T>& c, const T v[4]) {
   return c.ly * (v[3] - v[2]) + (T(1) - c.ly) * (v[1] - v[0]);
 }
 
+/// The mask's data, or null without a mask (an undefined tensor).
+template <typename scalar_t>
+const scalar_t* data_or_null(const at::Tensor& t) {
+  return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
+}
+
 /// A backend's kernels, on the chunk's tensors: offset [batch, OG * K * 2, out_h, out_w] and
 /// mask [batch, OG * K, out_h, out_w] (undefined without a mask) contiguous, and one of two
 /// layouts, the backend's choice:

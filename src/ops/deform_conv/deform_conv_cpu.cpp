@@ -21,11 +21,6 @@ namespace {
 // Work items of at least ~64K multiply-adds per thread's share.
 std::int64_t grain(std::int64_t per_item) { return std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(per_item, 1)); }
 
-template <typename scalar_t>
-const scalar_t* data_or_null(const at::Tensor& t) {
-  return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
-}
-
 void im2col(const Geometry& g, std::int64_t /*groups*/, const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
             at::Tensor& columns) {
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_deform_im2col_cpu", [&] {

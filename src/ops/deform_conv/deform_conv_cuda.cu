@@ -33,11 +33,6 @@ namespace cu = tvx::core::cuda;
 
 constexpr int kThreads = 256;
 
-template <typename scalar_t>
-const scalar_t* data_or_null(const at::Tensor& t) {
-  return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
-}
-
 // Sizes the kernels index with.
 struct Layout {
   std::int64_t groups, group_width;  // weight groups and their channels

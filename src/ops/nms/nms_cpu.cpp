@@ -37,60 +37,51 @@ U order_key(S v) {
   return ~k;  // ascending order of ~k is descending order of v
 }
 
-// float scores: (key << 32 | index) words, three passes of 11 bits over the key half (a
-// stable LSD sort moves whole words: equal keys keep index order).
-std::vector<std::int64_t> score_order(const float* scores, std::int64_t n) {
-  std::vector<std::uint64_t> a(n), b(n);
-  for (std::int64_t i = 0; i < n; ++i)
-    a[i] = (std::uint64_t(order_key<float, std::uint32_t>(scores[i])) << 32) | std::uint64_t(i);
-  constexpr int kDigit = 11;
-  std::vector<std::int64_t> count(std::size_t(1) << kDigit);
-  for (int shift = 32; shift < 64; shift += kDigit) {
-    const std::uint64_t digits = (std::uint64_t(1) << kDigit) - 1;
+// A stable least-significant-digit radix sort of `a` by the `Digit`-bit digits that
+// digit(e, shift) reads, for shift = first, first + Digit, ... < end; a digit every element
+// shares is skipped.
+template <int Digit, typename E, typename DigitOf>
+void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
+  const std::int64_t n = std::int64_t(a.size());
+  std::vector<E> b(a.size());
+  std::vector<std::int64_t> count(std::size_t(1) << Digit);
+  for (int shift = first; shift < end; shift += Digit) {
     std::fill(count.begin(), count.end(), 0);
-    for (std::int64_t i = 0; i < n; ++i) ++count[(a[i] >> shift) & digits];
-    if (count[(a[0] >> shift) & digits] == n) continue;  // every key has this digit
+    for (std::int64_t i = 0; i < n; ++i) ++count[digit(a[i], shift)];
+    if (count[digit(a[0], shift)] == n) continue;
     std::int64_t sum = 0;
     for (auto& c : count) {
       const std::int64_t here = c;
       c = sum;
       sum += here;
     }
-    for (std::int64_t i = 0; i < n; ++i) b[count[(a[i] >> shift) & digits]++] = a[i];
+    for (std::int64_t i = 0; i < n; ++i) b[count[digit(a[i], shift)]++] = a[i];
     a.swap(b);
   }
+}
+
+// float scores: (key << 32 | index) words, three 11-bit passes over the key half.
+std::vector<std::int64_t> score_order(const float* scores, std::int64_t n) {
+  std::vector<std::uint64_t> a(n);
+  for (std::int64_t i = 0; i < n; ++i)
+    a[i] = (std::uint64_t(order_key<float, std::uint32_t>(scores[i])) << 32) | std::uint64_t(i);
+  radix_sort<11>(a, 32, 64, [](std::uint64_t e, int shift) { return (e >> shift) & 0x7ff; });
   std::vector<std::int64_t> idx(n);
   for (std::int64_t i = 0; i < n; ++i) idx[i] = std::int64_t(a[i] & 0xffffffffu);
   return idx;
 }
 
-// double scores: 64-bit keys and indices side by side, eight passes of 8 bits.
+// double scores: (64-bit key, index) pairs, eight 8-bit passes.
 std::vector<std::int64_t> score_order(const double* scores, std::int64_t n) {
-  std::vector<std::uint64_t> key(n), key_tmp(n);
-  std::vector<std::int64_t> idx(n), idx_tmp(n);
-  for (std::int64_t i = 0; i < n; ++i) {
-    key[i] = order_key<double, std::uint64_t>(scores[i]);
-    idx[i] = i;
-  }
-  std::int64_t count[256];
-  for (int shift = 0; shift < 64; shift += 8) {
-    std::fill(count, count + 256, 0);
-    for (std::int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 0xff];
-    if (count[(key[0] >> shift) & 0xff] == n) continue;
-    std::int64_t sum = 0;
-    for (auto& c : count) {
-      const std::int64_t here = c;
-      c = sum;
-      sum += here;
-    }
-    for (std::int64_t i = 0; i < n; ++i) {
-      const std::int64_t to = count[(key[i] >> shift) & 0xff]++;
-      key_tmp[to] = key[i];
-      idx_tmp[to] = idx[i];
-    }
-    key.swap(key_tmp);
-    idx.swap(idx_tmp);
-  }
+  struct Pair {
+    std::uint64_t key;
+    std::int64_t index;
+  };
+  std::vector<Pair> a(n);
+  for (std::int64_t i = 0; i < n; ++i) a[i] = {order_key<double, std::uint64_t>(scores[i]), i};
+  radix_sort<8>(a, 0, 64, [](const Pair& e, int shift) { return (e.key >> shift) & 0xff; });
+  std::vector<std::int64_t> idx(n);
+  for (std::int64_t i = 0; i < n; ++i) idx[i] = a[i].index;
   return idx;
 }
 

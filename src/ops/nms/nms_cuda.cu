@@ -326,7 +326,7 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
     while (live.numel() > 0) {
       const std::int64_t nc = std::min(kChunkBoxes, live.numel()), wc = core::cuda::ceil_div(nc, std::int64_t(kBlockBoxes));
       const at::Tensor head = live.narrow(0, 0, nc);
-      const at::Tensor chunk = sorted.index_select(0, head).contiguous();
+      const at::Tensor chunk = sorted.index_select(0, head);
       const at::Tensor chunk_order = order.index_select(0, head);
       const at::Tensor chunk_cls = cls.defined() ? cls.index_select(0, head) : at::Tensor();
       const std::int64_t* chunk_cls_ptr = chunk_cls.defined() ? chunk_cls.const_data_ptr<std::int64_t>() : nullptr;
