@@ -26,6 +26,9 @@ struct BadInput {
   std::string what;                    ///< "boxes [3, 5]"
   std::function<Inputs()> make;        ///< on the CPU; moved to the device under test
   std::string message;                 ///< a substring the error must contain
+  /// Checked on the CPU only: on CUDA the kernel asserts instead (a device-side assert ends
+  /// the process's CUDA context, so its test runs in a child process).
+  bool cpu_only = false;
 };
 
 struct OpContract {

@@ -182,7 +182,7 @@ std::vector<tvx::test::BadInput> roi_bad(const std::string& o, std::int64_t chan
       {"float64 rois", [=] { return Inputs{at::rand({1, ch, 12, 16}), at::zeros({1, 5}, at::kDouble)}; },
        o + ": rois must be float32 like input, got float64"},
       {"batch index 3 of 1", [=] { return Inputs{at::rand({1, ch, 12, 16}), at::full({1, 5}, 3.0)}; },
-       o + ": rois[:, 0] must be batch indices in [0, 1)"},
+       o + ": rois[:, 0] must be batch indices in [0, 1)", /*cpu_only=*/true},
   };
 }
 

@@ -1,5 +1,9 @@
 """The roi family (roi_align, roi_pool, ps_roi_align, ps_roi_pool) against torchvision 0.26,
 on CPU and CUDA: the shared contract, then each op's own cases."""
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 import torchvision
@@ -58,7 +62,7 @@ def bad_inputs(op, extra, channels=C):
         Bad("negative size", lambda d: (x(d), r(d), SCALE, -3, 4) + extra, "pooled_height and pooled_width must be positive"),
         Bad("nan scale", lambda d: (x(d), r(d), float("nan"), 3, 4) + extra, "spatial_scale must be finite"),
         Bad("batch index", lambda d: (x(d), r(d) + torch.tensor([5.0, 0, 0, 0, 0], device=d), SCALE, 3, 4) + extra,
-            r"rois\[:, 0\] must be batch indices in \[0, 2\)"),
+            r"rois\[:, 0\] must be batch indices in \[0, 2\)", cpu_only=True),
     ]
 
 
@@ -73,6 +77,7 @@ def contract(name, channels, extra, **kw):
         schemas=(f"_{name}_backward",),
         rtol=1e-5, atol=1e-5,
         grad_args=(0,),
+        nondet_tol=1e-12,  # CUDA adds the input's gradient with atomics (unless deterministic)
         autocast_native=True,
         native_args=native_args,
         bad=bad_inputs(name, extra, channels) + kw.pop("bad", []),
@@ -214,6 +219,75 @@ def test_cuda_matches_cpu_on_a_detector_batch():
     torch.testing.assert_close(got.cpu(), want, rtol=1e-4, atol=1e-4)  # nvcc fuses multiply-adds
     cl = tx.roi_align(x.cuda().contiguous(memory_format=torch.channels_last), rois.cuda(), 0.25, 7, 7, 2, True)
     assert torch.equal(cl, got)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("name,extra", [("roi_align", (2, True)), ("roi_align", (0, False)), ("roi_pool", ()),
+                                        ("ps_roi_align", (2,)), ("ps_roi_pool", ())])
+@pytest.mark.parametrize("per_bin", [3, 6, 8])  # channels per bin: 1-, 2- and 4-wide atomics
+def test_atomic_backward_equals_the_deterministic_one(name, extra, dtype, per_bin):
+    """The default CUDA backward (atomics into a channels-last float sum, vector atomics where
+    the channels allow) against the ordered scatter of use_deterministic_algorithms."""
+    channels = per_bin * 12 if name.startswith("ps") else per_bin
+    x = torch.randn(N, channels, H, W, device="cuda", dtype=dtype)
+    rois = detector_rois(300, 11, device="cuda", dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
+    grad = torch.randn_like(out[0] if isinstance(out, tuple) else out)
+    backward = getattr(tx, f"_{name}_backward")
+    if name in ("roi_pool", "ps_roi_pool"):
+        args = (grad, rois, out[1], SCALE, 3, 4, N, channels, H, W)
+    elif name == "ps_roi_align":
+        args = (grad, rois, out[1], SCALE, 3, 4, extra[0], N, channels, H, W)
+    else:
+        args = (grad, rois, SCALE, 3, 4, N, channels, H, W) + extra
+    atomic = backward(*args)
+    torch.use_deterministic_algorithms(True)
+    try:
+        ordered = backward(*args)
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert atomic.dtype == dtype and atomic.is_contiguous() and atomic.shape == x.shape
+    tol = {torch.float32: 1e-5, torch.float64: 1e-12, torch.bfloat16: 2 ** -7}[dtype]
+    torch.testing.assert_close(atomic, ordered, rtol=tol, atol=tol * ordered.abs().max().item())
+    if dtype != torch.bfloat16:
+        cpu = backward(*(a.cpu() if torch.is_tensor(a) else a for a in args))
+        torch.testing.assert_close(atomic.cpu(), cpu, rtol=tol, atol=tol * cpu.abs().max().item())
+
+
+BAD_BATCH = """
+import torch, tvx
+tx = torch.ops.tvx
+x = torch.randn(2, 24, 24, 32, device="cuda")
+bad = torch.tensor([[0, 1., 1., 9., 9.], [{index}, 1., 1., 9., 9.]], device="cuda")
+g = torch.ones(2, {channels}, 3, 4, device="cuda")
+{call}
+torch.cuda.synchronize()
+print("no error")
+"""
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("index", ["2", "-1", "float('nan')"])
+@pytest.mark.parametrize("channels,call", [
+    (24, "tx.roi_align(x, bad, 0.5, 3, 4, 2, True)"),
+    (24, "tx.roi_pool(x, bad, 0.5, 3, 4)"),
+    (2, "tx.ps_roi_align(x, bad, 0.5, 3, 4, 2)"),
+    (2, "tx.ps_roi_pool(x, bad, 0.5, 3, 4)"),
+    (24, "tx._roi_align_backward(g, bad, 0.5, 3, 4, 2, 24, 24, 32, 2, True)"),
+    (2, "tx._ps_roi_pool_backward(g, bad, g.int(), 0.5, 3, 4, 2, 24, 24, 32)"),
+    (24, "torch.use_deterministic_algorithms(True); tx._roi_align_backward(g, bad, 0.5, 3, 4, 2, 24, 24, 32, 2, True)"),
+])
+def test_cuda_bad_batch_index_is_a_device_side_assert(index, channels, call):
+    """On CUDA the batch indices are asserted in the kernels, as ATen asserts its indices: no
+    host synchronisation. A bad one (out of range, NaN) ends the program's CUDA context with
+    a device-side assert naming the rule, in a child process here."""
+    script = BAD_BATCH.format(index=index, channels=channels, call=call)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode != 0 and "no error" not in r.stdout, r.stdout + r.stderr
+    assert "device-side assert" in r.stderr, r.stderr
+    assert "rois[:, 0] must be batch indices in [0, N)" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")

@@ -77,7 +77,6 @@ void check_backward(const char* op, const at::Tensor& grad, const at::Tensor& ro
 
 void check_batch_indices(const char* op, const at::Tensor& rois, std::int64_t batch_size) {
   if (rois.size(0) == 0) return;
-  // One reduction and one small copy: on CUDA this is the op's only synchronisation.
   const auto [lo, hi] = at::aminmax(rois.select(1, 0));
   const at::Tensor range = at::stack({lo, hi}).to(at::kCPU, at::kDouble);
   const double min = range[0].item<double>(), max = range[1].item<double>();

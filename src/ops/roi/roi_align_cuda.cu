@@ -1,9 +1,12 @@
 // roi_align and ps_roi_align on CUDA, float32/float64/float16/bfloat16 (reduced precision
 // read natively, accumulated in float32). Forward: one thread per output value, 4 loads and
 // 4 multiply-adds per sample, reading the input through its strides; with channels_last
-// input, neighbouring threads take neighbouring channels so their loads coalesce. Backward:
-// each (RoI, bin) lists its samples' 4 corners as entries for the deterministic scatter of
-// roi_scatter_cuda.cu: E = K * PH * PW * samples * 4 entries, no atomics.
+// input, neighbouring threads take neighbouring channels so their loads coalesce. Backward
+// (see roi_cuda.cuh): by default with atomics, roi_align's one thread per (RoI, bin, 1 to 4
+// channels) into the channels-last sum, ps_roi_align's as torchvision's into NCHW (see
+// ps_align_backward_atomic); deterministic, each (RoI, bin)
+// lists its samples' corners as entries for core's ordered scatter: E = K * PH * PW *
+// samples * 4 entries, no atomics.
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/ops/cumsum.h>
@@ -38,7 +41,7 @@ __global__ void align_forward_kernel(const scalar_t* __restrict__ input, const T
     // Output and input channel steps between the item's channels.
     const std::int64_t o = ((std::int64_t(r) * s.c_out + c0) * s.ph + ph) * s.pw + pw, o_step = s.ph * s.pw;
     const std::int64_t in_step = (PS ? s.ph * s.pw : 1) * s.sc;
-    const bool in_batch = a.batch >= 0 && a.batch < s.n;  // checked on the host; never read outside
+    const bool in_batch = cuda::valid_batch(rois + 5 * std::int64_t(r), s.n);
     const scalar_t* plane = input + (in_batch ? a.batch : 0) * s.sn + c_in * s.sc;
     T sum[kChannels] = {};
     for (int iy = 0; iy < a.grid_h; ++iy) {
@@ -64,6 +67,71 @@ __global__ void align_forward_kernel(const scalar_t* __restrict__ input, const T
       output[o + q * o_step] = static_cast<scalar_t>(sum[q] / a.count);
       if (PS) mapping[o + q * o_step] = static_cast<std::int32_t>(c_in + q * s.ph * s.pw);
     }
+  }
+}
+
+// f(pixel y * W + x, weight) for the 4 corners of each sample of bin (ph, pw) that lies in
+// the image, in torchvision's order.
+template <typename T, typename F>
+__device__ inline void for_each_corner(const AlignRoi<T>& a, std::int64_t ph, std::int64_t pw, const Shape& s, F&& f) {
+  for (int iy = 0; iy < a.grid_h; ++iy) {
+    const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
+    if (!y.valid) continue;
+    for (int ix = 0; ix < a.grid_w; ++ix) {
+      const Axis<T> x = axis(sample_coord(a.start_w, a.bin_w, a.grid_w, pw, ix), s.w);
+      if (!x.valid) continue;
+      f(y.lo * s.w + x.lo, y.w_lo * x.w_lo);
+      f(y.lo * s.w + x.hi, y.w_lo * x.w_hi);
+      f(y.hi * s.w + x.lo, y.w_hi * x.w_lo);
+      f(y.hi * s.w + x.hi, y.w_hi * x.w_hi);
+    }
+  }
+}
+
+// roi_align's default backward: thread i = (RoI, bin, channels c .. c + V - 1) of grad_cl
+// [K, PH, PW, C] adds grad * weight / count at each sample's 4 corners into the channels-last
+// sum [N, H, W, C] (see roi_cuda.cuh), one V-wide atomic each: a warp's atomics cover 32 * V
+// consecutive channels.
+template <int V, typename grad_t, typename T, typename index_t>
+__global__ void align_backward_atomic(const grad_t* __restrict__ grad_cl, const T* __restrict__ rois, Shape s,
+                                      T scale, std::int64_t sampling_ratio, bool aligned, T* __restrict__ sum,
+                                      index_t total) {
+  const index_t vectors = static_cast<index_t>(s.c_out / V), bins = static_cast<index_t>(s.ph * s.pw);
+  for (std::int64_t i64 : cu::grid_stride(total)) {
+    const index_t i = static_cast<index_t>(i64), t = i / vectors;
+    const index_t c = (i % vectors) * V, bin = t % bins, r = t / bins;
+    const index_t ph = bin / static_cast<index_t>(s.pw), pw = bin % static_cast<index_t>(s.pw);
+    const AlignRoi<T> a = align_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, sampling_ratio, aligned, false);
+    if (!cuda::valid_batch(rois + 5 * std::int64_t(r), s.n)) continue;
+    T g[V];
+#pragma unroll
+    for (int q = 0; q < V; ++q) g[q] = static_cast<T>(grad_cl[std::int64_t(i) * V + q]) / a.count;
+    T* const image = sum + a.batch * s.h * s.w * s.c_out + c;
+    for_each_corner(a, ph, pw, s, [&](std::int64_t pixel, T weight) {
+      T v[V];
+#pragma unroll
+      for (int q = 0; q < V; ++q) v[q] = g[q] * weight;
+      cuda::atomic_add<V>(image + pixel * s.c_out, v);
+    });
+  }
+}
+
+// ps_roi_align's default backward, as torchvision's: thread i = output value (r, c, ph, pw)
+// adds into NCHW input channel ps_channel(c, ph, pw). Its channels lie a bin apart, so a
+// channels-last sum would not make the atomics contiguous, and its gradient is sparse (one
+// bin per channel and RoI): zeroing a dense sum would cost more than the atomics.
+template <typename grad_t, typename T>
+__global__ void ps_align_backward_atomic(const grad_t* __restrict__ grad, const T* __restrict__ rois, Shape s,
+                                         T scale, std::int64_t sampling_ratio, T* __restrict__ grad_input,
+                                         std::int64_t total) {
+  for (std::int64_t i : cu::grid_stride(total)) {
+    const std::int64_t pw = i % s.pw, ph = (i / s.pw) % s.ph, c = (i / s.pw / s.ph) % s.c_out;
+    const std::int64_t r = i / s.pw / s.ph / s.c_out;
+    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, true, true);
+    if (!cuda::valid_batch(rois + 5 * std::int64_t(r), s.n)) continue;
+    const T g = static_cast<T>(grad[i]) / a.count;
+    T* const plane = grad_input + (a.batch * s.c_out * s.ph * s.pw + ps_channel(c, ph, pw, s.ph, s.pw)) * s.h * s.w;
+    for_each_corner(a, ph, pw, s, [&](std::int64_t pixel, T weight) { atomicAdd(plane + pixel, g * weight); });
   }
 }
 
@@ -94,7 +162,7 @@ __global__ void align_entries(const T* __restrict__ rois, std::int64_t first, st
     std::int64_t e = offsets[r] - base + bin * samples * 4;
     // grad[r, 0, ph, pw] in the chunk's gradient with channels last (see align_backward).
     const std::int64_t src = ((r - first) * bins + bin) * s.c_out;
-    const bool in_batch = a.batch >= 0 && a.batch < s.n;
+    const bool in_batch = cuda::valid_batch(rois + 5 * r, s.n);
     const std::int64_t key_base = ((in_batch ? a.batch : 0) * groups + (ps ? bin : 0)) * plane;
     for (int iy = 0; iy < a.grid_h; ++iy) {
       const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
@@ -129,14 +197,15 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
                                                  std::int64_t sampling_ratio, bool aligned, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois, input.size(0));
   cu::DeviceGuard guard(input);
   const std::int64_t k = rois.size(0), channels = input.size(1);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
   at::Tensor mapping =
       at::empty(ps ? at::IntArrayRef{k, c_out, ph, pw} : at::IntArrayRef{0}, input.options().dtype(at::kInt));
-  if (output.numel() == 0) return {output, mapping};
+  if (output.numel() == 0) {
+    return {output, mapping};
+  }
   const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
                 input.stride(3), k, c_out, ph, pw};
   // Channels-last order pays when channels are adjacent in memory.
@@ -161,16 +230,49 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
                           bool ps) {
   check_backward(op, grad_arg, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois, batch_size);
   cu::DeviceGuard guard(grad_arg);
+  const std::int64_t k = rois.size(0), c_out = grad_arg.size(1), bins = ph * pw;
+  const std::int64_t groups = ps ? bins : 1;
+  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
+  const bool atomic = cuda::atomic_backward();
+  if (atomic && !ps && grad_arg.numel() > 0 && batch_size * channels * height * width > 0) {
+    at::Tensor sum = cuda::channels_last_sum(grad_arg, batch_size, channels, height, width);
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad_arg.scalar_type(), "tvx_roi_align_backward", [&] {
+      using T = at::opmath_type<scalar_t>;
+      const at::Tensor r = rois_for(rois, grad_arg.scalar_type());
+      const at::Tensor grad_cl = cuda::channels_last(grad_arg);  // a (RoI, bin)'s channels adjacent
+      cuda::for_atomic_width(sum, [&](auto width_tag) {
+        constexpr int V = decltype(width_tag)::value;
+        const std::int64_t total = k * bins * (c_out / V);
+        auto launch = [&](auto index_type) {
+          using index_t = decltype(index_type);
+          cu::launch(align_backward_atomic<V, scalar_t, T, index_t>, cu::blocks_for(total, 256), 256, 0,
+                     grad_cl.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s, static_cast<T>(spatial_scale),
+                     sampling_ratio, aligned, sum.mutable_data_ptr<T>(), static_cast<index_t>(total));
+        };
+        total < std::numeric_limits<std::int32_t>::max() ? launch(std::int32_t{}) : launch(std::int64_t{});
+      });
+    });
+    at::Tensor grad_input = cuda::from_channels_last(sum, grad_arg.scalar_type());
+    return grad_input;
+  }
   at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
   const at::ScalarType acc = grad_input.scalar_type();
-  if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
+  if (grad_arg.numel() == 0 || grad_input.numel() == 0) {
+    return grad_input.to(grad_arg.scalar_type());
+  }
   const at::Tensor grad = grad_arg.contiguous();
-  const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
-  const std::int64_t groups = ps ? bins : 1;
+  if (atomic) {  // ps_roi_align
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_ps_roi_align_backward", [&] {
+      using T = at::opmath_type<scalar_t>;
+      const at::Tensor r = rois_for(rois, grad.scalar_type());
+      cu::launch(ps_align_backward_atomic<scalar_t, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
+                 grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s, static_cast<T>(spatial_scale),
+                 sampling_ratio, grad_input.mutable_data_ptr<T>(), grad.numel());
+    });
+    return grad_input.to(grad_arg.scalar_type());
+  }
   const bool small_keys = batch_size * groups * height * width < std::numeric_limits<std::int32_t>::max();
-  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
   AT_DISPATCH_FLOATING_TYPES(acc, "tvx_roi_align_backward_cuda", [&] {
     using T = scalar_t;  // the accumulation type
     const at::Tensor r = rois_for(rois, grad.scalar_type());
@@ -193,8 +295,8 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
                    entries.weight.data_ptr<T>());
       });
       // The chunk's gradient with channels last: an entry's channels are adjacent in memory.
-      const at::Tensor rows = grad.narrow(0, first, n_rois).permute({0, 2, 3, 1}).contiguous();
-      cuda::scatter_entries(entries, rows, 1, grad_input, groups, c_out, /*accumulate=*/chunk > 0);
+      cuda::scatter_entries(entries, cuda::channels_last(grad.narrow(0, first, n_rois)), 1, grad_input, groups,
+                            c_out, /*accumulate=*/chunk > 0);
     }
   });
   return grad_input.to(grad_arg.scalar_type());

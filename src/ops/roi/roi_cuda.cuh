@@ -1,11 +1,14 @@
-// The roi family's CUDA helpers, shared by its four ops: the forward kernels' work items and
-// the backward's chunks. The backward adds into input pixels through core's deterministic
-// scatter (core/ordered_scatter.cuh): each op lists its contributions as entries (samples x
-// 4 corners), taken in chunks of RoIs so that the temporaries stay below half the size of
-// grad_input, not N*C*H*W. Include only from the family's .cu files.
+// The roi family's CUDA helpers, shared by its four ops: the batch-index assertion, the forward kernels' work items, and the backward's two paths. By
+// default a backward adds with atomics: roi_align into a float32 (float64) sum with channels
+// last, so that a warp's atomics are contiguous (32 to 128 channels of one pixel), which a
+// tiled transpose then lays out as NCHW; the others into NCHW, as torchvision's. Under torch.use_deterministic_algorithms(True) it goes through core's deterministic
+// scatter (core/ordered_scatter.cuh) instead: each op lists its contributions as entries
+// (samples x 4 corners), taken in chunks of RoIs so that the temporaries stay below half the
+// size of grad_input, not N*C*H*W. Include only from the family's .cu files.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/macros/Macros.h>
 
 #include "core/ordered_scatter.cuh"
 
@@ -14,6 +17,65 @@
 #include <vector>
 
 namespace tvx::ops::roi::cuda {
+
+/// Whether a RoI's batch index lies in [0, n) after truncation (NaN does not). A kernel
+/// asserts it on the device, as ATen's indexing kernels assert their indices: no host
+/// synchronisation, so the ops stay asynchronous and CUDA-graph capturable; a bad index
+/// ends the kernel with a device-side assert that names the rule. (The CPU kernels check
+/// on the host, with the range in the message.)
+template <typename T>
+__device__ inline bool valid_batch(const T* roi, std::int64_t n) {
+  const T b = roi[0];
+  const bool valid = b > T(-1) && b < static_cast<T>(n);
+  CUDA_KERNEL_ASSERT_MSG(valid, "tvx roi ops: rois[:, 0] must be batch indices in [0, N)");
+  return valid;
+}
+
+/// Whether the backward takes atomics: unless torch.use_deterministic_algorithms(True).
+bool atomic_backward();
+
+/// roi_align's default backward sum: zeros [N, H, W, C] in float32 (float64 for double grads).
+at::Tensor channels_last_sum(const at::Tensor& grad, std::int64_t batch_size, std::int64_t channels,
+                             std::int64_t height, std::int64_t width);
+
+/// The sum as the backward's contiguous [N, C, H, W] result in `dtype`: one tiled transpose.
+at::Tensor from_channels_last(const at::Tensor& sum, at::ScalarType dtype);
+
+/// [K, C, PH, PW] as a contiguous [K, PH, PW, C] (no copy when it is one already).
+at::Tensor channels_last(const at::Tensor& grad);
+
+/// Channels per thread of roi_align's atomics: 4 or 2 (sm_90's vector atomics, float32 sums
+/// with C a multiple) or 1.
+int atomic_width(const at::Tensor& sum);
+
+/// sum[0 .. V) += v[0 .. V), V = 1, 2 or 4 consecutive floats (aligned to V): one vector
+/// atomic on sm_90 and later.
+template <int V, typename T>
+__device__ inline void atomic_add(T* sum, const T (&v)[V]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  constexpr bool kVector = std::is_same_v<T, float> && (V == 2 || V == 4);
+#else
+  constexpr bool kVector = false;
+#endif
+  if constexpr (kVector && V == 4) {
+    atomicAdd(reinterpret_cast<float4*>(sum), make_float4(v[0], v[1], v[2], v[3]));
+  } else if constexpr (kVector && V == 2) {
+    atomicAdd(reinterpret_cast<float2*>(sum), make_float2(v[0], v[1]));
+  } else {
+#pragma unroll
+    for (int q = 0; q < V; ++q) atomicAdd(sum + q, v[q]);
+  }
+}
+
+/// Calls launch(std::integral_constant<int, V>) with V = atomic_width(sum).
+template <typename Launch>
+void for_atomic_width(const at::Tensor& sum, Launch&& launch) {
+  switch (atomic_width(sum)) {
+    case 4: return launch(std::integral_constant<int, 4>{});
+    case 2: return launch(std::integral_constant<int, 2>{});
+    default: return launch(std::integral_constant<int, 1>{});
+  }
+}
 
 /// What a forward kernel knows of its tensors.
 struct Shape {

@@ -1,13 +1,15 @@
 // roi_pool (max) and ps_roi_pool (mean) on CUDA: one thread per output value reads its bin,
 // O(K * C' * RoI area) loads through the input's strides (channels_last: neighbouring
-// threads take neighbouring channels). Backward: ps_roi_pool lists each bin's pixels as
-// entries of the deterministic scatter (roi_scatter_cuda.cu); roi_pool routes each
-// gradient to its argmax, with atomics by default and through the same deterministic
-// scatter (one entry per output value) under torch.use_deterministic_algorithms(True).
-#include <ATen/Context.h>
+// threads take neighbouring channels). (Eight lanes per output value, reading a bin row's
+// pixels eight at a time, measured 4.4x slower for roi_pool on an H100: the RoI and bin
+// geometry, computed per lane, costs more than the loads.) Backward (see roi_cuda.cuh), by default with atomics:
+// roi_pool routes each gradient to its argmax in NCHW (one atomic per output value, as
+// torchvision); ps_roi_pool spreads each bin's gradient over its pixels in the channels-last
+// sum, a warp's atomics on neighbouring channels. Under torch.use_deterministic_algorithms
+// both list their contributions as entries of core's ordered scatter instead (roi_pool: one
+// per output value; ps_roi_pool: one per bin pixel).
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
-#include <ATen/cuda/Atomic.cuh>
 #include <ATen/ops/cumsum.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/sub.h>
@@ -43,7 +45,7 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
     const std::int64_t c_in = PS ? ps_channel(c0, ph, pw, s.ph, s.pw) : c0;
     const std::int64_t o = ((std::int64_t(r) * s.c_out + c0) * s.ph + ph) * s.pw + pw, o_step = s.ph * s.pw;
     const std::int64_t in_step = (PS ? s.ph * s.pw : 1) * s.sc;
-    const bool in_batch = p.batch >= 0 && p.batch < s.n;  // checked on the host; never read outside
+    const bool in_batch = cuda::valid_batch(rois + 5 * std::int64_t(r), s.n);
     const scalar_t* plane = input + (in_batch ? p.batch : 0) * s.sn + c_in * s.sc;
     const std::int64_t h1 = in_batch ? b.h1 : b.h0;
     if constexpr (PS) {
@@ -103,8 +105,26 @@ __global__ void roi_pool_backward_atomic(const scalar_t* __restrict__ grad, cons
     const std::int64_t r = i / (s.c_out * bins), c = (i / bins) % s.c_out;
     const std::int64_t batch = static_cast<std::int64_t>(rois[5 * r]);
     const std::int64_t a = argmax[i];
-    if (a < 0 || a >= plane || batch < 0 || batch >= s.n) continue;
-    gpuAtomicAdd(grad_input + (batch * s.c_out + c) * plane + a, static_cast<acc_t>(grad[i]));
+    if (!cuda::valid_batch(rois + 5 * r, s.n) || a < 0 || a >= plane) continue;
+    atomicAdd(grad_input + (batch * s.c_out + c) * plane + a, static_cast<acc_t>(grad[i]));
+  }
+}
+
+// ps_roi_pool's default backward: thread i = output value (r, c, ph, pw) adds grad / area to
+// each pixel of its bin in input channel ps_channel(c, ph, pw).
+template <typename grad_t, typename T>
+__global__ void ps_pool_backward_atomic(const grad_t* __restrict__ grad, const T* __restrict__ rois, Shape s, T scale,
+                                        T* __restrict__ grad_input, std::int64_t total) {
+  for (std::int64_t i : cu::grid_stride(total)) {
+    const std::int64_t pw = i % s.pw, ph = (i / s.pw) % s.ph, c = (i / s.pw / s.ph) % s.c_out;
+    const std::int64_t r = i / s.pw / s.ph / s.c_out;
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
+    const PoolBin b = pool_bin(p, ph, pw, s.h - 1, s.w - 1);
+    if (!cuda::valid_batch(rois + 5 * r, s.n) || b.empty()) continue;
+    const T g = static_cast<T>(grad[i]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+    T* const plane = grad_input + (p.batch * s.c_out * s.ph * s.pw + ps_channel(c, ph, pw, s.ph, s.pw)) * s.h * s.w;
+    for (std::int64_t h = b.h0; h < b.h1; ++h)
+      for (std::int64_t w = b.w0; w < b.w1; ++w) atomicAdd(plane + h * s.w + w, g);
   }
 }
 
@@ -119,7 +139,7 @@ __global__ void roi_pool_entries(const std::int32_t* __restrict__ argmax, const 
     const std::int64_t r = i / (s.c_out * bins), c = (i / bins) % s.c_out;
     const std::int64_t batch = static_cast<std::int64_t>(rois[5 * r]);
     const std::int64_t a = argmax[i];
-    const bool valid = a >= 0 && a < plane && batch >= 0 && batch < s.n;
+    const bool valid = cuda::valid_batch(rois + 5 * r, s.n) && a >= 0 && a < plane;
     keys[e] = valid ? static_cast<key_t>((batch * s.c_out + c) * plane + a) : key_t(-1);
     source[e] = e;  // grad[r, c, ph, pw] in the chunk's gradient
     weight[e] = T(1);
@@ -156,7 +176,7 @@ __global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, 
     }
     const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
     if (b.empty()) continue;
-    const bool in_batch = p.batch >= 0 && p.batch < s.n;
+    const bool in_batch = cuda::valid_batch(rois + 5 * r, s.n);
     const T share = T(1) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
     for (std::int64_t h = b.h0; h < b.h1; ++h)
       for (std::int64_t w = b.w0; w < b.w1; ++w, ++e) {
@@ -181,13 +201,14 @@ void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
-  check_batch_indices(op, rois, input.size(0));
   cu::DeviceGuard guard(input);
   const std::int64_t k = rois.size(0), channels = input.size(1);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
   at::Tensor index = at::empty({k, c_out, ph, pw}, input.options().dtype(at::kInt));
-  if (output.numel() == 0) return {output, index};
+  if (output.numel() == 0) {
+    return {output, index};
+  }
   const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
                 input.stride(3), k, c_out, ph, pw};
   const bool channels_last = input.stride(1) == 1 && channels > 1;
@@ -213,14 +234,15 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
                 ": argmax must be int32 of grad's shape ", grad_arg.sizes(), ", got ", argmax.sizes());
     TORCH_CHECK(argmax.device() == grad_arg.device(), op, ": argmax must be on grad's device");
   }
-  check_batch_indices(op, rois, batch_size);
   cu::DeviceGuard guard(grad_arg);
+  const std::int64_t k = rois.size(0), c_out = grad_arg.size(1), bins = ph * pw;
+  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
   at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
   const at::ScalarType acc = grad_input.scalar_type();
-  if (grad_arg.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad_arg.scalar_type());
+  if (grad_arg.numel() == 0 || grad_input.numel() == 0) {
+    return grad_input.to(grad_arg.scalar_type());
+  }
   const at::Tensor grad = grad_arg.contiguous();
-  const std::int64_t k = rois.size(0), c_out = grad.size(1), bins = ph * pw;
-  const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
   const bool small_keys = batch_size * channels * height * width < std::numeric_limits<std::int32_t>::max();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cuda", [&] {
     using scalar_grad_t = scalar_t;
@@ -228,10 +250,15 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       using T = scalar_t;
       const at::Tensor r = rois_for(rois, grad.scalar_type());
       const at::Tensor am = ps ? at::Tensor() : argmax.contiguous();
-      if (!ps && !at::globalContext().deterministicAlgorithms()) {
-        cu::launch(roi_pool_backward_atomic<scalar_grad_t, T, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
-                   grad.const_data_ptr<scalar_grad_t>(), am.const_data_ptr<std::int32_t>(), r.const_data_ptr<T>(), s,
-                   grad_input.data_ptr<T>(), grad.numel());
+      if (cuda::atomic_backward()) {
+        if (ps)
+          cu::launch(ps_pool_backward_atomic<scalar_grad_t, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
+                     grad.const_data_ptr<scalar_grad_t>(), r.const_data_ptr<T>(), s, static_cast<T>(spatial_scale),
+                     grad_input.data_ptr<T>(), grad.numel());
+        else
+          cu::launch(roi_pool_backward_atomic<scalar_grad_t, T, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
+                     grad.const_data_ptr<scalar_grad_t>(), am.const_data_ptr<std::int32_t>(), r.const_data_ptr<T>(),
+                     s, grad_input.data_ptr<T>(), grad.numel());
         return;
       }
       at::Tensor counts;
@@ -262,7 +289,6 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
                        r.const_data_ptr<T>(), first, s, n, entries.key.data_ptr<index_t>(),
                        entries.source.data_ptr<std::int64_t>(), entries.weight.data_ptr<T>());
         });
-        // ps: groups are bins, channel j = c_out; roi_pool: groups are channels, one each.
         // ps: groups are bins, channel j = c_out, read from the chunk's gradient with channels
         // last; roi_pool: groups are channels, one each, an entry's source its output value.
         const at::Tensor rows = grad.narrow(0, first, n_rois);
