@@ -1,14 +1,13 @@
 // CUDA NMS, entirely on the device. (1) Sort scores (stable, descending). (2) Mask kernel:
 // for each box and each later 64-box block, a 64-bit word of "suppresses" bits (N^2/2 IoU
-// tests, N^2/16 bytes), plus per row a summary bit per non-zero word (N^2/4096 bytes).
-// (3) Reduce kernel, one block: walks the 64-box blocks in score order, settles each from
-// its diagonal word, then ORs into a shared-memory removed mask only the non-zero words of
-// its kept boxes' rows, found through the summary. It reads N^2/4096 summary bytes plus the
-// non-zero words: a single SM could not stream the whole mask fast enough. Only the count of
-// kept boxes travels to the host. Above 16384 boxes, or where the mask would not fit (1 GiB,
-// or the free memory), the same kernels run on chunks of the 4096 first boxes not yet
-// suppressed, whose kept boxes then remove the later boxes they suppress: memory O(N) (1M
-// boxes: about 60 MB), the same result.
+// tests, N^2/16 bytes). (3) Reduce kernel, one block: walks the 64-box blocks in score order,
+// settles each from its diagonal word (prefetched a few blocks ahead with asynchronous
+// copies), then ORs the later words of its kept boxes' rows into a shared-memory removed mask:
+// one dependent global load per block that keeps a box, none for the others. Only the count
+// of kept boxes travels to the host. Above 16384 boxes, or where the mask would not fit
+// (1 GiB, or the free memory), the same kernels run on chunks of the 4096 first boxes not
+// yet suppressed, whose kept boxes then remove the later boxes they suppress: memory O(N)
+// (1M boxes: about 60 MB), the same result.
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
@@ -18,6 +17,8 @@
 #include <ATen/ops/masked_select.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <cub/block/block_radix_sort.cuh>
+#include <cuda_pipeline.h>
 
 #include "core/cuda.cuh"
 
@@ -52,29 +53,32 @@ __device__ inline int boxes_in_block(std::int64_t n, std::int64_t start) {
 }
 
 // grid (column block, row block), 64 threads: thread t of row block r compares box r*64+t
-// with the 64 boxes of column block c >= r (only later boxes on the diagonal).
-template <typename T>
+// with the 64 boxes of column block c >= r (only later boxes on the diagonal). Classes:
+// batched_nms (boxes of different classes never suppress each other). With a threshold >= 0
+// a disjoint pair (intersection 0: IoU 0, -0 or NaN) is decided without the division.
+template <typename T, bool kClasses>
 __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restrict__ boxes,
                                                                const std::int64_t* __restrict__ cls,
                                                                std::int64_t n, std::int64_t words, T thr,
-                                                               std::uint64_t* __restrict__ mask,
-                                                               std::uint64_t* __restrict__ summary,
-                                                               std::int64_t summary_words) {
+                                                               std::uint64_t* __restrict__ mask) {
   const std::int64_t row_block = blockIdx.y, col_block = blockIdx.x;
   if (col_block < row_block) return;
   const std::int64_t row_start = row_block * kBlockBoxes, col_start = col_block * kBlockBoxes;
   const int rows = boxes_in_block(n, row_start), cols = boxes_in_block(n, col_start);
 
-  __shared__ T col_boxes[kBlockBoxes * 4];
+  struct alignas(4 * sizeof(T)) Box {
+    T v[4];
+  };
+  __shared__ Box col_boxes[kBlockBoxes];
   __shared__ T col_area[kBlockBoxes];
-  __shared__ std::int64_t col_cls[kBlockBoxes];
+  __shared__ std::int64_t col_cls[kClasses ? kBlockBoxes : 1];
   const int t = threadIdx.x;
   if (t < cols) {
     const T* b = boxes + 4 * (col_start + t);
 #pragma unroll
-    for (int k = 0; k < 4; ++k) col_boxes[4 * t + k] = b[k];
+    for (int k = 0; k < 4; ++k) col_boxes[t].v[k] = b[k];
     col_area[t] = detail::box_area(b);
-    col_cls[t] = cls ? cls[col_start + t] : 0;
+    if constexpr (kClasses) col_cls[t] = cls[col_start + t];
   }
   __syncthreads();
   if (t >= rows) return;
@@ -84,51 +88,69 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
 #pragma unroll
   for (int k = 0; k < 4; ++k) box[k] = boxes[4 * i + k];
   const T area = detail::box_area(box);
-  const std::int64_t c = cls ? cls[i] : 0;
+  const std::int64_t c = kClasses ? cls[i] : 0;
+  const bool disjoint_below = thr >= T(0);
   std::uint64_t bits = 0;
-  for (int j = (row_block == col_block) ? t + 1 : 0; j < cols; ++j)
-    if (col_cls[j] == c && detail::iou_above(box, area, col_boxes + 4 * j, col_area[j], thr))
-      bits |= std::uint64_t{1} << j;
+  for (int j = (row_block == col_block) ? t + 1 : 0; j < cols; ++j) {
+    const Box other = col_boxes[j];
+    if (kClasses && col_cls[j] != c) continue;
+    if (detail::iou_above(box, area, other.v, col_area[j], thr, disjoint_below)) bits |= std::uint64_t{1} << j;
+  }
   mask[i * words + col_block] = bits;
-  if (bits) atomicOr(reinterpret_cast<unsigned long long*>(summary + i * summary_words + (col_block >> 6)),
-                     1ull << (col_block & 63));
 }
 
 // One block. Warp 0 settles block b: a box is kept when no kept box before it removed it.
 // Within the block only boxes whose diagonal row is non-zero can remove others, so the walk
-// visits just those (lane l holds rows l and l + 32). Then all threads OR the non-zero
-// words of the kept rows, located through the summary, into removed[] for later blocks.
+// visits just those (lane l holds rows l and l + 32). Then all threads OR the later words of
+// the kept rows into removed[] (independent loads: one latency per block that keeps a box). The diagonals reach shared memory kDiagonalAhead blocks early through
+// asynchronous copies, so a block that keeps nothing costs no global latency.
 constexpr int kReduceThreads = 1024;
+constexpr int kDiagonalAhead = 4;
 
 // count_io: kept boxes before (read) and after (written); they go to out[*count_io ...].
-// Chunked calls also pass the boxes already removed (`initial`, one bit per box) and get
-// the chunk's kept boxes (indices into the chunk) in kept_local and their number.
-__global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::uint64_t* __restrict__ mask, const std::uint64_t* __restrict__ summary,
-                                  std::int64_t n, std::int64_t words, std::int64_t summary_words,
-                                  const std::int64_t* __restrict__ order, std::int64_t* __restrict__ out,
-                                  std::int64_t* __restrict__ count_io, const std::uint64_t* __restrict__ initial,
-                                  std::int64_t* __restrict__ kept_local, std::int64_t* __restrict__ chunk_count) {
+// Chunked calls also get the chunk's kept boxes (indices into the chunk) in kept_local and
+// their number.
+__global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
+    const std::uint64_t* __restrict__ mask, std::int64_t n, std::int64_t words, const std::int64_t* __restrict__ order,
+    std::int64_t* __restrict__ out, std::int64_t* __restrict__ count_io, std::int64_t* __restrict__ kept_local,
+    std::int64_t* __restrict__ chunk_count) {
   extern __shared__ std::uint64_t removed[];
+  __shared__ std::uint64_t diagonal[kDiagonalAhead][kBlockBoxes];
   __shared__ int kept_rows[kBlockBoxes];
-  __shared__ int kept_count;
-  for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = initial ? initial[w] : 0;
+  __shared__ int kept_count[2];  // by step parity: a step without kept boxes has one barrier
+  for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = 0;
   const std::int64_t out_base = *count_io;
 
   const int lane = threadIdx.x & 31;
   const bool settler = threadIdx.x < 32;
-  std::uint64_t diag_lo = 0, diag_hi = 0;
-  auto load_diagonal = [&](std::int64_t b) {
-    const std::int64_t r = b * kBlockBoxes + lane;
-    diag_lo = r < n ? mask[r * words + b] : 0;
-    diag_hi = r + 32 < n ? mask[(r + 32) * words + b] : 0;
+  // The settler's lanes copy rows lane and lane + 32 of block b's diagonal into its slot; a
+  // copy group per block (empty past the end), so that wait_prior(kDiagonalAhead - 1) waits
+  // for block b's alone.
+  auto fetch_diagonal = [&](std::int64_t b) {
+    if (b < words) {
+      std::uint64_t* slot = diagonal[b % kDiagonalAhead];
+      for (int r = lane; r < kBlockBoxes; r += 32) {
+        const std::int64_t row = b * kBlockBoxes + r;
+        if (row < n)
+          __pipeline_memcpy_async(slot + r, mask + row * words + b, sizeof(std::uint64_t));
+        else
+          slot[r] = 0;
+      }
+    }
+    __pipeline_commit();
   };
-  if (settler) load_diagonal(0);
+  if (settler)
+    for (int b = 0; b < kDiagonalAhead; ++b) fetch_diagonal(b);
   std::int64_t count = 0;
   __syncthreads();
 
   for (std::int64_t b = 0; b < words; ++b) {
     const std::int64_t base = b * kBlockBoxes;
     if (settler) {
+      __pipeline_wait_prior(kDiagonalAhead - 1);
+      __syncwarp();
+      const std::uint64_t* slot = diagonal[b % kDiagonalAhead];
+      const std::uint64_t diag_lo = slot[lane], diag_hi = slot[lane + 32];
       const int valid = boxes_in_block(n, base);
       std::uint64_t gone = removed[b] | (valid == kBlockBoxes ? 0 : ~std::uint64_t{0} << valid);
       const std::uint64_t removers = (std::uint64_t{__ballot_sync(kFullWarp, diag_hi != 0)} << 32) |
@@ -142,46 +164,44 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(const std::u
       for (int half = 0; half < 2; ++half) {
         const int k = lane + 32 * half;
         if ((kept >> k) & 1) {
-          const int slot = __popcll(kept & ((std::uint64_t{1} << k) - 1));
-          out[out_base + count + slot] = order[base + k];
-          if (kept_local) kept_local[count + slot] = base + k;
-          kept_rows[slot] = k;
+          const int slot_k = __popcll(kept & ((std::uint64_t{1} << k) - 1));
+          out[out_base + count + slot_k] = order[base + k];
+          if (kept_local) kept_local[count + slot_k] = base + k;
+          kept_rows[slot_k] = k;
         }
       }
       count += __popcll(kept);
-      if (lane == 0) kept_count = __popcll(kept);
-      if (b + 1 < words) load_diagonal(b + 1);  // independent of this step: start it early
+      if (lane == 0) kept_count[b & 1] = __popcll(kept);
+      __syncwarp();  // every lane has read the slot before it is refilled
+      fetch_diagonal(b + kDiagonalAhead);
     }
     __syncthreads();
-    // (kept row, summary word) pairs over the words after b.
-    const std::int64_t first = (b + 1) >> 6, spans = summary_words - first;
-    const std::int64_t pairs = kept_count * spans;
-    for (std::int64_t p = threadIdx.x; p < pairs; p += blockDim.x) {
-      const std::int64_t row = base + kept_rows[p / spans], s = first + p % spans;
-      std::uint64_t bits = summary[row * summary_words + s];
-      if (s == first) bits &= ~std::uint64_t{0} << ((b + 1) & 63);
-      const std::uint64_t* row_words = mask + row * words + s * 64;
-      while (bits) {  // up to eight loads in flight, then their ORs
-        int w[8];
-        std::uint64_t v[8];
+    // Thread t takes later word first + t % spans of kept rows t / spans, t / spans + rows,
+    // ...: its loads are independent (four in flight), then one OR into removed[].
+    // Every thread reads kept_count[b & 1] before the next step's barrier, and the settler
+    // rewrites it two steps later; removed[] and kept_rows[] change only in steps that keep
+    // boxes, which end with a barrier.
+    const int spans = static_cast<int>(words - (b + 1)), kept_now = kept_count[b & 1];
+    if (kept_now == 0) continue;
+    if (spans > 0) {
+      const int per_pass = spans < int(blockDim.x) ? spans : int(blockDim.x);
+      const int rows = int(blockDim.x) / per_pass, row0 = int(threadIdx.x) / per_pass;
+      for (int w = b + 1 + int(threadIdx.x) % per_pass; row0 < rows && w < words; w += per_pass) {
+        std::uint64_t bits = 0;
+        for (int k = row0; k < kept_now; k += 4 * rows) {
+          std::uint64_t v[4];
 #pragma unroll
-        for (int u = 0; u < 8; ++u) {
-          w[u] = -1;
-          if (bits) {
-            w[u] = __ffsll(static_cast<long long>(bits)) - 1;
-            bits &= bits - 1;
-            v[u] = row_words[w[u]];
+          for (int u = 0; u < 4; ++u) {
+            const int kk = k + u * rows;
+            v[u] = kk < kept_now ? mask[(base + kept_rows[kk]) * words + w] : 0;
           }
+          bits |= v[0] | v[1] | v[2] | v[3];
         }
-#pragma unroll
-        for (int u = 0; u < 8; ++u)
-          if (w[u] >= 0)
-            atomicOr(reinterpret_cast<unsigned long long*>(removed + s * 64 + w[u]), static_cast<unsigned long long>(v[u]));
+        if (bits) atomicOr(reinterpret_cast<unsigned long long*>(removed + w), static_cast<unsigned long long>(bits));
       }
     }
     __syncthreads();
   }
-  __syncthreads();  // every thread has read *count_io
   if (threadIdx.x == 0) {
     *count_io = out_base + count;
     if (chunk_count) *chunk_count = count;
@@ -229,7 +249,7 @@ __global__ void __launch_bounds__(kSuppressThreads) nms_suppress_kernel(
     __syncthreads();
     if (active && !hit)
       for (int m = 0; m < in_tile; ++m)
-        if (kept_cls[m] == c && detail::iou_above(kept_boxes + 4 * m, kept_area[m], box, area, thr)) {
+        if (kept_cls[m] == c && detail::iou_above(kept_boxes + 4 * m, kept_area[m], box, area, thr, thr >= T(0))) {
           hit = true;
           break;
         }
@@ -237,10 +257,83 @@ __global__ void __launch_bounds__(kSuppressThreads) nms_suppress_kernel(
   if (active) suppressed[t] = hit;
 }
 
+// The score order (torch.sort(scores, stable=True, descending=True)'s) of up to 16384 boxes in
+// one block: a stable radix sort of detail::order_key in shared memory. torch.sort's device
+// sort takes five kernels and their host calls; at 10k boxes that was a sixth of nms.
+constexpr int kSortThreads = 1024, kSortItems = 16, kSortMax = kSortThreads * kSortItems;
+
+template <typename S, typename U>
+using BlockSort = cub::BlockRadixSort<U, kSortThreads, kSortItems, int>;
+
+template <typename S, typename U>
+__global__ void __launch_bounds__(kSortThreads) nms_sort_kernel(const S* __restrict__ scores, int n,
+                                                                std::int64_t* __restrict__ order) {
+  extern __shared__ __align__(16) unsigned char sort_storage[];
+  auto& storage = *reinterpret_cast<typename BlockSort<S, U>::TempStorage*>(sort_storage);
+  U keys[kSortItems];
+  int index[kSortItems];
+#pragma unroll
+  for (int k = 0; k < kSortItems; ++k) {
+    const int i = int(threadIdx.x) * kSortItems + k;  // blocked: the sort is stable in this order
+    using C = std::conditional_t<std::is_same_v<U, std::uint64_t>, double, float>;
+    keys[k] = i < n ? detail::order_key<C, U>(static_cast<C>(scores[i])) : ~U(0);  // padding last
+    index[k] = i;
+  }
+  BlockSort<S, U>(storage).SortBlockedToStriped(keys, index);
+#pragma unroll
+  for (int k = 0; k < kSortItems; ++k) {
+    const int rank = k * kSortThreads + int(threadIdx.x);
+    if (rank < n) order[rank] = index[k];
+  }
+}
+
+at::Tensor score_order(const at::Tensor& scores) {
+  const std::int64_t n = scores.size(0);
+  const auto& props = *at::cuda::getCurrentDeviceProperties();
+  at::Tensor order;
+  auto sort = [&](auto score_tag, auto key_tag) {
+    using S = decltype(score_tag);
+    using U = decltype(key_tag);
+    constexpr std::size_t bytes = sizeof(typename BlockSort<S, U>::TempStorage);
+    if (n > kSortMax || bytes > props.sharedMemPerBlockOptin) return;
+    C10_CUDA_CHECK(cudaFuncSetAttribute(nms_sort_kernel<S, U>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(bytes)));
+    order = at::empty({n}, scores.options().dtype(at::kLong));
+    const at::Tensor s = scores.contiguous();
+    core::cuda::launch(nms_sort_kernel<S, U>, 1, kSortThreads, bytes, s.const_data_ptr<S>(), static_cast<int>(n),
+                       order.mutable_data_ptr<std::int64_t>());
+  };
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, scores.scalar_type(), "tvx_nms_sort", [&] {
+    if constexpr (std::is_same_v<scalar_t, double>)
+      sort(scalar_t{}, std::uint64_t{});
+    else
+      sort(scalar_t{}, std::uint32_t{});
+  });
+  return order.defined() ? order : detail::nms_order(scores);
+}
+
 // The suppression mask's budget: above it, nms runs in chunks of kChunkBoxes sorted boxes
 // (memory O(N), work O(N * chunk + kept * N)). TVX_NMS_MAX_MASK_BYTES overrides it (tests
 // use it to run the chunked path on small inputs).
 constexpr std::int64_t kChunkBoxes = 4096;
+
+// Bytes the device can still give: its free memory plus what PyTorch's caching allocator
+// holds unused. Only asked for masks above 256 MiB (cudaMemGetInfo costs tens of
+// microseconds, more than a small nms); below, the allocation is taken to succeed.
+double available_bytes(const at::Tensor& dets, double needed) {
+  if (needed <= double(std::int64_t(256) << 20)) return needed;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  double cached_free = 0;
+  try {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
+    const auto agg = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
+    cached_free = double(stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current);
+  } catch (const c10::Error&) {
+    // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
+  }
+  return double(free_bytes) + cached_free;
+}
 
 double max_mask_bytes() {
   if (const char* v = std::getenv("TVX_NMS_MAX_MASK_BYTES")) return std::atof(v);
@@ -256,35 +349,16 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
   if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
 
   const std::int64_t words = core::cuda::ceil_div<std::int64_t>(n, kBlockBoxes);
-  const std::int64_t summary_words = core::cuda::ceil_div<std::int64_t>(words, 64);
-  const auto& props = *at::cuda::getCurrentDeviceProperties();
-  cudaFuncAttributes reduce_attr{};
-  C10_CUDA_CHECK(cudaFuncGetAttributes(&reduce_attr, nms_reduce_kernel));
-  // The reduce block keeps one bit per box in shared memory, beside its static arrays.
-  const std::size_t removed_bytes = std::size_t(words) * sizeof(std::uint64_t);
-  const std::size_t shared_bytes = removed_bytes + reduce_attr.sharedSizeBytes;
   // The suppression mask grows as N^2 / 8 bytes (100k boxes: 1.25 GB, 1M: 125 GB). Within
   // its budget and the device's free memory, one mask and one reduction; beyond, chunks.
-  const double mask_bytes = double(n) * double(words + summary_words) * 8.0 + double(n) * 8.0 * 3;
-  std::size_t free_bytes = 0, total_bytes = 0;
-  C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-  double cached_free = 0;  // free bytes PyTorch's caching allocator holds
-  try {
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
-    const auto agg = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
-    cached_free = double(stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current);
-  } catch (const c10::Error&) {
-    // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
-  }
-  const double available = double(free_bytes) + cached_free;
   // Rounds also above 4 chunks' worth: on detector output (few kept) they are faster there
   // (H100, 50k clustered boxes: 0.82 ms against the mask's 5.1 ms), and at worst (nearly all
-  // kept: 50k uniform) 1.5-2.9x slower than the mask. At 10k the rounds still win on
-  // detector output (0.62 against 0.75 ms) but lose 4.6x where most boxes are kept.
-  const bool one_mask = n <= 4 * kChunkBoxes && mask_bytes <= std::min(available, max_mask_bytes()) &&
-                        words <= 65535 && shared_bytes <= props.sharedMemPerBlockOptin;
+  // kept: 50k uniform) 1.5-2.9x slower than the mask. (The reduce block's removed mask, one
+  // bit per box, is then at most 2 KiB of shared memory.)
+  const double mask_bytes = double(n) * double(words) * 8.0 + double(n) * 8.0 * 3;
+  const bool one_mask = n <= 4 * kChunkBoxes && mask_bytes <= std::min(available_bytes(dets, mask_bytes), max_mask_bytes());
 
-  const at::Tensor order = detail::nms_order(scores);
+  const at::Tensor order = score_order(scores);
   const at::Tensor sorted = dets.index_select(0, order).to(detail::nms_compute_dtype(dets.scalar_type())).contiguous();
   const at::Tensor cls = idxs ? detail::category_labels(*idxs, dets.device()).index_select(0, order).contiguous() : at::Tensor();
   const std::int64_t* cls_ptr = cls.defined() ? cls.const_data_ptr<std::int64_t>() : nullptr;
@@ -294,18 +368,15 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
 
   if (one_mask) {
     at::Tensor mask = at::empty({n * words}, dets.options().dtype(at::kLong));
-    at::Tensor summary = at::zeros({n * summary_words}, dets.options().dtype(at::kLong));
     AT_DISPATCH_FLOATING_TYPES(sorted.scalar_type(), "tvx_nms_cuda", [&] {
       const dim3 grid(static_cast<unsigned>(words), static_cast<unsigned>(words));
-      core::cuda::launch(nms_mask_kernel<scalar_t>, grid, kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(), cls_ptr,
-                         n, words, device_threshold<scalar_t>(thr), as_words(mask), as_words(summary), summary_words);
+      core::cuda::launch(cls_ptr ? nms_mask_kernel<scalar_t, true> : nms_mask_kernel<scalar_t, false>, grid,
+                         kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(), cls_ptr, n, words,
+                         device_threshold<scalar_t>(thr), as_words(mask));
     });
-    if (shared_bytes > 48 * 1024)
-      C10_CUDA_CHECK(cudaFuncSetAttribute(nms_reduce_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(removed_bytes)));
-    core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, removed_bytes, as_words(mask), as_words(summary), n,
-                       words, summary_words, order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
-                       count.mutable_data_ptr<std::int64_t>(), nullptr, nullptr, nullptr);
+    core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, std::size_t(words) * sizeof(std::uint64_t),
+                       as_words(mask), n, words, order.const_data_ptr<std::int64_t>(),
+                       out.mutable_data_ptr<std::int64_t>(), count.mutable_data_ptr<std::int64_t>(), nullptr, nullptr);
     return out.narrow(0, 0, count.item<std::int64_t>());
   }
 
@@ -317,7 +388,6 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
   // every cluster. One device-to-host copy per round (the live count).
   constexpr std::int64_t kChunkWords = kChunkBoxes / kBlockBoxes;
   at::Tensor mask = at::empty({kChunkBoxes * kChunkWords}, dets.options().dtype(at::kLong));
-  at::Tensor summary = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
   at::Tensor kept_local = at::empty({kChunkBoxes}, dets.options().dtype(at::kLong));
   at::Tensor chunk_count = at::empty({1}, dets.options().dtype(at::kLong));
   at::Tensor live = at::arange(n, dets.options().dtype(at::kLong));
@@ -330,15 +400,13 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
       const at::Tensor chunk_order = order.index_select(0, head);
       const at::Tensor chunk_cls = cls.defined() ? cls.index_select(0, head) : at::Tensor();
       const std::int64_t* chunk_cls_ptr = chunk_cls.defined() ? chunk_cls.const_data_ptr<std::int64_t>() : nullptr;
-      summary.zero_();
-      core::cuda::launch(nms_mask_kernel<scalar_t>, dim3(unsigned(wc), unsigned(wc)), kBlockBoxes, 0,
-                         chunk.const_data_ptr<scalar_t>(), chunk_cls_ptr, nc, wc, t, as_words(mask), as_words(summary),
-                         std::int64_t(1));
+      core::cuda::launch(chunk_cls_ptr ? nms_mask_kernel<scalar_t, true> : nms_mask_kernel<scalar_t, false>,
+                         dim3(unsigned(wc), unsigned(wc)), kBlockBoxes, 0,
+                         chunk.const_data_ptr<scalar_t>(), chunk_cls_ptr, nc, wc, t, as_words(mask));
       core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, std::size_t(wc) * sizeof(std::uint64_t),
-                         as_words(mask), as_words(summary), nc, wc, std::int64_t(1),
-                         chunk_order.const_data_ptr<std::int64_t>(), out.mutable_data_ptr<std::int64_t>(),
-                         count.mutable_data_ptr<std::int64_t>(), nullptr, kept_local.mutable_data_ptr<std::int64_t>(),
-                         chunk_count.mutable_data_ptr<std::int64_t>());
+                         as_words(mask), nc, wc, chunk_order.const_data_ptr<std::int64_t>(),
+                         out.mutable_data_ptr<std::int64_t>(), count.mutable_data_ptr<std::int64_t>(),
+                         kept_local.mutable_data_ptr<std::int64_t>(), chunk_count.mutable_data_ptr<std::int64_t>());
       const std::int64_t later = live.numel() - nc;
       if (later == 0) break;
       const at::Tensor rest = live.narrow(0, nc, later);

@@ -32,66 +32,59 @@ using cuda::Shape;
 using cuda::work_item;
 
 
-template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast, int kChannels>
-__global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois, Shape s, T scale,
-                                    scalar_t* __restrict__ output, std::int32_t* __restrict__ index, index_t total) {
-  for (std::int64_t i64 : cu::grid_stride(total)) {
-    index_t r, c0, ph, pw;
-    work_item<kChannels, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c0, ph, pw);
-    const int nc = s.c_out - c0 < kChannels ? static_cast<int>(s.c_out - c0) : kChannels;
-    const PoolRoi<T> p = pool_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, PS);
+// Each (RoI, bin)'s pixels [h0, h1) x [w0, w1), clipped, as int4 (h0, h1, w0, w1): computed
+// once here instead of by each of the C' threads that pool the bin. The geometry (rounding,
+// clamps, 64-bit arithmetic) cost more instructions than the loads of a typical bin.
+template <typename T>
+__global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, bool ps, int4* __restrict__ bins,
+                                 std::int64_t total) {
+  for (std::int64_t i : cu::grid_stride(total)) {
+    const std::int64_t r = i / (s.ph * s.pw), bin = i % (s.ph * s.pw);
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, ps);
     // ps_roi_pool's forward never pools the last row and column (see pool_bin).
-    const PoolBin b = pool_bin(p, ph, pw, PS ? s.h - 1 : s.h, PS ? s.w - 1 : s.w);
-    const std::int64_t c_in = PS ? ps_channel(c0, ph, pw, s.ph, s.pw) : c0;
-    const std::int64_t o = ((std::int64_t(r) * s.c_out + c0) * s.ph + ph) * s.pw + pw, o_step = s.ph * s.pw;
-    const std::int64_t in_step = (PS ? s.ph * s.pw : 1) * s.sc;
+    const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, ps ? s.h - 1 : s.h, ps ? s.w - 1 : s.w);
+    bins[i] = make_int4(static_cast<int>(b.h0), static_cast<int>(b.h1), static_cast<int>(b.w0), static_cast<int>(b.w1));
+  }
+}
+
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+__global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois,
+                                    const int4* __restrict__ bins, Shape s, scalar_t* __restrict__ output,
+                                    std::int32_t* __restrict__ index, index_t total) {
+  for (std::int64_t i64 : cu::grid_stride(total)) {
+    index_t r, c, ph, pw;
+    work_item<1, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
+    const int4 b = bins[(std::int64_t(r) * s.ph + ph) * s.pw + pw];  // h0, h1, w0, w1
+    const bool empty = b.y <= b.x || b.w <= b.z;
+    const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
+    const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
     const bool in_batch = cuda::valid_batch(rois + 5 * std::int64_t(r), s.n);
-    const scalar_t* plane = input + (in_batch ? p.batch : 0) * s.sn + c_in * s.sc;
-    const std::int64_t h1 = in_batch ? b.h1 : b.h0;
+    const std::int64_t batch = in_batch ? static_cast<std::int64_t>(rois[5 * std::int64_t(r)]) : 0;
+    const scalar_t* plane = input + batch * s.sn + c_in * s.sc;
+    const int h1 = in_batch ? b.y : b.x;
     if constexpr (PS) {
-      T sum[kChannels] = {};
-      for (std::int64_t h = b.h0; h < h1; ++h) {
-        const scalar_t* p = plane + h * s.sh + b.w0 * s.sw;
-        for (std::int64_t w = b.w0; w < b.w1; ++w, p += s.sw) {
-#pragma unroll
-          for (int q = 0; q < kChannels; ++q)
-            if (q < nc) sum[q] += static_cast<T>(p[q * in_step]);
-        }
+      T sum = 0;
+      for (int h = b.x; h < h1; ++h) {
+        const scalar_t* p = plane + h * s.sh + b.z * s.sw;
+        for (int w = b.z; w < b.w; ++w, p += s.sw) sum += static_cast<T>(*p);
       }
-      const T area = static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
-#pragma unroll
-      for (int q = 0; q < kChannels; ++q)
-        if (q < nc) {
-          output[o + q * o_step] = static_cast<scalar_t>(b.empty() ? T(0) : sum[q] / area);
-          index[o + q * o_step] = static_cast<std::int32_t>(c_in + q * s.ph * s.pw);
-        }
+      output[o] = static_cast<scalar_t>(empty ? T(0) : sum / static_cast<T>((b.y - b.x) * (b.w - b.z)));
+      index[o] = static_cast<std::int32_t>(c_in);
     } else {
-      T best[kChannels];
-      std::int32_t arg[kChannels];
-#pragma unroll
-      for (int q = 0; q < kChannels; ++q) {
-        best[q] = b.empty() ? T(0) : static_cast<T>(-FLT_MAX);
-        arg[q] = -1;
-      }
-      for (std::int64_t h = b.h0; h < h1; ++h) {
-        const scalar_t* p = plane + h * s.sh + b.w0 * s.sw;
-        for (std::int64_t w = b.w0; w < b.w1; ++w, p += s.sw) {
-#pragma unroll
-          for (int q = 0; q < kChannels; ++q) {
-            const T v = q < nc ? static_cast<T>(p[q * in_step]) : T(0);
-            if (v > best[q]) {
-              best[q] = v;
-              arg[q] = static_cast<std::int32_t>(h * s.w + w);
-            }
+      T best = empty ? T(0) : static_cast<T>(-FLT_MAX);
+      int arg = -1;
+      for (int h = b.x; h < h1; ++h) {
+        const scalar_t* p = plane + h * s.sh + b.z * s.sw;
+        for (int w = b.z; w < b.w; ++w, p += s.sw) {
+          const T v = static_cast<T>(*p);
+          if (v > best) {
+            best = v;
+            arg = h * static_cast<int>(s.w) + w;
           }
         }
       }
-#pragma unroll
-      for (int q = 0; q < kChannels; ++q)
-        if (q < nc) {
-          output[o + q * o_step] = static_cast<scalar_t>(best[q]);
-          index[o + q * o_step] = arg[q];
-        }
+      output[o] = static_cast<scalar_t>(best);
+      index[o] = arg;
     }
   }
 }
@@ -188,16 +181,6 @@ __global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, 
   }
 }
 
-template <typename index_t, bool PS, bool ChannelsLast, int Channels, typename scalar_t, typename T>
-void launch_forward(const at::Tensor& input, const at::Tensor& rois, const Shape& s, T scale, at::Tensor& output,
-                    at::Tensor& index) {
-  constexpr int kChannels = Channels;
-  const std::int64_t total = s.k * s.ph * s.pw * cu::ceil_div<std::int64_t>(s.c_out, kChannels);
-  cu::launch(pool_forward_kernel<scalar_t, T, index_t, PS, ChannelsLast, kChannels>, cu::blocks_for(total, 256), 256, 0,
-             input.const_data_ptr<scalar_t>(), rois.const_data_ptr<T>(), s, scale, output.data_ptr<scalar_t>(),
-             index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
-}
-
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
@@ -217,9 +200,16 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     using T = at::opmath_type<scalar_t>;
     const at::Tensor r = rois_for(rois, input.scalar_type());
     const T scale = static_cast<T>(spatial_scale);
+    at::Tensor bins = at::empty({k * ph * pw * 4}, input.options().dtype(at::kInt));
+    int4* const bins_ptr = reinterpret_cast<int4*>(bins.mutable_data_ptr<std::int32_t>());
+    cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale, ps,
+               bins_ptr, k * ph * pw);
+    const std::int64_t total = output.numel();
     cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
-      launch_forward<decltype(index_type), decltype(ps_tag)::value, decltype(cl_tag)::value, 1, scalar_t>(
-          input, r, s, scale, output, index);
+      using index_t = decltype(index_type);
+      cu::launch(pool_forward_kernel<scalar_t, T, index_t, decltype(ps_tag)::value, decltype(cl_tag)::value>,
+                 cu::blocks_for(total, 256), 256, 0, input.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), bins_ptr,
+                 s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
     });
   });
   return {output, index};
