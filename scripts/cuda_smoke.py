@@ -10,7 +10,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import tvx  # noqa: E402
 
-for n in (1, 2, 63, 64, 65, 129, 3000):
+for n in (1, 2, 63, 64, 65, 129, 3000, 16384, 16385):  # 16384: the one-block sort's and the mask's edge
     boxes = torch.rand(n, 4) * 100
     boxes[:, 2:] += boxes[:, :2]
     scores = torch.rand(n)
@@ -70,11 +70,21 @@ for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
                 xw = x.detach().requires_grad_()
                 first(op(xw, rois.to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
                 torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=tol, atol=tol)
-# 40 channels: the gather's warp path (32 channels per warp) and its partial second warp.
-grad = torch.randn(5, 40, 2, 3)
-torch.testing.assert_close(
-    torch.ops.tvx._roi_align_backward(grad.cuda(), rois.cuda(), 0.5, 2, 3, 2, 40, 24, 32, 2, True).cpu(),
-    torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, 40, 24, 32, 2, True), rtol=1e-5, atol=1e-5)
+# roi_align's atomics 4, 2 and 1 channels wide; 40 channels: the ordered scatter's warp path
+# (32 channels per warp) and its partial second warp.
+for channels in (40, 6, 3):
+    grad = torch.randn(5, channels, 2, 3)
+    for deterministic in (False, True):
+        torch.use_deterministic_algorithms(deterministic)
+        got = torch.ops.tvx._roi_align_backward(grad.cuda(), rois.cuda(), 0.5, 2, 3, 2, channels, 24, 32, 2, True)
+        torch.use_deterministic_algorithms(False)
+        torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
+                                                                                32, 2, True), rtol=1e-5, atol=1e-5)
+# roi_pool with bins that cover the image: the forward on a channels-last copy of the input.
+x = torch.randn(2, 12, 24, 32)
+dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40, torch.rand(300, 2) * 40 + 20], 1)
+for got, want in zip(torch.ops.tvx.roi_pool(x.cuda(), dense.cuda(), 0.5, 7, 7), torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
+    assert torch.equal(got.cpu(), want)
 many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
 grad = torch.randn(6, 4, 7, 7)
 torch.testing.assert_close(

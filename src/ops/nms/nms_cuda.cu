@@ -54,8 +54,7 @@ __device__ inline int boxes_in_block(std::int64_t n, std::int64_t start) {
 
 // grid (column block, row block), 64 threads: thread t of row block r compares box r*64+t
 // with the 64 boxes of column block c >= r (only later boxes on the diagonal). Classes:
-// batched_nms (boxes of different classes never suppress each other). With a threshold >= 0
-// a disjoint pair (intersection 0: IoU 0, -0 or NaN) is decided without the division.
+// batched_nms (boxes of different classes never suppress each other).
 template <typename T, bool kClasses>
 __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restrict__ boxes,
                                                                const std::int64_t* __restrict__ cls,
@@ -89,12 +88,27 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
   for (int k = 0; k < 4; ++k) box[k] = boxes[4 * i + k];
   const T area = detail::box_area(box);
   const std::int64_t c = kClasses ? cls[i] : 0;
-  const bool disjoint_below = thr >= T(0);
+  // First the boxes that overlap at all (min/max only), then the IoU division for those
+  // alone: a warp divides for the largest count of its lanes, not for every column.
+  const int first = (row_block == col_block) ? t + 1 : 0;
+  std::uint64_t candidates = 0;
+  if (thr >= T(0)) {  // a disjoint pair (intersection 0: IoU 0, -0 or NaN) is below thr
+#pragma unroll 8
+    for (int j = first; j < cols; ++j) {
+      const Box other = col_boxes[j];
+      const T w = ::min(box[2], other.v[2]) - ::max(box[0], other.v[0]);
+      const T h = ::min(box[3], other.v[3]) - ::max(box[1], other.v[1]);
+      if (w > T(0) && h > T(0) && (!kClasses || col_cls[j] == c)) candidates |= std::uint64_t{1} << j;
+    }
+  } else {
+    for (int j = first; j < cols; ++j)
+      if (!kClasses || col_cls[j] == c) candidates |= std::uint64_t{1} << j;
+  }
   std::uint64_t bits = 0;
-  for (int j = (row_block == col_block) ? t + 1 : 0; j < cols; ++j) {
-    const Box other = col_boxes[j];
-    if (kClasses && col_cls[j] != c) continue;
-    if (detail::iou_above(box, area, other.v, col_area[j], thr, disjoint_below)) bits |= std::uint64_t{1} << j;
+  while (candidates) {
+    const int j = __ffsll(static_cast<long long>(candidates)) - 1;
+    candidates &= candidates - 1;
+    if (detail::iou_above(box, area, col_boxes[j].v, col_area[j], thr)) bits |= std::uint64_t{1} << j;
   }
   mask[i * words + col_block] = bits;
 }
@@ -108,8 +122,8 @@ constexpr int kReduceThreads = 1024;
 constexpr int kDiagonalAhead = 4;
 
 // count_io: kept boxes before (read) and after (written); they go to out[*count_io ...].
-// Chunked calls also get the chunk's kept boxes (indices into the chunk) in kept_local and
-// their number.
+// kept_local ([n] scratch) gets the kept boxes' positions (indices into the sorted boxes or
+// the chunk), chunk_count (if not null) their number.
 __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
     const std::uint64_t* __restrict__ mask, std::int64_t n, std::int64_t words, const std::int64_t* __restrict__ order,
     std::int64_t* __restrict__ out, std::int64_t* __restrict__ count_io, std::int64_t* __restrict__ kept_local,
@@ -165,8 +179,7 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
         const int k = lane + 32 * half;
         if ((kept >> k) & 1) {
           const int slot_k = __popcll(kept & ((std::uint64_t{1} << k) - 1));
-          out[out_base + count + slot_k] = order[base + k];
-          if (kept_local) kept_local[count + slot_k] = base + k;
+          kept_local[count + slot_k] = base + k;  // out[] at the end: no load on this path
           kept_rows[slot_k] = k;
         }
       }
@@ -202,9 +215,13 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
     }
     __syncthreads();
   }
+  __shared__ std::int64_t total;
+  if (threadIdx.x == 0) total = count;
+  __syncthreads();
+  for (std::int64_t i = threadIdx.x; i < total; i += blockDim.x) out[out_base + i] = order[kept_local[i]];
   if (threadIdx.x == 0) {
-    *count_io = out_base + count;
-    if (chunk_count) *chunk_count = count;
+    *count_io = out_base + total;
+    if (chunk_count) *chunk_count = total;
   }
 }
 
@@ -374,9 +391,11 @@ at::Tensor nms_cuda_impl(const char* op, const at::Tensor& dets, const at::Tenso
                          kBlockBoxes, 0, sorted.const_data_ptr<scalar_t>(), cls_ptr, n, words,
                          device_threshold<scalar_t>(thr), as_words(mask));
     });
+    at::Tensor kept = at::empty({n}, dets.options().dtype(at::kLong));
     core::cuda::launch(nms_reduce_kernel, 1, kReduceThreads, std::size_t(words) * sizeof(std::uint64_t),
                        as_words(mask), n, words, order.const_data_ptr<std::int64_t>(),
-                       out.mutable_data_ptr<std::int64_t>(), count.mutable_data_ptr<std::int64_t>(), nullptr, nullptr);
+                       out.mutable_data_ptr<std::int64_t>(), count.mutable_data_ptr<std::int64_t>(),
+                       kept.mutable_data_ptr<std::int64_t>(), nullptr);
     return out.narrow(0, 0, count.item<std::int64_t>());
   }
 
