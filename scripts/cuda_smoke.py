@@ -10,6 +10,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import tvx  # noqa: E402
 
+# TVX_SMOKE_SKIP=transforms,deform: leave those sections out (a shorter sanitizer run).
+SKIP = set(os.environ.get("TVX_SMOKE_SKIP", "").split(","))
+
 for n in (1, 2, 63, 64, 65, 129, 3000, 16384, 16385):  # 16384: the one-block sort's and the mask's edge
     boxes = torch.rand(n, 4) * 100
     boxes[:, 2:] += boxes[:, :2]
@@ -30,20 +33,21 @@ for n in (100, 4097, 9000):
                        tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
 del os.environ["TVX_NMS_MAX_MASK_BYTES"]
 
-for shape in ((1, 1, 3), (7, 13, 3), (31, 17, 4), (5, 9, 1), (2, 6, 8, 3)):
-    img = torch.randint(0, 256, shape, dtype=torch.uint8)
-    for view, layout in ((img, "HWC"), (img.movedim(-1, -3), "CHW"), (img.flip(-2), "HWC")):
-        assert torch.equal(tvx.transforms.to_tensor(view.cuda(), layout).cpu(), tvx.transforms.to_tensor(view, layout))
+if "transforms" not in SKIP:
+    for shape in ((1, 1, 3), (7, 13, 3), (31, 17, 4), (5, 9, 1), (2, 6, 8, 3)):
+        img = torch.randint(0, 256, shape, dtype=torch.uint8)
+        for view, layout in ((img, "HWC"), (img.movedim(-1, -3), "CHW"), (img.flip(-2), "HWC")):
+            assert torch.equal(tvx.transforms.to_tensor(view.cuda(), layout).cpu(), tvx.transforms.to_tensor(view, layout))
 
-mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
-for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-    for shape in ((3, 1, 1), (3, 7, 5), (2, 3, 33, 17)):
-        x = torch.rand(shape).to(dtype)
-        want = tvx.transforms.normalize(x, mean, std)
-        assert torch.equal(tvx.transforms.normalize(x.cuda(), mean, std).cpu(), want), (dtype, shape)
-        y = x.cuda()
-        tvx.transforms.normalize(y, mean, std, inplace=True)
-        assert torch.equal(y.cpu(), want), (dtype, shape)
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        for shape in ((3, 1, 1), (3, 7, 5), (2, 3, 33, 17)):
+            x = torch.rand(shape).to(dtype)
+            want = tvx.transforms.normalize(x, mean, std)
+            assert torch.equal(tvx.transforms.normalize(x.cuda(), mean, std).cpu(), want), (dtype, shape)
+            y = x.cuda()
+            tvx.transforms.normalize(y, mean, std, inplace=True)
+            assert torch.equal(y.cpu(), want), (dtype, shape)
 
 # The roi family: forward and backward in every dtype, NCHW and channels_last, the atomic
 # and deterministic roi_pool backward, and a backward that takes several chunks (large RoIs,
@@ -80,7 +84,7 @@ for channels in (40, 6, 3):
         torch.use_deterministic_algorithms(False)
         torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
                                                                                 32, 2, True), rtol=1e-5, atol=1e-5)
-# roi_pool with bins that cover the image: the forward on a channels-last copy of the input.
+# roi_pool with many RoIs, each bin read through the bin table.
 x = torch.randn(2, 12, 24, 32)
 dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40, torch.rand(300, 2) * 40 + 20], 1)
 for got, want in zip(torch.ops.tvx.roi_pool(x.cuda(), dense.cuda(), 0.5, 7, 7), torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
@@ -91,25 +95,26 @@ torch.testing.assert_close(
     torch.ops.tvx._roi_align_backward(grad.cuda(), many.cuda(), 1.0, 7, 7, 1, 4, 300, 400, 0, True).cpu(),
     torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
 # deform_conv2d: im2col, col2im (one chunk and several, atomic and ordered), every dtype.
-for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):
-    for c, og, groups in ((4, 2, 2), (64, 1, 2), (12, 2, 3), (40, 1, 1)):  # channel blocks, padded warps
-        g = torch.Generator().manual_seed(c)
-        args = [torch.randn(2, c, 7, 9, generator=g), torch.randn(6, c // groups, 3, 3, generator=g) * 0.2,
-                torch.randn(2, og * 18, 4, 5, generator=g) * 2, torch.rand(2, og * 9, 4, 5, generator=g),
-                torch.randn(6, generator=g)]
-        ints = (2, 2, 1, 1, 1, 1, groups, og, True)
-        cpu_dtype = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
-        want = torch.ops.tvx.deform_conv2d(*[a.to(dtype).to(cpu_dtype) for a in args], *ints)
-        got = torch.ops.tvx.deform_conv2d(*[a.to(dtype).cuda() for a in args], *ints)
-        torch.testing.assert_close(got.cpu().to(cpu_dtype), want, rtol=tol, atol=tol * 10)
-        grad = torch.randn(want.shape, generator=g)
-        want = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).to(cpu_dtype),
-                                                     *[a.to(dtype).to(cpu_dtype) for a in args], *ints)
-        for deterministic in (False, True):
-            torch.use_deterministic_algorithms(deterministic)
-            got = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).cuda(), *[a.to(dtype).cuda() for a in args],
-                                                        *ints)
-            for a, b in zip(got, want):
-                torch.testing.assert_close(a.cpu().to(cpu_dtype), b, rtol=tol, atol=tol * 20)
-        torch.use_deterministic_algorithms(False)
+if "deform" not in SKIP:
+    for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):
+        for c, og, groups in ((4, 2, 2), (64, 1, 2), (12, 2, 3), (40, 1, 1)):  # channel blocks, padded warps
+            g = torch.Generator().manual_seed(c)
+            args = [torch.randn(2, c, 7, 9, generator=g), torch.randn(6, c // groups, 3, 3, generator=g) * 0.2,
+                    torch.randn(2, og * 18, 4, 5, generator=g) * 2, torch.rand(2, og * 9, 4, 5, generator=g),
+                    torch.randn(6, generator=g)]
+            ints = (2, 2, 1, 1, 1, 1, groups, og, True)
+            cpu_dtype = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+            want = torch.ops.tvx.deform_conv2d(*[a.to(dtype).to(cpu_dtype) for a in args], *ints)
+            got = torch.ops.tvx.deform_conv2d(*[a.to(dtype).cuda() for a in args], *ints)
+            torch.testing.assert_close(got.cpu().to(cpu_dtype), want, rtol=tol, atol=tol * 10)
+            grad = torch.randn(want.shape, generator=g)
+            want = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).to(cpu_dtype),
+                                                         *[a.to(dtype).to(cpu_dtype) for a in args], *ints)
+            for deterministic in (False, True):
+                torch.use_deterministic_algorithms(deterministic)
+                got = torch.ops.tvx._deform_conv2d_backward(grad.to(dtype).cuda(), *[a.to(dtype).cuda() for a in args],
+                                                            *ints)
+                for a, b in zip(got, want):
+                    torch.testing.assert_close(a.cpu().to(cpu_dtype), b, rtol=tol, atol=tol * 20)
+            torch.use_deterministic_algorithms(False)
 print("cuda smoke: every CUDA kernel equals the CPU")

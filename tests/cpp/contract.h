@@ -40,9 +40,6 @@ struct OpContract {
   /// The definition, written plainly, on CPU inputs.
   std::function<at::Tensor(const Inputs&)> reference;
   double rtol = 0, atol = 0;
-  /// channels_last against contiguous inputs (0: equal; more where the kernels add in
-  /// another order).
-  double layout_tol = 0;
   std::vector<std::int64_t> sizes{1, 17, 300};
   /// Inputs the op is differentiable in (gradcheck in float64); empty: no gradient, and
   /// the test checks that the output carries none.

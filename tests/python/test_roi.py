@@ -91,7 +91,7 @@ def contract(name, channels, extra, **kw):
 ROI_ALIGN = [contract("roi_align", C, (sr, aligned)) for sr, aligned in [(2, True), (0, False), (0, True), (1, False)]]
 ROI_POOL = contract("roi_pool", C, ())
 PS_ROI_ALIGN = [contract("ps_roi_align", PS_C, (sr,)) for sr in (2, 0)]
-PS_ROI_POOL = contract("ps_roi_pool", PS_C, (), layout_tol=1e-6)  # CUDA: 8 lanes per bin on NCHW, 1 on NHWC
+PS_ROI_POOL = contract("ps_roi_pool", PS_C, ())
 PS_ROI_POOL.bad.append(Bad("channels", lambda d: (feature_map(10, 0, d), detector_rois(3, 0, device=d), SCALE, 3, 4),
                            "input channels must be a multiple of pooled_height \\* pooled_width = 12"))
 

@@ -203,9 +203,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
   at::Tensor mapping =
       at::empty(ps ? at::IntArrayRef{k, c_out, ph, pw} : at::IntArrayRef{0}, input.options().dtype(at::kInt));
-  if (output.numel() == 0) {
-    return {output, mapping};
-  }
+  if (output.numel() == 0) return {output, mapping};
   const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
                 input.stride(3), k, c_out, ph, pw};
   // Channels-last order pays when channels are adjacent in memory.

@@ -92,14 +92,6 @@ at::Tensor channels_last(const at::Tensor& grad) {
   return out;
 }
 
-at::Tensor channels_last_copy(const at::Tensor& input) {
-  const std::int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
-  const at::Tensor in = input.contiguous();
-  at::Tensor out = at::empty({n, h, w, c}, input.options());
-  transpose(in, out, n, c, h * w);
-  return out.permute({0, 3, 1, 2});
-}
-
 int atomic_width(const at::Tensor& sum) {
   if (sum.scalar_type() != at::kFloat || at::cuda::getCurrentDeviceProperties()->major < 9) return 1;
   const std::int64_t c = sum.size(3);

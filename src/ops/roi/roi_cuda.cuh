@@ -44,9 +44,6 @@ at::Tensor from_channels_last(const at::Tensor& sum, at::ScalarType dtype);
 /// [K, C, PH, PW] as a contiguous [K, PH, PW, C] (no copy when it is one already).
 at::Tensor channels_last(const at::Tensor& grad);
 
-/// A channels_last copy of a contiguous [N, C, H, W] input: one tiled transpose.
-at::Tensor channels_last_copy(const at::Tensor& input);
-
 /// Channels per thread of roi_align's atomics: 4 or 2 (sm_90's vector atomics, float32 sums
 /// with C a multiple) or 1.
 int atomic_width(const at::Tensor& sum);

@@ -1,9 +1,8 @@
-// roi_pool (max) and ps_roi_pool (mean) on CUDA, O(K * C' * RoI area) loads through the
-// input's strides. Each (RoI, bin)'s pixel range is computed once, into a small table. Then
-// roi_pool: one thread per output value, neighbouring threads on neighbouring channels of
-// channels-last input (copied so when the bins cover the image; see pool_forward);
-// ps_roi_pool: eight lanes per output value on NCHW input (ps_pool_forward_groups), one
-// thread per value on channels-last input. Backward (see roi_cuda.cuh), by default with atomics:
+// roi_pool (max) and ps_roi_pool (mean) on CUDA: one thread per output value reads its bin,
+// O(K * C' * RoI area) loads through the input's strides (channels_last: neighbouring
+// threads take neighbouring channels). Each (RoI, bin)'s pixel range is computed once, into
+// a small table. Measured slower on an H100 and not kept: eight lanes per output value
+// (1.6-5x), and roi_pool on a channels-last copy of NCHW input (1.8x). Backward (see roi_cuda.cuh), by default with atomics:
 // roi_pool routes each gradient to its argmax in NCHW (one atomic per output value, as
 // torchvision); ps_roi_pool spreads each bin's gradient over its pixels in the channels-last
 // sum, a warp's atomics on neighbouring channels. Under torch.use_deterministic_algorithms
@@ -87,46 +86,6 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
       output[o] = static_cast<scalar_t>(best);
       index[o] = arg;
     }
-  }
-}
-
-// ps_roi_pool's forward on NCHW input: kGroupLanes lanes per output value read its bin's
-// rows kGroupLanes neighbouring pixels at a time (a 32-byte sector of float32) and add, then
-// combine; a warp's groups take neighbouring values. (A thread per value read a sector per
-// pixel: a value's bin lies in a channel of its own, its neighbours' in others.)
-constexpr int kGroupLanes = 8;
-
-template <typename scalar_t, typename T, typename index_t>
-__global__ void ps_pool_forward_groups(const scalar_t* __restrict__ input, const T* __restrict__ rois,
-                                       const int4* __restrict__ bins, Shape s, scalar_t* __restrict__ output,
-                                       std::int32_t* __restrict__ index, index_t total) {
-  constexpr int kGroups = 32 / kGroupLanes;
-  const int lane = threadIdx.x % kGroupLanes, group = (threadIdx.x % 32) / kGroupLanes;
-  const std::int64_t warp = (std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
-  const std::int64_t warps = std::int64_t(gridDim.x) * blockDim.x / 32;
-  const index_t pw_n = static_cast<index_t>(s.pw), ph_n = static_cast<index_t>(s.ph);
-  const index_t c_n = static_cast<index_t>(s.c_out);
-  // Every lane of a warp runs the same iterations, so that the shuffles see them all.
-  for (std::int64_t first = warp * kGroups; first < total; first += warps * kGroups) {
-    const bool active = first + group < total;
-    const index_t o = active ? static_cast<index_t>(first + group) : 0;  // output order: pw fastest
-    const index_t pw = o % pw_n, ph = (o / pw_n) % ph_n, c = (o / pw_n / ph_n) % c_n, r = o / pw_n / ph_n / c_n;
-    const int4 b = bins[(std::int64_t(r) * s.ph + ph) * s.pw + pw];  // h0, h1, w0, w1
-    const std::int64_t c_in = ps_channel(c, ph, pw, s.ph, s.pw);
-    const bool in_batch = active && cuda::valid_batch(rois + 5 * std::int64_t(r), s.n);
-    const std::int64_t batch = in_batch ? static_cast<std::int64_t>(rois[5 * std::int64_t(r)]) : 0;
-    const scalar_t* plane = input + batch * s.sn + c_in * s.sc;
-    T sum = 0;
-    for (int h = b.x; h < (in_batch ? b.y : b.x); ++h) {
-      const scalar_t* row = plane + h * s.sh;
-      for (int w = b.z + lane; w < b.w; w += kGroupLanes) sum += static_cast<T>(row[w * s.sw]);
-    }
-#pragma unroll
-    for (int step = kGroupLanes / 2; step > 0; step /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, step);
-    if (!active || lane != 0) continue;
-    const bool empty = b.y <= b.x || b.w <= b.z;
-    output[o] = static_cast<scalar_t>(empty ? T(0) : sum / static_cast<T>((b.y - b.x) * (b.w - b.z)));
-    index[o] = static_cast<std::int32_t>(c_in);
   }
 }
 
@@ -230,21 +189,10 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
   at::Tensor index = at::empty({k, c_out, ph, pw}, input.options().dtype(at::kInt));
-  if (output.numel() == 0) {
-    return {output, index};
-  }
-  bool channels_last = input.stride(1) == 1 && channels > 1;
-  // roi_pool reads whole bins: with channels last a warp's loads take 32 channels of one
-  // pixel (one to four sectors), against up to a sector a lane in NCHW. When the bins cover
-  // the image about once or more (K * PH * PW >= N * H * W / 4; a detector's 512 RoIs per
-  // image at stride 16), a channels-last copy of the input costs less than it saves (H100,
-  // 1000 RoIs on 2 x 256 x 200 x 304: see bench/RESULTS.md); it takes the input's size again.
-  const at::Tensor x = !ps && !channels_last && channels > 1 && input.is_contiguous() &&
-                               4 * k * ph * pw >= input.size(0) * input.size(2) * input.size(3)
-                           ? cuda::channels_last_copy(input)
-                           : input;
-  channels_last = channels_last || x.stride(1) == 1;
-  const Shape s{x.size(0), x.size(2), x.size(3), x.stride(0), x.stride(1), x.stride(2), x.stride(3), k, c_out, ph, pw};
+  if (output.numel() == 0) return {output, index};
+  const Shape s{input.size(0), input.size(2), input.size(3), input.stride(0), input.stride(1), input.stride(2),
+                input.stride(3), k, c_out, ph, pw};
+  const bool channels_last = input.stride(1) == 1 && channels > 1;
   const bool small = output.numel() < std::numeric_limits<std::int32_t>::max();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_pool_cuda", [&] {
     using T = at::opmath_type<scalar_t>;
@@ -255,21 +203,10 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale, ps,
                bins_ptr, k * ph * pw);
     const std::int64_t total = output.numel();
-    if (ps && !channels_last) {
-      auto launch = [&](auto index_type) {
-        using index_t = decltype(index_type);
-        const unsigned blocks = cu::blocks_for(cu::ceil_div<std::int64_t>(total, 32 / kGroupLanes) * 32, 256);
-        cu::launch(ps_pool_forward_groups<scalar_t, T, index_t>, blocks, 256, 0, x.const_data_ptr<scalar_t>(),
-                   r.const_data_ptr<T>(), bins_ptr, s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(),
-                   static_cast<index_t>(total));
-      };
-      small ? launch(std::int32_t{}) : launch(std::int64_t{});
-      return;
-    }
     cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
       using index_t = decltype(index_type);
       cu::launch(pool_forward_kernel<scalar_t, T, index_t, decltype(ps_tag)::value, decltype(cl_tag)::value>,
-                 cu::blocks_for(total, 256), 256, 0, x.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), bins_ptr,
+                 cu::blocks_for(total, 256), 256, 0, input.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), bins_ptr,
                  s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
     });
   });
