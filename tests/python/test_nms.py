@@ -239,6 +239,31 @@ def test_clustered_boxes_match_torchvision(device, n, thr, objects):
     torch.testing.assert_close(scores[got], scores[want], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("layout", ["uniform", "clustered"])
+def test_cpu_batches_in_parallel_equal_one_thread(layout):
+    """Above 4096 boxes the CPU kernel tests batches of candidates on all threads against the
+    boxes kept before the batch, then settles the survivors in order: the decisions of one
+    thread's scan, whether few boxes survive a batch (clustered) or most (uniform)."""
+    n = 9000
+    boxes, scores = random_boxes(n, 1000.0, 100.0, seed=3) if layout == "uniform" else clustered("cpu", n, seed=3)
+    idxs = torch.randint(0, 5, (n,), generator=torch.Generator().manual_seed(3))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one = tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
+    finally:
+        torch.set_num_threads(threads)
+    torch.set_num_threads(max(threads, 2))
+    try:
+        many = tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
+    assert torch.equal(many[0], torchvision.ops.nms(boxes, scores, 0.5))
+    if layout == "uniform":
+        assert many[0].numel() > n // 2  # most boxes kept: survivors settle through the grid
+
+
 def test_fake_kernels_check_what_the_kernels_check():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv

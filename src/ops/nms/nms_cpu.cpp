@@ -2,10 +2,12 @@
 // only against kept boxes that share a cell of a uniform grid (boxes with positive overlap
 // share a cell), so the cost is about O(N log N + N * kept-neighbours) rather than O(N^2).
 // Bytes moved: the N boxes once into a sorted copy, plus the grid (~ a few words per box).
-// The scan is sequential by nature and this makes it cheap, so it runs on one thread.
+// Above 4096 boxes, with threads, candidates are tested in batches in parallel against the
+// boxes kept before their batch; the few survivors settle in order (see nms_sorted).
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 
 #include <algorithm>
@@ -243,28 +245,71 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
   KeptGrid<T> grid(boxes, n);
   if (!grid.usable()) return quadratic();
   std::vector<KeptBox<T>> kept_all, kept_big;  // kept_big: kept boxes too large for the grid
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T* b = boxes + 4 * i;
-    if (!(b[2] > b[0] && b[3] > b[1])) {  // empty boxes overlap nothing
-      keep.push_back(i);
-      continue;
-    }
-    auto suppresses_i = [&](const KeptBox<T>& k) __attribute__((always_inline)) {
-      return same_class(k.pos, i) && overlaps_above(k, b, area[i], thr);
+  auto has_area = [&](std::int64_t i) { return boxes[4 * i + 2] > boxes[4 * i] && boxes[4 * i + 3] > boxes[4 * i + 1]; };
+  auto suppressor = [&](std::int64_t i) {
+    return [&, i](const KeptBox<T>& k) __attribute__((always_inline)) {
+      return same_class(k.pos, i) && overlaps_above(k, boxes + 4 * i, area[i], thr);
     };
-    const auto span = grid.span(b);
-    const bool big = span.cells() > kMaxCellsPerBox;
-    const bool removed = big ? std::any_of(kept_all.begin(), kept_all.end(), suppresses_i)
-                             : grid.any(span, suppresses_i) ||
-                                   std::any_of(kept_big.begin(), kept_big.end(), suppresses_i);
-    if (removed) continue;
+  };
+  // Whether a kept box in the grid or the lists (as they are) suppresses candidate i.
+  auto suppressed_by_kept = [&](std::int64_t i, const typename KeptGrid<T>::Span& span, bool big) {
+    const auto pred = suppressor(i);
+    return big ? std::any_of(kept_all.begin(), kept_all.end(), pred)
+               : grid.any(span, pred) || std::any_of(kept_big.begin(), kept_big.end(), pred);
+  };
+  auto keep_box = [&](std::int64_t i, const typename KeptGrid<T>::Span& span, bool big) {
     keep.push_back(i);
+    const T* b = boxes + 4 * i;
     const KeptBox<T> k{b[0], b[1], b[2], b[3], area[i], std::int32_t(i)};
     kept_all.push_back(k);
     if (big)
       kept_big.push_back(k);
     else
       grid.insert(span, k);
+  };
+  // Batches of candidates in score order: all of a batch test the boxes kept before it in
+  // parallel (the grid is only read), then the few that survive settle in order against the
+  // boxes kept within the batch, and join the grid. Each candidate meets exactly the kept
+  // boxes before it: the sequential scan's decisions. Batches grow from 64 (the first boxes
+  // are mostly kept, each object's best) to 4096 (later ones mostly fall to the grid).
+  // Where most candidates survive their batch (few overlaps: uniform boxes), the parallel
+  // tests save nothing; from a batch of 512 on where more than half survived, the rest is one
+  // sequential scan.
+  bool threads = at::get_num_threads() > 1 && n >= 4096;
+  std::vector<char> gone;
+  for (std::int64_t first = 0, batch = threads ? 64 : n; first < n;) {
+    const std::int64_t end = std::min(n, first + batch);
+    std::int64_t survivors = 0;
+    if (threads) {
+      gone.assign(std::size_t(end - first), 0);
+      at::parallel_for(first, end, 64, [&](std::int64_t begin, std::int64_t stop) {
+        for (std::int64_t i = begin; i < stop; ++i) {
+          if (!has_area(i)) continue;
+          const auto span = grid.span(boxes + 4 * i);
+          gone[i - first] = suppressed_by_kept(i, span, span.cells() > kMaxCellsPerBox);
+        }
+      });
+    }
+    const std::size_t kept_before = kept_all.size();
+    for (std::int64_t i = first; i < end; ++i) {
+      if (!has_area(i)) {  // empty boxes overlap nothing
+        keep.push_back(i);
+        continue;
+      }
+      if (threads && gone[i - first]) continue;
+      ++survivors;
+      const auto span = grid.span(boxes + 4 * i);
+      const bool big = span.cells() > kMaxCellsPerBox;
+      // A survivor meets the boxes kept in its batch: in a list while few, through the grid
+      // (which holds them too, beside the earlier ones) where most boxes are kept.
+      const bool few = kept_all.size() - kept_before <= 32;
+      const bool removed = threads && few ? std::any_of(kept_all.begin() + kept_before, kept_all.end(), suppressor(i))
+                                          : suppressed_by_kept(i, span, big);
+      if (!removed) keep_box(i, span, big);
+    }
+    if (threads && end - first >= 512 && 2 * survivors > end - first) threads = false;
+    batch = threads ? std::min<std::int64_t>(batch * 2, 4096) : n;
+    first = end;
   }
   return keep;
 }
