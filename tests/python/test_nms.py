@@ -264,6 +264,17 @@ def test_cpu_batches_in_parallel_equal_one_thread(layout):
         assert many[0].numel() > n // 2  # most boxes kept: survivors settle through the grid
 
 
+@pytest.mark.parametrize("thr", [-0.1, -0.0, 0.0, float("nan")])
+def test_thresholds_at_and_below_zero(device, thr):
+    """Below zero a disjoint pair suppresses too (IoU 0 > thr): no pair may be skipped for not
+    overlapping. NaN coordinates give NaN IoUs, which suppress nothing."""
+    boxes, scores = random_boxes(300, 1000.0, 50.0, seed=9)
+    boxes[::37, 1] = float("nan")
+    want = torchvision.ops.nms(boxes, scores, thr)
+    got = tvx.ops.nms(boxes.to(device), scores.to(device), thr).cpu()
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
 def test_fake_kernels_check_what_the_kernels_check():
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.experimental.symbolic_shapes import ShapeEnv
@@ -321,12 +332,12 @@ def _uniform_boxes(n, seed):
     return torch.cat([xy, xy + wh], 1), torch.rand(n, generator=g)
 
 
+@pytest.mark.parametrize("n", [5000, 16384, 16385])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_kept_order_is_torch_sort_s(device, dtype):
+def test_kept_order_is_torch_sort_s(device, dtype, n):
     """Disjoint boxes are all kept, in score order: torch.sort(stable, descending) of scores
-    with ties, -0.0 and +0.0, NaN, infinities and negative values (the CPU's radix sort, the
-    CUDA path's ATen sort)."""
-    n = 5000
+    with ties, -0.0 and +0.0, NaN, infinities and negative values (the CPU's radix sort; on
+    CUDA one block's radix sort up to 16384 boxes, ATen's sort and the rounds above)."""
     g = torch.Generator().manual_seed(1)
     scores = (torch.randint(-50, 50, (n,), generator=g).to(dtype) / 8)  # many ties
     scores[::97] = -0.0

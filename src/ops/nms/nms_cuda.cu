@@ -334,13 +334,10 @@ at::Tensor score_order(const at::Tensor& scores) {
 // use it to run the chunked path on small inputs).
 constexpr std::int64_t kChunkBoxes = 4096;
 
-// Bytes the device can still give: its free memory plus what PyTorch's caching allocator
-// holds unused. Only asked for masks above 256 MiB (cudaMemGetInfo costs tens of
-// microseconds, more than a small nms); below, the allocation is taken to succeed.
+// Bytes the device can give: what PyTorch's caching allocator holds unused, and only when
+// that is short of `needed`, the driver's free memory besides (cudaMemGetInfo costs tens of
+// microseconds, more than a small nms).
 double available_bytes(const at::Tensor& dets, double needed) {
-  if (needed <= double(std::int64_t(256) << 20)) return needed;
-  std::size_t free_bytes = 0, total_bytes = 0;
-  C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   double cached_free = 0;
   try {
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(dets.device().index());
@@ -349,6 +346,9 @@ double available_bytes(const at::Tensor& dets, double needed) {
   } catch (const c10::Error&) {
     // A pluggable allocator (RMM, say) keeps no such statistics: count the driver's free bytes only.
   }
+  if (cached_free >= needed) return cached_free;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  C10_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   return double(free_bytes) + cached_free;
 }
 

@@ -31,7 +31,8 @@ void check_backward(const char* op, const at::Tensor& grad, const at::Tensor& ro
                     std::int64_t channels, std::int64_t height, std::int64_t width, bool position_sensitive);
 
 /// Batch indices of rois in [0, batch_size) after truncation, as torchvision reads them (a
-/// NaN fails). CPU only: the CUDA kernels assert it on the device (cuda::valid_batch), so
+/// NaN fails). Pass the RoIs the kernels read (rois_for's: 1.99999999 in float64 is 2 in
+/// float32). CPU only: the CUDA kernels assert it on the device (cuda::valid_batch), so
 /// that they never wait for the host.
 void check_batch_indices(const char* op, const at::Tensor& rois, std::int64_t batch_size);
 

@@ -96,7 +96,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
                                                  std::int64_t sampling_ratio, bool aligned, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois, input.size(0));
+  check_batch_indices(op, rois_for(rois, input.scalar_type()), input.size(0));
   const std::int64_t k = rois.size(0), channels = input.size(1);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
@@ -135,7 +135,7 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad, const at::Tens
                           bool ps) {
   check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois, batch_size);
+  check_batch_indices(op, rois_for(rois, grad.scalar_type()), batch_size);
   at::Tensor grad_input = grad_input_sum(grad, batch_size, channels, height, width);
   if (grad.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad.scalar_type());
   const std::int64_t k = rois.size(0);

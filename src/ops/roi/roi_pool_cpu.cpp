@@ -19,7 +19,7 @@ namespace {
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
-  check_batch_indices(op, rois, input.size(0));
+  check_batch_indices(op, rois_for(rois, input.scalar_type()), input.size(0));
   const std::int64_t k = rois.size(0), channels = input.size(1), height = input.size(2), width = input.size(3);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
@@ -80,7 +80,7 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad, const at::Tenso
                          double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
                          std::int64_t channels, std::int64_t height, std::int64_t width, bool ps) {
   check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
-  check_batch_indices(op, rois, batch_size);
+  check_batch_indices(op, rois_for(rois, grad.scalar_type()), batch_size);
   if (!ps) {
     TORCH_CHECK(argmax.scalar_type() == at::kInt && argmax.sizes() == grad.sizes(), op,
                 ": argmax must be int32 of grad's shape ", grad.sizes(), ", got ", argmax.sizes(), " ",

@@ -2,10 +2,9 @@
 // O(K * C' * RoI area) loads through the input's strides (channels_last: neighbouring
 // threads take neighbouring channels). Each (RoI, bin)'s pixel range is computed once, into
 // a small table. Measured slower on an H100 and not kept: eight lanes per output value
-// (1.6-5x), and roi_pool on a channels-last copy of NCHW input (1.8x). Backward (see roi_cuda.cuh), by default with atomics:
-// roi_pool routes each gradient to its argmax in NCHW (one atomic per output value, as
-// torchvision); ps_roi_pool spreads each bin's gradient over its pixels in the channels-last
-// sum, a warp's atomics on neighbouring channels. Under torch.use_deterministic_algorithms
+// (1.6-5x), and roi_pool on a channels-last copy of NCHW input (1.8x). Backward, by default
+// with atomics into NCHW, as torchvision: roi_pool routes each gradient to its argmax,
+// ps_roi_pool spreads each bin's over its pixels. Under torch.use_deterministic_algorithms
 // both list their contributions as entries of core's ordered scatter instead (roi_pool: one
 // per output value; ps_roi_pool: one per bin pixel).
 #include <ATen/Dispatch.h>
@@ -167,9 +166,9 @@ __global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, 
       const PoolBin b = pool_bin(p, before / s.pw, before % s.pw, s.h - 1, s.w - 1);
       if (!b.empty()) e += (b.h1 - b.h0) * (b.w1 - b.w0);
     }
+    const bool in_batch = cuda::valid_batch(rois + 5 * r, s.n);
     const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
     if (b.empty()) continue;
-    const bool in_batch = cuda::valid_batch(rois + 5 * r, s.n);
     const T share = T(1) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
     for (std::int64_t h = b.h0; h < b.h1; ++h)
       for (std::int64_t w = b.w0; w < b.w1; ++w, ++e) {
@@ -184,6 +183,9 @@ __global__ void ps_pool_entries(const T* __restrict__ rois, std::int64_t first, 
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
+  // The argmax is int32 (h * W + w, as torchvision's), and so are the bin table's bounds.
+  TORCH_CHECK(input.size(2) * input.size(3) <= std::numeric_limits<std::int32_t>::max(), op,
+              ": height * width must be below 2^31, got ", input.size(2), " x ", input.size(3));
   cu::DeviceGuard guard(input);
   const std::int64_t k = rois.size(0), channels = input.size(1);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
