@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["ops", "transforms", "library_path", "register_operators", "__version__"]
+__all__ = ["io", "ops", "transforms", "library_path", "register_operators", "__version__"]
 
 
 def _find_library() -> Path:
@@ -31,7 +31,7 @@ library_path = _find_library()
 torch.ops.load_library(str(library_path))
 
 from . import _meta  # noqa: E402  (fake kernels for torch.compile)
-from . import ops, transforms  # noqa: E402
+from . import io, ops, transforms  # noqa: E402
 
 __version__: str = torch.ops.tvx._version()
 

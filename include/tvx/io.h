@@ -1,0 +1,32 @@
+// tvx::io: image files and codecs, as torchvision.io (torchvision 0.26's image:: operators:
+// same names, schemas and ImageReadMode values; also torch.ops.tvx.* from Python).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+
+namespace tvx::io {
+
+/// torchvision's ImageReadMode values.
+enum class ImageReadMode : std::int64_t { UNCHANGED = 0, GRAY = 1, GRAY_ALPHA = 2, RGB = 3, RGB_ALPHA = 4 };
+
+/// The bytes of a file, uint8 [size]. An empty or unreadable file is an error.
+at::Tensor read_file(const std::string& path);
+/// Writes a 1-D uint8 tensor's bytes to `path`.
+void write_file(const std::string& path, const at::Tensor& data);
+
+/// JPEG bytes (uint8 [n], CPU) to uint8 [C, H, W]: UNCHANGED (the file's 1, 3 or 4 channels),
+/// GRAY or RGB (CMYK converted as torchvision). apply_exif_orientation turns the image upright.
+at::Tensor decode_jpeg(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);
+inline at::Tensor decode_jpeg(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
+  return decode_jpeg(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
+}
+
+/// libjpeg's API version (JPEG_LIB_VERSION, 80 for libjpeg-turbo's jpeg8 API; 0 without libjpeg).
+std::int64_t jpeg_version();
+/// Whether libjpeg is libjpeg-turbo.
+bool is_compiled_against_turbo();
+
+}  // namespace tvx::io

@@ -1,0 +1,52 @@
+"""Image files and codecs, as ``torchvision.io``: same function signatures, same
+``ImageReadMode`` values; the operators are ``torch.ops.tvx.*`` with torchvision 0.26's
+schemas."""
+from __future__ import annotations
+
+import enum
+import os
+
+import torch
+from torch import Tensor
+
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg"]
+
+
+class ImageReadMode(enum.Enum):
+    """torchvision's values: UNCHANGED=0, GRAY=1, GRAY_ALPHA=2, RGB=3, RGB_ALPHA=4."""
+
+    UNCHANGED = 0
+    GRAY = 1
+    GRAY_ALPHA = 2
+    RGB = 3
+    RGB_ALPHA = 4
+
+
+def _mode(mode) -> int:
+    if isinstance(mode, str):
+        mode = ImageReadMode[mode.upper()]
+    return mode.value if isinstance(mode, enum.Enum) else int(mode)
+
+
+def read_file(path: str | os.PathLike) -> Tensor:
+    """The bytes of a file as a uint8 tensor."""
+    return torch.ops.tvx.read_file(os.fspath(path))
+
+
+def write_file(filename: str | os.PathLike, data: Tensor) -> None:
+    """Writes a 1-D uint8 tensor's bytes to a file."""
+    torch.ops.tvx.write_file(os.fspath(filename), data)
+
+
+def decode_jpeg(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, device="cpu",
+                apply_exif_orientation: bool = False):
+    """JPEG bytes to a uint8 [C, H, W] tensor (a list in, a list out), as
+    ``torchvision.io.decode_jpeg`` on the CPU. UNCHANGED gives the file's channels (1 gray,
+    3 RGB, 4 CMYK); GRAY and RGB convert (CMYK as torchvision does). Corrupt data is an
+    error (torchvision decodes some of it with a warning)."""
+    if str(device) != "cpu":
+        raise NotImplementedError("tvx.io.decode_jpeg: only device='cpu' so far (the nvJPEG decoder comes next)")
+    m = _mode(mode)
+    if isinstance(input, (list, tuple)):
+        return [torch.ops.tvx.decode_jpeg(x, m, apply_exif_orientation) for x in input]
+    return torch.ops.tvx.decode_jpeg(input, m, apply_exif_orientation)

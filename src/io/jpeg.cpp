@@ -1,0 +1,149 @@
+// JPEG decoding on the CPU with libjpeg-turbo, as torchvision's decode_jpeg: the image's own
+// channels (UNCHANGED: 1 gray, 3 RGB, 4 CMYK), GRAY or RGB; CMYK (and YCCK, which libjpeg
+// turns into CMYK) to RGB as torchvision converts it (r = round(c * k / 255)), to GRAY through
+// libjpeg's own RGB weights. Unlike torchvision, libjpeg's warnings (corrupt data it would
+// skip over) are errors: a corrupt file never decodes to a half-grey image.
+#include "io/io.h"
+
+#include <tvx/io.h>
+
+#include <ATen/ops/empty.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <string>
+
+#include "core/registration.h"
+
+#if TVX_HAS_JPEG
+#include <jpeglib.h>
+#endif
+
+namespace tvx::io {
+
+#if TVX_HAS_JPEG
+namespace {
+
+constexpr const char* kDecode = "tvx.decode_jpeg";
+
+// libjpeg reports errors (and, here, warnings) by jumping back to decode_jpeg's setjmp.
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void error_exit(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+void emit_message(j_common_ptr cinfo, int level) {
+  if (level < 0) error_exit(cinfo);  // a warning: corrupt data
+}
+
+// torchvision's CMYK conversion: each channel times K, over 255, rounded.
+inline std::uint8_t times_k(std::uint8_t v, std::uint8_t k) { return std::uint8_t((int(v) * int(k) + 127) / 255); }
+
+void cmyk_row_to(std::uint8_t* out, const std::uint8_t* cmyk, JDIMENSION width, bool gray) {
+  for (JDIMENSION x = 0; x < width; ++x, cmyk += 4) {
+    const std::uint8_t r = times_k(cmyk[0], cmyk[3]), g = times_k(cmyk[1], cmyk[3]), b = times_k(cmyk[2], cmyk[3]);
+    if (gray) {
+      *out++ = std::uint8_t((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);  // libjpeg's rgb_gray
+    } else {
+      *out++ = r;
+      *out++ = g;
+      *out++ = b;
+    }
+  }
+}
+
+}  // namespace
+
+at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation) {
+  const at::Tensor data = detail::check_encoded(kDecode, data_arg);
+  const char* name = detail::mode_name(kDecode, mode);
+  TORCH_CHECK(mode == detail::kUnchanged || mode == detail::kGray || mode == detail::kRgb, kDecode, ": mode ", name,
+              " is not supported for JPEG files (UNCHANGED, GRAY or RGB)");
+
+  // Declared before setjmp: a jump back to it must not skip a destructor.
+  at::Tensor image, cmyk_row;
+  int orientation = 1;
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err{};
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = &error_exit;
+  err.pub.emit_message = &emit_message;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    TORCH_CHECK(false, kDecode, ": invalid JPEG data: ", err.message);
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data.const_data_ptr<std::uint8_t>(), static_cast<unsigned long>(data.numel()));
+  if (apply_exif_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+  jpeg_read_header(&cinfo, TRUE);
+
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  int channels = cinfo.num_components;
+  bool convert_cmyk = false;
+  if (mode == detail::kGray && cinfo.jpeg_color_space != JCS_GRAYSCALE) {
+    channels = 1;
+    convert_cmyk = cmyk;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
+  } else if (mode == detail::kRgb && cinfo.jpeg_color_space != JCS_RGB) {
+    channels = 3;
+    convert_cmyk = cmyk;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  }
+  if (apply_exif_orientation)
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next)
+      if (m->marker == JPEG_APP0 + 1) {
+        orientation = detail::exif_orientation(m->data, m->data_length);
+        if (orientation != 1) break;
+      }
+  jpeg_start_decompress(&cinfo);
+  const JDIMENSION height = cinfo.output_height, width = cinfo.output_width;
+  image = at::empty({std::int64_t(height), std::int64_t(width), channels}, at::kByte);
+  if (convert_cmyk) cmyk_row = at::empty({std::int64_t(width) * 4}, at::kByte);
+  std::uint8_t* out = image.mutable_data_ptr<std::uint8_t>();
+  const std::size_t stride = std::size_t(width) * std::size_t(channels);
+  while (cinfo.output_scanline < height) {
+    std::uint8_t* row = out + std::size_t(cinfo.output_scanline) * stride;
+    JSAMPROW target = convert_cmyk ? cmyk_row.mutable_data_ptr<std::uint8_t>() : row;
+    jpeg_read_scanlines(&cinfo, &target, 1);
+    if (convert_cmyk) cmyk_row_to(row, target, width, channels == 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return detail::apply_orientation(image.permute({2, 0, 1}), orientation);
+}
+
+std::int64_t jpeg_version() { return JPEG_LIB_VERSION; }
+
+bool is_compiled_against_turbo() {
+#ifdef LIBJPEG_TURBO_VERSION
+  return true;
+#else
+  return false;
+#endif
+}
+
+#else  // no libjpeg
+
+at::Tensor decode_jpeg(const at::Tensor&, std::int64_t, bool) {
+  TORCH_CHECK(false, "tvx.decode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
+}
+std::int64_t jpeg_version() { return 0; }
+bool is_compiled_against_turbo() { return false; }
+
+#endif
+
+}  // namespace tvx::io
+
+TVX_LIBRARY(m) {
+  m.def("decode_jpeg(Tensor data, int mode, bool apply_exif_orientation=False) -> Tensor",
+        static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, bool)>(&tvx::io::decode_jpeg));
+  m.def("_jpeg_version() -> int _0", &tvx::io::jpeg_version);
+  m.def("_is_compiled_against_turbo() -> bool _0", &tvx::io::is_compiled_against_turbo);
+}

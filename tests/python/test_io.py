@@ -1,0 +1,138 @@
+"""Image I/O against torchvision.io 0.26 on the real files of ../shared/images (or
+$TVX_IMAGES): schemas, pixel-equal JPEG decoding in every mode with and without EXIF
+orientation, clear errors on every corrupt file, no leak."""
+import os
+import resource
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision.io
+
+import tvx
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES = Path(os.environ.get("TVX_IMAGES", ROOT.parent / "shared" / "images"))
+if not (IMAGES / "jpeg-variants").is_dir():
+    raise RuntimeError(f"test_io.py: the test images are not at {IMAGES}: check out shared/ beside the repository, "
+                       "or set TVX_IMAGES to its images/ folder")
+
+JPEGS = sorted(p for d in ("jpeg-variants", "photo-500", "photo-1080p", "photo-2560") for p in (IMAGES / d).glob("*.jpg"))
+CORRUPT = sorted((IMAGES / "corrupt").iterdir())
+tv, tx = torch.ops.image, torch.ops.tvx
+
+
+@pytest.mark.parametrize("name", ["read_file", "write_file", "decode_jpeg", "_jpeg_version",
+                                  "_is_compiled_against_turbo"])
+def test_schema_is_torchvision_s(name):
+    assert str(getattr(tx, name).default._schema).split("::", 1)[1] == \
+        str(getattr(tv, name).default._schema).split("::", 1)[1]
+
+
+def test_image_read_mode_values_are_torchvision_s():
+    assert {m.name: m.value for m in tvx.io.ImageReadMode} == \
+        {m.name: m.value for m in torchvision.io.ImageReadMode}
+
+
+def test_every_jpeg_decodes_as_torchvision_s():
+    assert len(JPEGS) >= 25  # the variants (CMYK, progressive, arithmetic, EXIF 2..8, ...) and the photos
+    for path in JPEGS:
+        data = torchvision.io.read_file(str(path))
+        assert torch.equal(tvx.io.read_file(path), data)
+        for mode in (torchvision.io.ImageReadMode.UNCHANGED, torchvision.io.ImageReadMode.GRAY,
+                     torchvision.io.ImageReadMode.RGB):
+            for exif in (False, True):
+                want = torchvision.io.decode_jpeg(data, mode=mode, apply_exif_orientation=exif)
+                got = tvx.io.decode_jpeg(data, mode=mode.name, apply_exif_orientation=exif)
+                assert got.dtype == torch.uint8 and torch.equal(got, want), (path.name, mode, exif)
+
+
+def test_exif_orientations_follow_the_tiff_definitions():
+    """exif_orientation_N.jpg carries tag N: the image comes back mirrored or rotated as the
+    EXIF/TIFF definitions say (N = 6: stored rotated 90 degrees counter-clockwise, shown
+    after a clockwise turn, ...), written here with rot90 and the diagonals, independently
+    of the decoder's flips."""
+    upright = {
+        2: lambda x: x.flip(2),                                    # mirrored left-right
+        3: lambda x: torch.rot90(x, 2, (1, 2)),                    # rotated 180
+        4: lambda x: x.flip(1),                                    # mirrored top-bottom
+        5: lambda x: x.transpose(1, 2),                            # mirrored along the main diagonal
+        6: lambda x: torch.rot90(x, -1, (1, 2)),                   # turned clockwise
+        7: lambda x: torch.rot90(x, 2, (1, 2)).transpose(1, 2),    # mirrored along the other diagonal
+        8: lambda x: torch.rot90(x, 1, (1, 2)),                    # turned counter-clockwise
+    }
+    for n, turn in upright.items():
+        data = tvx.io.read_file(IMAGES / "jpeg-variants" / f"exif_orientation_{n}.jpg")
+        raw = tvx.io.decode_jpeg(data)
+        assert torch.equal(tvx.io.decode_jpeg(data, apply_exif_orientation=True), turn(raw)), n
+    plain = tvx.io.read_file(IMAGES / "jpeg-variants" / "q100.jpg")  # no EXIF orientation
+    assert torch.equal(tvx.io.decode_jpeg(plain, apply_exif_orientation=True), tvx.io.decode_jpeg(plain))
+
+
+def test_cmyk_converts_as_torchvision():
+    data = tvx.io.read_file(IMAGES / "jpeg-variants" / "cmyk.jpg")
+    cmyk = tvx.io.decode_jpeg(data).int()
+    assert cmyk.shape[0] == 4
+    rgb = (cmyk[:3] * cmyk[3] + 127) // 255
+    assert torch.equal(tvx.io.decode_jpeg(data, mode="RGB").int(), rgb)
+
+
+@pytest.mark.parametrize("path", CORRUPT, ids=lambda p: p.name)
+def test_corrupt_files_give_a_clear_error(path):
+    if path.stat().st_size == 0:
+        with pytest.raises(RuntimeError, match=f"tvx.read_file: .*{path.name} is empty"):
+            tvx.io.read_file(path)
+        return
+    data = tvx.io.read_file(path)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg: invalid JPEG data: \w"):
+        tvx.io.decode_jpeg(data)
+
+
+def test_bad_arguments_give_clear_errors(tmp_path):
+    data = tvx.io.read_file(IMAGES / "jpeg-variants" / "tiny_16x9.jpg")
+    for mode in ("GRAY_ALPHA", "RGB_ALPHA"):
+        with pytest.raises(RuntimeError, match=f"tvx.decode_jpeg: mode {mode} is not supported for JPEG files"):
+            tvx.io.decode_jpeg(data, mode=mode)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg: mode must be an ImageReadMode \(0 to 4\), got 7"):
+        tx.decode_jpeg(data, 7, False)
+    with pytest.raises(RuntimeError, match="tvx.decode_jpeg: data must be uint8"):
+        tx.decode_jpeg(data.float(), 0, False)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg: data must be a non-empty 1-D tensor of encoded bytes, got shape \[2, 3\]"):
+        tx.decode_jpeg(torch.zeros(2, 3, dtype=torch.uint8), 0, False)
+    with pytest.raises(RuntimeError, match="non-empty 1-D"):
+        tx.decode_jpeg(torch.zeros(0, dtype=torch.uint8), 0, False)
+    with pytest.raises(RuntimeError, match="tvx.read_file: cannot open .*missing.jpg: No such file or directory"):
+        tvx.io.read_file(tmp_path / "missing.jpg")
+    if torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="tvx.decode_jpeg: data must be on the CPU"):
+            tx.decode_jpeg(data.cuda(), 0, False)
+
+
+def test_write_file_round_trips(tmp_path):
+    data = tvx.io.read_file(IMAGES / "jpeg-variants" / "q10.jpg")
+    tvx.io.write_file(tmp_path / "copy.jpg", data[::1])
+    assert torch.equal(tvx.io.read_file(tmp_path / "copy.jpg"), data)
+    assert torch.equal(torchvision.io.read_file(str(tmp_path / "copy.jpg")), data)
+    with pytest.raises(RuntimeError, match="tvx.write_file: data must be a 1-D tensor of bytes"):
+        tvx.io.write_file(tmp_path / "x", torch.zeros(2, 2, dtype=torch.uint8))
+
+
+def test_decoding_leaks_nothing():
+    """1000 decodes of good and corrupt files: the resident set stays put (libjpeg's state
+    is released on errors too)."""
+    good = tvx.io.read_file(IMAGES / "photo-500" / sorted(os.listdir(IMAGES / "photo-500"))[0])
+    bad = [tvx.io.read_file(p) for p in CORRUPT if p.stat().st_size > 0]
+
+    def rounds(n):
+        for i in range(n):
+            tvx.io.decode_jpeg(good)
+            try:
+                tvx.io.decode_jpeg(bad[i % len(bad)])
+            except RuntimeError:
+                pass
+
+    rounds(100)  # warm: allocator pools, libjpeg's tables
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rounds(1000)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 8 * 1024, f"resident set grew by {grown_kib} KiB over 1000 decodes"
