@@ -64,4 +64,7 @@ std::string check_name(const ::testing::TestParamInfo<CheckCase>& info);
 
 class Contract : public ::testing::TestWithParam<CheckCase> {};
 
+/// The message (without backtrace) of the c10::Error that f throws; "" when it throws none.
+std::string error_of(const std::function<void()>& f);
+
 }  // namespace tvx::test

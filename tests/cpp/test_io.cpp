@@ -6,19 +6,14 @@
 #include <ATen/ATen.h>
 #include <tvx/io.h>
 
+#include "contract.h"
+
 #include <filesystem>
 #include <string>
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
+using tvx::test::error_of;
 
 TEST(Io, FilesRoundTrip) {
   const auto path = (std::filesystem::temp_directory_path() / "tvx_io_round_trip.bin").string();

@@ -269,14 +269,7 @@ std::vector<c10::Device> devices() {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
+using tvx::test::error_of;
 
 // On f(y, x) = x bilinear interpolation is exact, so an aligned RoI inside the image gives
 // each bin the mean x of its samples: the x of the bin's centre.
