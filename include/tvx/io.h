@@ -24,6 +24,13 @@ inline at::Tensor decode_jpeg(const at::Tensor& data, ImageReadMode mode, bool a
   return decode_jpeg(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
 }
 
+/// PNG bytes (uint8 [n], CPU) to [C, H, W], uint8 or (16-bit files) uint16: UNCHANGED (the
+/// file's channels; palette images give their indices), GRAY, GRAY_ALPHA, RGB or RGB_ALPHA.
+at::Tensor decode_png(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);
+inline at::Tensor decode_png(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
+  return decode_png(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
+}
+
 /// libjpeg's API version (JPEG_LIB_VERSION, 80 for libjpeg-turbo's jpeg8 API; 0 without libjpeg).
 std::int64_t jpeg_version();
 /// Whether libjpeg is libjpeg-turbo.

@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png"]
 
 
 class ImageReadMode(enum.Enum):
@@ -50,3 +50,10 @@ def decode_jpeg(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, devi
     if isinstance(input, (list, tuple)):
         return [torch.ops.tvx.decode_jpeg(x, m, apply_exif_orientation) for x in input]
     return torch.ops.tvx.decode_jpeg(input, m, apply_exif_orientation)
+
+
+def decode_png(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
+    """PNG bytes to a [C, H, W] tensor, uint8, or uint16 for 16-bit files, as
+    ``torchvision.io.decode_png``: UNCHANGED gives the file's channels (a palette image its
+    indices); GRAY, GRAY_ALPHA, RGB and RGB_ALPHA convert through libpng."""
+    return torch.ops.tvx.decode_png(input, _mode(mode), apply_exif_orientation)

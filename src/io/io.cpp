@@ -64,9 +64,10 @@ struct Tiff {
 
 int exif_orientation(const std::uint8_t* exif, std::size_t size) {
   static constexpr std::uint8_t kHeader[6] = {'E', 'x', 'i', 'f', 0, 0};
-  if (size < 6 + 8 || std::memcmp(exif, kHeader, 6) != 0) return 1;
-  const Tiff t{exif + 6, size - 6, exif[6] == 'I' && exif[7] == 'I'};
-  if (!t.little && !(exif[6] == 'M' && exif[7] == 'M')) return 1;
+  if (size >= 6 && std::memcmp(exif, kHeader, 6) == 0) exif += 6, size -= 6;  // JPEG's APP1; PNG's eXIf has none
+  if (size < 8) return 1;
+  const Tiff t{exif, size, exif[0] == 'I' && exif[1] == 'I'};
+  if (!t.little && !(exif[0] == 'M' && exif[1] == 'M')) return 1;
   std::uint32_t magic = 0, ifd = 0, entries = 0;
   if (!t.u16(2, magic) || magic != 42 || !t.u32(4, ifd) || !t.u16(ifd, entries)) return 1;
   for (std::uint32_t e = 0; e < entries; ++e) {

@@ -18,7 +18,7 @@ const char* mode_name(const char* op, std::int64_t mode);
 /// Encoded bytes: a non-empty 1-D uint8 tensor on the CPU. Returns it contiguous.
 at::Tensor check_encoded(const char* op, const at::Tensor& data);
 
-/// The orientation (1..8) of an EXIF block ("Exif\0\0" then a TIFF header), 1 where it has
+/// The orientation (1..8) of an EXIF block (a TIFF header, after "Exif\0\0" in JPEG's APP1), 1 where it has
 /// none or cannot be read. Every offset is bounds-checked: a corrupt block yields 1.
 int exif_orientation(const std::uint8_t* exif, std::size_t size);
 

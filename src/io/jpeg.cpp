@@ -69,7 +69,7 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
 
   // Declared before setjmp: a jump back to it must not skip a destructor.
   at::Tensor image, cmyk_row;
-  int orientation = 1;
+  volatile int orientation = 1;  // set after setjmp (the error path does not read it)
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   cinfo.err = jpeg_std_error(&err.pub);

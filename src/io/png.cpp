@@ -1,0 +1,173 @@
+// PNG decoding on the CPU with libpng, as torchvision's decode_png: the file's channels
+// (UNCHANGED: 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA) or GRAY, GRAY_ALPHA, RGB,
+// RGB_ALPHA through libpng's own transforms (its RGB-to-gray weights 0.2989, 0.587, as
+// torchvision sets them); 16-bit images as uint16; EXIF orientation from the eXIf chunk.
+// libpng's errors (bad CRCs, truncated data) are errors; its warnings are ignored, as common
+// files carry benign ones. Images larger than their data can hold are refused before any
+// allocation.
+#include "io/io.h"
+
+#include <tvx/io.h>
+
+#include <ATen/ops/empty.h>
+
+#include <csetjmp>
+#include <cstring>
+#include <vector>
+
+#include "core/registration.h"
+
+#if TVX_HAS_PNG
+#include <png.h>
+#endif
+
+namespace tvx::io {
+
+#if TVX_HAS_PNG
+namespace {
+
+constexpr const char* kDecode = "tvx.decode_png";
+
+struct Source {
+  const std::uint8_t* data;
+  std::size_t size, at;
+  char message[256];
+};
+
+void on_error(png_structp png, png_const_charp message) {
+  auto* src = static_cast<Source*>(png_get_error_ptr(png));
+  std::snprintf(src->message, sizeof(src->message), "%s", message);
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+void read_bytes(png_structp png, png_bytep out, png_size_t n) {
+  auto* src = static_cast<Source*>(png_get_io_ptr(png));
+  if (src->size - src->at < n) png_error(png, "the data ends before the image does (truncated file)");
+  std::memcpy(out, src->data + src->at, n);
+  src->at += n;
+}
+
+}  // namespace
+
+at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation) {
+  const at::Tensor data = detail::check_encoded(kDecode, data_arg);
+  detail::mode_name(kDecode, mode);
+  const std::uint8_t* bytes = data.const_data_ptr<std::uint8_t>();
+  const std::size_t size = std::size_t(data.numel());
+  TORCH_CHECK(size >= 8 && png_sig_cmp(bytes, 0, 8) == 0, kDecode, ": invalid PNG data: not a PNG file (no PNG signature)");
+
+  // Declared before setjmp: a jump back to it must not skip a destructor.
+  at::Tensor image;
+  std::vector<png_bytep> rows;
+  Source src{bytes, size, 8, {}};
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, &on_error, &on_warning);
+  TORCH_CHECK(png, kDecode, ": libpng could not allocate its state");
+  png_infop info = png_create_info_struct(png);
+  if (!info) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    TORCH_CHECK(false, kDecode, ": libpng could not allocate its state");
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    TORCH_CHECK(false, kDecode, ": invalid PNG data: ", src.message);
+  }
+  png_set_read_fn(png, &src, &read_bytes);
+  png_set_sig_bytes(png, 8);
+  png_read_info(png, info);
+  png_uint_32 width = 0, height = 0;
+  int depth = 0, color = 0, interlace = 0;
+  png_get_IHDR(png, info, &width, &height, &depth, &color, &interlace, nullptr, nullptr);
+  int channels = png_get_channels(png, info);
+  // Deflate packs at most 1032 bytes into one: a larger image than that is a lie of its header.
+  const double out_bytes = double(width) * double(height) * double(channels) * (depth > 8 ? 2.0 : 1.0);
+  if (out_bytes > 1032.0 * double(size) + double(1 << 20)) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    TORCH_CHECK(false, kDecode, ": invalid PNG data: the header declares ", width, " x ", height,
+                " pixels, more than its ", size, " bytes can hold");
+  }
+
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (color == PNG_COLOR_TYPE_PALETTE && depth < 8) png_set_packing(png);  // one index per byte
+  const bool palette = (color & PNG_COLOR_MASK_PALETTE) != 0;
+  const bool colour = (color & PNG_COLOR_MASK_COLOR) != 0;
+  bool alpha = (color & PNG_COLOR_MASK_ALPHA) != 0;
+  // A palette turns into RGB, with alpha where it has transparency (tRNS). torchvision takes
+  // every palette to have alpha: without tRNS its *_ALPHA images come out shifted.
+  const bool palette_alpha = palette && png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+  const png_uint_32 opaque = depth > 8 ? 0xffff : 0xff;
+  switch (mode) {
+    case detail::kGray:
+      if (color != PNG_COLOR_TYPE_GRAY) {
+        if (palette) png_set_palette_to_rgb(png), alpha = palette_alpha;
+        if (alpha) png_set_strip_alpha(png);
+        if (colour) png_set_rgb_to_gray(png, 1, 0.2989, 0.587);
+        channels = 1;
+      }
+      break;
+    case detail::kGrayAlpha:
+      if (color != PNG_COLOR_TYPE_GRAY_ALPHA) {
+        if (palette) png_set_palette_to_rgb(png), alpha = palette_alpha;
+        if (!alpha) png_set_add_alpha(png, opaque, PNG_FILLER_AFTER);
+        if (colour) png_set_rgb_to_gray(png, 1, 0.2989, 0.587);
+        channels = 2;
+      }
+      break;
+    case detail::kRgb:
+      if (color != PNG_COLOR_TYPE_RGB) {
+        if (palette)
+          png_set_palette_to_rgb(png), alpha = palette_alpha;
+        else if (!colour)
+          png_set_gray_to_rgb(png);
+        if (alpha) png_set_strip_alpha(png);
+        channels = 3;
+      }
+      break;
+    case detail::kRgbAlpha:
+      if (color != PNG_COLOR_TYPE_RGB_ALPHA) {
+        if (palette)
+          png_set_palette_to_rgb(png), alpha = palette_alpha;
+        else if (!colour)
+          png_set_gray_to_rgb(png);
+        if (!alpha) png_set_add_alpha(png, opaque, PNG_FILLER_AFTER);
+        channels = 4;
+      }
+      break;
+    default: break;  // UNCHANGED
+  }
+  if (depth > 8 && *reinterpret_cast<const std::uint16_t*>("\x01\x00") == 1) png_set_swap(png);  // native order
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  int orientation = 1;
+  if (apply_exif_orientation) {
+    png_uint_32 exif_size = 0;
+    png_bytep exif = nullptr;
+    if (png_get_eXIf_1(png, info, &exif_size, &exif) != 0 && exif)
+      orientation = detail::exif_orientation(exif, exif_size);
+  }
+  image = at::empty({std::int64_t(height), std::int64_t(width), channels}, depth > 8 ? at::kUInt16 : at::kByte);
+  const std::size_t stride = std::size_t(width) * std::size_t(channels) * (depth > 8 ? 2 : 1);
+  auto* base = static_cast<png_bytep>(image.mutable_data_ptr());
+  rows.resize(height);
+  for (png_uint_32 y = 0; y < height; ++y) rows[y] = base + std::size_t(y) * stride;
+  png_read_image(png, rows.data());
+  png_read_end(png, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return detail::apply_orientation(image.permute({2, 0, 1}), orientation);
+}
+
+#else  // no libpng
+
+at::Tensor decode_png(const at::Tensor&, std::int64_t, bool) {
+  TORCH_CHECK(false, "tvx.decode_png: this tvx was built without libpng (see `tvx info`)");
+}
+
+#endif
+
+}  // namespace tvx::io
+
+TVX_LIBRARY(m) {
+  m.def("decode_png(Tensor data, int mode, bool apply_exif_orientation=False) -> Tensor",
+        static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, bool)>(&tvx::io::decode_png));
+}
