@@ -10,3 +10,5 @@ if compgen -G "$_tvx_root/.deps/*.deb" >/dev/null; then
   export CMAKE_PREFIX_PATH=/tmp/tvx-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
   export CPATH=/tmp/tvx-deps/usr/include${CPATH:+:$CPATH}
 fi
+# The test images, carried as .test-images (scripts/fetch_gpu_debs.sh copies them there).
+if [[ -d "$_tvx_root/.test-images" ]]; then export TVX_IMAGES="$_tvx_root/.test-images"; fi

@@ -31,6 +31,16 @@ inline at::Tensor decode_png(const at::Tensor& data, ImageReadMode mode, bool ap
   return decode_png(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
 }
 
+/// WebP bytes to uint8 [C, H, W]: RGB, or RGBA where the file has alpha (UNCHANGED); RGB or
+/// RGB_ALPHA as asked; GRAY and GRAY_ALPHA give the file's colours (WebP holds no gray).
+at::Tensor decode_webp(const at::Tensor& data, std::int64_t mode = 0);
+
+/// Any supported format, found from its first bytes (JPEG, PNG, WebP so far).
+at::Tensor decode_image(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);
+inline at::Tensor decode_image(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
+  return decode_image(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
+}
+
 /// libjpeg's API version (JPEG_LIB_VERSION, 80 for libjpeg-turbo's jpeg8 API; 0 without libjpeg).
 std::int64_t jpeg_version();
 /// Whether libjpeg is libjpeg-turbo.

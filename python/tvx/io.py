@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image"]
 
 
 class ImageReadMode(enum.Enum):
@@ -57,3 +57,14 @@ def decode_png(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientati
     ``torchvision.io.decode_png``: UNCHANGED gives the file's channels (a palette image its
     indices); GRAY, GRAY_ALPHA, RGB and RGB_ALPHA convert through libpng."""
     return torch.ops.tvx.decode_png(input, _mode(mode), apply_exif_orientation)
+
+
+def decode_webp(input: Tensor, mode=ImageReadMode.UNCHANGED) -> Tensor:
+    """WebP bytes to uint8 [C, H, W], as ``torchvision.io.decode_webp``: RGB, or RGBA where
+    the file has alpha; RGB or RGB_ALPHA as asked; GRAY modes give the file's colours."""
+    return torch.ops.tvx.decode_webp(input, _mode(mode))
+
+
+def decode_image(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
+    """Any supported format (JPEG, PNG, WebP so far), found from its first bytes."""
+    return torch.ops.tvx.decode_image(input, _mode(mode), apply_exif_orientation)

@@ -21,12 +21,13 @@ if not (IMAGES / "jpeg-variants").is_dir():
 
 JPEGS = sorted(p for d in ("jpeg-variants", "photo-500", "photo-1080p", "photo-2560") for p in (IMAGES / d).glob("*.jpg"))
 PNGS = sorted((IMAGES / "png").glob("*.png"))
+WEBPS = sorted((IMAGES / "webp").glob("*.webp"))
 CORRUPT = sorted((IMAGES / "corrupt").iterdir())
 tv, tx = torch.ops.image, torch.ops.tvx
 
 
-@pytest.mark.parametrize("name", ["read_file", "write_file", "decode_jpeg", "decode_png", "_jpeg_version",
-                                  "_is_compiled_against_turbo"])
+@pytest.mark.parametrize("name", ["read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp",
+                                  "decode_image", "_jpeg_version", "_is_compiled_against_turbo"])
 def test_schema_is_torchvision_s(name):
     assert str(getattr(tx, name).default._schema).split("::", 1)[1] == \
         str(getattr(tv, name).default._schema).split("::", 1)[1]
@@ -111,6 +112,37 @@ def test_every_png_decodes_as_torchvision_s():
             assert tvx.io.decode_png(data).dtype == torch.uint16
 
 
+def test_every_webp_decodes_as_torchvision_s():
+    """Lossy and lossless, with and without alpha, in every mode (WebP holds no gray: the
+    GRAY modes give the file's colours, as torchvision's)."""
+    assert len(WEBPS) >= 4
+    for path in WEBPS:
+        data = torchvision.io.read_file(str(path))
+        for mode in torchvision.io.ImageReadMode:
+            want = torch.ops.image.decode_webp(data, mode.value)
+            assert torch.equal(tvx.io.decode_webp(data, mode=mode.name), want), (path.name, mode)
+
+
+def test_decode_image_finds_the_format():
+    for path in JPEGS[:8] + PNGS + WEBPS:
+        data = tvx.io.read_file(path)
+        decode = {".jpg": tvx.io.decode_jpeg, ".png": tvx.io.decode_png}.get(path.suffix)
+        for mode in ("UNCHANGED", "GRAY", "RGB", "RGB_ALPHA"):
+            if path.suffix == ".jpg" and mode == "RGB_ALPHA":
+                continue
+            got = tvx.io.decode_image(data, mode=mode, apply_exif_orientation=True)
+            want = (decode(data, mode=mode, apply_exif_orientation=True) if decode else tvx.io.decode_webp(data, mode=mode))
+            assert torch.equal(got, want), (path.name, mode)
+            if path.suffix != ".png":  # PNG's differences from torchvision are test_every_png_...'s
+                assert torch.equal(got, torchvision.io.decode_image(torchvision.io.read_file(str(path)), mode=mode,
+                                                                    apply_exif_orientation=True)), (path.name, mode)
+    gif = tvx.io.read_file(IMAGES / "gif" / "chelsea.gif")
+    with pytest.raises(RuntimeError, match="tvx.decode_image: GIF files are not decoded yet"):
+        tvx.io.decode_image(gif)
+    with pytest.raises(RuntimeError, match="tvx.decode_image: unknown image format .* starts with 1 2 3 4"):
+        tvx.io.decode_image(torch.tensor([1, 2, 3, 4, 5], dtype=torch.uint8))
+
+
 def chunk(kind, payload):
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
@@ -136,6 +168,10 @@ def test_corrupt_files_give_a_clear_error(path):
         tvx.io.decode_jpeg(data)
     with pytest.raises(RuntimeError, match=r"tvx.decode_png: invalid PNG data: \w"):
         tvx.io.decode_png(data)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_webp: invalid WebP data: \w"):
+        tvx.io.decode_webp(data)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_(image|jpeg|png|webp): (invalid (JPEG|PNG|WebP) data|GIF files|unknown image format)"):
+        tvx.io.decode_image(data)
 
 
 def test_bad_arguments_give_clear_errors(tmp_path):
@@ -172,13 +208,15 @@ def test_decoding_leaks_nothing():
     is released on errors too)."""
     good = tvx.io.read_file(IMAGES / "photo-500" / sorted(os.listdir(IMAGES / "photo-500"))[0])
     good_png = tvx.io.read_file(IMAGES / "png" / "chelsea_interlaced.png")
+    good_webp = tvx.io.read_file(IMAGES / "webp" / "chelsea_lossless.webp")
     bad = [tvx.io.read_file(p) for p in CORRUPT if p.stat().st_size > 0]
 
     def rounds(n):
         for i in range(n):
             tvx.io.decode_jpeg(good)
             tvx.io.decode_png(good_png)
-            for decode in (tvx.io.decode_jpeg, tvx.io.decode_png):
+            tvx.io.decode_webp(good_webp)
+            for decode in (tvx.io.decode_jpeg, tvx.io.decode_png, tvx.io.decode_webp):
                 try:
                     decode(bad[i % len(bad)])
                 except RuntimeError:
