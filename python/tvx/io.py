@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image", "encode_jpeg"]
 
 
 class ImageReadMode(enum.Enum):
@@ -68,3 +68,11 @@ def decode_webp(input: Tensor, mode=ImageReadMode.UNCHANGED) -> Tensor:
 def decode_image(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
     """Any supported format (JPEG, PNG, WebP so far), found from its first bytes."""
     return torch.ops.tvx.decode_image(input, _mode(mode), apply_exif_orientation)
+
+
+def encode_jpeg(input: Tensor | list[Tensor], quality: int = 75):
+    """uint8 [C, H, W] (C = 1 or 3) to JPEG bytes, as ``torchvision.io.encode_jpeg`` on the
+    CPU (a list in, a list out)."""
+    if isinstance(input, (list, tuple)):
+        return [torch.ops.tvx.encode_jpeg(x, quality) for x in input]
+    return torch.ops.tvx.encode_jpeg(input, quality)

@@ -1,4 +1,5 @@
-// JPEG decoding on the CPU with libjpeg-turbo, as torchvision's decode_jpeg: the image's own
+// JPEG on the CPU with libjpeg-turbo. encode_jpeg as torchvision's (libjpeg's defaults:
+// 4:2:0, the standard tables at `quality`). decode_jpeg as torchvision's: the image's own
 // channels (UNCHANGED: 1 gray, 3 RGB, 4 CMYK), GRAY or RGB; CMYK (and YCCK, which libjpeg
 // turns into CMYK) to RGB as torchvision converts it (r = round(c * k / 255)), to GRAY through
 // libjpeg's own RGB weights. Unlike torchvision, libjpeg's warnings (corrupt data it would
@@ -10,6 +11,8 @@
 #include <ATen/ops/empty.h>
 
 #include <csetjmp>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <string>
 
@@ -119,6 +122,54 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
   return detail::apply_orientation(image.permute({2, 0, 1}), orientation);
 }
 
+at::Tensor encode_jpeg(const at::Tensor& image_arg, std::int64_t quality) {
+  constexpr const char* op = "tvx.encode_jpeg";
+  TORCH_CHECK(image_arg.scalar_type() == at::kByte, op, ": image must be uint8, got ", image_arg.scalar_type());
+  TORCH_CHECK(image_arg.dim() == 3 && (image_arg.size(0) == 1 || image_arg.size(0) == 3), op,
+              ": image must have shape [C, H, W] with C = 1 or 3, got ", image_arg.sizes());
+  TORCH_CHECK(image_arg.device().is_cpu(), op, ": image must be on the CPU, got ", image_arg.device());
+  TORCH_CHECK(quality >= 1 && quality <= 100, op, ": quality must be in [1, 100], got ", quality);
+  const std::int64_t channels = image_arg.size(0), height = image_arg.size(1), width = image_arg.size(2);
+  TORCH_CHECK(height > 0 && width > 0 && height <= JPEG_MAX_DIMENSION && width <= JPEG_MAX_DIMENSION, op,
+              ": JPEG images are 1 to ", JPEG_MAX_DIMENSION, " pixels a side, got ", height, " x ", width);
+  const at::Tensor hwc = image_arg.permute({1, 2, 0}).contiguous();
+
+  // Declared before setjmp: a jump back to it must not skip a destructor.
+  at::Tensor encoded;
+  unsigned char* buffer = nullptr;  // libjpeg's output, malloc'ed; its address is taken
+  unsigned long size = 0;
+  jpeg_compress_struct cinfo{};
+  ErrorManager err{};
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = &error_exit;
+  err.pub.emit_message = &emit_message;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&cinfo);
+    std::free(buffer);
+    TORCH_CHECK(false, op, ": libjpeg failed: ", err.message);
+  }
+  jpeg_create_compress(&cinfo);
+  cinfo.image_width = JDIMENSION(width);
+  cinfo.image_height = JDIMENSION(height);
+  cinfo.input_components = int(channels);
+  cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, int(quality), TRUE);
+  jpeg_mem_dest(&cinfo, &buffer, &size);
+  jpeg_start_compress(&cinfo, TRUE);
+  const std::uint8_t* in = hwc.const_data_ptr<std::uint8_t>();
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(in + std::size_t(cinfo.next_scanline) * std::size_t(width * channels));
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  encoded = at::empty({std::int64_t(size)}, at::kByte);
+  std::memcpy(encoded.mutable_data_ptr<std::uint8_t>(), buffer, size);
+  std::free(buffer);
+  return encoded;
+}
+
 std::int64_t jpeg_version() { return JPEG_LIB_VERSION; }
 
 bool is_compiled_against_turbo() {
@@ -134,6 +185,9 @@ bool is_compiled_against_turbo() {
 at::Tensor decode_jpeg(const at::Tensor&, std::int64_t, bool) {
   TORCH_CHECK(false, "tvx.decode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
 }
+at::Tensor encode_jpeg(const at::Tensor&, std::int64_t) {
+  TORCH_CHECK(false, "tvx.encode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
+}
 std::int64_t jpeg_version() { return 0; }
 bool is_compiled_against_turbo() { return false; }
 
@@ -144,6 +198,7 @@ bool is_compiled_against_turbo() { return false; }
 TVX_LIBRARY(m) {
   m.def("decode_jpeg(Tensor data, int mode, bool apply_exif_orientation=False) -> Tensor",
         static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, bool)>(&tvx::io::decode_jpeg));
+  m.def("encode_jpeg(Tensor _0, int _1) -> Tensor _0", &tvx::io::encode_jpeg);
   m.def("_jpeg_version() -> int _0", &tvx::io::jpeg_version);
   m.def("_is_compiled_against_turbo() -> bool _0", &tvx::io::is_compiled_against_turbo);
 }

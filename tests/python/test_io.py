@@ -27,7 +27,7 @@ tv, tx = torch.ops.image, torch.ops.tvx
 
 
 @pytest.mark.parametrize("name", ["read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp",
-                                  "decode_image", "_jpeg_version", "_is_compiled_against_turbo"])
+                                  "decode_image", "encode_jpeg", "_jpeg_version", "_is_compiled_against_turbo"])
 def test_schema_is_torchvision_s(name):
     assert str(getattr(tx, name).default._schema).split("::", 1)[1] == \
         str(getattr(tv, name).default._schema).split("::", 1)[1]
@@ -141,6 +141,34 @@ def test_decode_image_finds_the_format():
         tvx.io.decode_image(gif)
     with pytest.raises(RuntimeError, match="tvx.decode_image: unknown image format .* starts with 1 2 3 4"):
         tvx.io.decode_image(torch.tensor([1, 2, 3, 4, 5], dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("quality", [1, 50, 75, 95, 100])
+def test_encode_jpeg_decodes_as_torchvision_s_encoding(quality):
+    """RGB and gray photos, odd sizes, 1x1: libjpeg's defaults at `quality`, as torchvision's
+    encoder. The bytes may differ between libjpeg-turbo versions (headers); the pixels they
+    decode to are equal."""
+    images = [torchvision.io.decode_jpeg(torchvision.io.read_file(str(p)), mode=m)
+              for p in JPEGS if p.parent.name in ("jpeg-variants", "photo-500")
+              for m in (torchvision.io.ImageReadMode.RGB, torchvision.io.ImageReadMode.GRAY)][:16]
+    images.append(torch.randint(0, 256, (3, 1, 1), dtype=torch.uint8))
+    for image in images + [images[0][:, 1:, 3:].flip(-1)]:  # a strided view too
+        ours = tvx.io.encode_jpeg(image, quality=quality)
+        theirs = torchvision.io.encode_jpeg(image, quality=quality)
+        assert ours.dtype == torch.uint8 and ours.dim() == 1
+        assert torch.equal(torchvision.io.decode_jpeg(ours), torchvision.io.decode_jpeg(theirs)), image.shape
+
+
+def test_encode_jpeg_bad_arguments():
+    image = torch.zeros(3, 4, 4, dtype=torch.uint8)
+    with pytest.raises(RuntimeError, match=r"tvx.encode_jpeg: quality must be in \[1, 100\], got 0"):
+        tvx.io.encode_jpeg(image, quality=0)
+    with pytest.raises(RuntimeError, match=r"tvx.encode_jpeg: image must have shape \[C, H, W\] with C = 1 or 3, got \[4, 4, 4\]"):
+        tvx.io.encode_jpeg(torch.zeros(4, 4, 4, dtype=torch.uint8))
+    with pytest.raises(RuntimeError, match="tvx.encode_jpeg: image must be uint8"):
+        tvx.io.encode_jpeg(image.float())
+    with pytest.raises(RuntimeError, match="tvx.encode_jpeg: JPEG images are 1 to 65500 pixels a side, got 0 x 4"):
+        tvx.io.encode_jpeg(torch.zeros(3, 0, 4, dtype=torch.uint8))
 
 
 def chunk(kind, payload):
