@@ -27,6 +27,9 @@ inline at::Tensor decode_jpeg(const at::Tensor& data, ImageReadMode mode, bool a
 /// uint8 [C, H, W] (C = 1 or 3, CPU) to JPEG bytes at quality 1..100 (libjpeg's defaults).
 at::Tensor encode_jpeg(const at::Tensor& image, std::int64_t quality = 75);
 
+/// [C, H, W] (C = 1 to 4; uint8, or uint16 for 16-bit) to PNG bytes at zlib level 0..9.
+at::Tensor encode_png(const at::Tensor& image, std::int64_t compression_level = 6);
+
 /// PNG bytes (uint8 [n], CPU) to [C, H, W], uint8 or (16-bit files) uint16: UNCHANGED (the
 /// file's channels; palette images give their indices), GRAY, GRAY_ALPHA, RGB or RGB_ALPHA.
 at::Tensor decode_png(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);

@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image", "encode_jpeg"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image", "encode_jpeg", "encode_png"]
 
 
 class ImageReadMode(enum.Enum):
@@ -76,3 +76,9 @@ def encode_jpeg(input: Tensor | list[Tensor], quality: int = 75):
     if isinstance(input, (list, tuple)):
         return [torch.ops.tvx.encode_jpeg(x, quality) for x in input]
     return torch.ops.tvx.encode_jpeg(input, quality)
+
+
+def encode_png(input: Tensor, compression_level: int = 6) -> Tensor:
+    """[C, H, W] to PNG bytes, as ``torchvision.io.encode_png``; beyond torchvision, also
+    gray+alpha (C = 2), RGBA (C = 4) and uint16 images (16-bit PNG)."""
+    return torch.ops.tvx.encode_png(input, compression_level)

@@ -1,4 +1,5 @@
-// PNG decoding on the CPU with libpng, as torchvision's decode_png: the file's channels
+// PNG on the CPU with libpng. encode_png as torchvision's, and beyond it gray+alpha, RGBA and
+// 16-bit (uint16) images. decode_png as torchvision's: the file's channels
 // (UNCHANGED: 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA) or GRAY, GRAY_ALPHA, RGB,
 // RGB_ALPHA through libpng's own transforms (its RGB-to-gray weights 0.2989, 0.587, as
 // torchvision sets them); 16-bit images as uint16; EXIF orientation from the eXIf chunk.
@@ -157,10 +158,73 @@ at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_
   return detail::apply_orientation(image.permute({2, 0, 1}), orientation);
 }
 
+namespace {
+
+void append_bytes(png_structp png, png_bytep data, png_size_t n) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
+  out->insert(out->end(), data, data + n);
+}
+
+void flush_nothing(png_structp) {}
+
+}  // namespace
+
+at::Tensor encode_png(const at::Tensor& image_arg, std::int64_t compression_level) {
+  constexpr const char* op = "tvx.encode_png";
+  const at::ScalarType dtype = image_arg.scalar_type();
+  TORCH_CHECK(dtype == at::kByte || dtype == at::kUInt16, op, ": image must be uint8 or uint16, got ", dtype);
+  TORCH_CHECK(image_arg.dim() == 3 && image_arg.size(0) >= 1 && image_arg.size(0) <= 4, op,
+              ": image must have shape [C, H, W] with C = 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA), got ",
+              image_arg.sizes());
+  TORCH_CHECK(image_arg.device().is_cpu(), op, ": image must be on the CPU, got ", image_arg.device());
+  TORCH_CHECK(compression_level >= 0 && compression_level <= 9, op, ": compression_level must be in [0, 9], got ",
+              compression_level);
+  const std::int64_t channels = image_arg.size(0), height = image_arg.size(1), width = image_arg.size(2);
+  TORCH_CHECK(height > 0 && width > 0 && height <= PNG_UINT_31_MAX && width <= PNG_UINT_31_MAX, op,
+              ": PNG images are 1 to 2^31 - 1 pixels a side, got ", height, " x ", width);
+  const at::Tensor hwc = image_arg.permute({1, 2, 0}).contiguous();
+  static constexpr int kColour[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                     PNG_COLOR_TYPE_RGB_ALPHA};
+
+  // Declared before setjmp: a jump back to it must not skip a destructor.
+  std::vector<std::uint8_t> out;
+  at::Tensor encoded;
+  Source errors{nullptr, 0, 0, {}};  // only its message
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &errors, &on_error, &on_warning);
+  TORCH_CHECK(png, op, ": libpng could not allocate its state");
+  png_infop info = png_create_info_struct(png);
+  if (!info) {
+    png_destroy_write_struct(&png, nullptr);
+    TORCH_CHECK(false, op, ": libpng could not allocate its state");
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    TORCH_CHECK(false, op, ": libpng failed: ", errors.message);
+  }
+  png_set_write_fn(png, &out, &append_bytes, &flush_nothing);
+  const int depth = dtype == at::kUInt16 ? 16 : 8;
+  png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), depth, kColour[channels], PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, int(compression_level));
+  png_write_info(png, info);
+  if (depth == 16 && *reinterpret_cast<const std::uint16_t*>("\x01\x00") == 1) png_set_swap(png);  // PNG is big-endian
+  const auto* in = static_cast<const std::uint8_t*>(hwc.const_data_ptr());
+  const std::size_t stride = std::size_t(width) * std::size_t(channels) * (depth / 8);
+  for (std::int64_t y = 0; y < height; ++y) png_write_row(png, in + std::size_t(y) * stride);
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  encoded = at::empty({std::int64_t(out.size())}, at::kByte);
+  std::memcpy(encoded.mutable_data_ptr<std::uint8_t>(), out.data(), out.size());
+  return encoded;
+}
+
 #else  // no libpng
 
 at::Tensor decode_png(const at::Tensor&, std::int64_t, bool) {
   TORCH_CHECK(false, "tvx.decode_png: this tvx was built without libpng (see `tvx info`)");
+}
+at::Tensor encode_png(const at::Tensor&, std::int64_t) {
+  TORCH_CHECK(false, "tvx.encode_png: this tvx was built without libpng (see `tvx info`)");
 }
 
 #endif
@@ -168,6 +232,7 @@ at::Tensor decode_png(const at::Tensor&, std::int64_t, bool) {
 }  // namespace tvx::io
 
 TVX_LIBRARY(m) {
+  m.def("encode_png(Tensor _0, int _1) -> Tensor _0", &tvx::io::encode_png);
   m.def("decode_png(Tensor data, int mode, bool apply_exif_orientation=False) -> Tensor",
         static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, bool)>(&tvx::io::decode_png));
 }
