@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tvx::io {
 
@@ -46,6 +47,13 @@ at::Tensor decode_image(const at::Tensor& data, std::int64_t mode = 0, bool appl
 inline at::Tensor decode_image(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
   return decode_image(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
 }
+
+/// A codec of this build: its format, and the library that serves it as loaded at run time
+/// ("libpng 1.6.39"); empty where the build has none (AVIF until its decoder lands).
+struct Codec {
+  std::string format, library;
+};
+std::vector<Codec> codecs();
 
 /// libjpeg's API version (JPEG_LIB_VERSION, 80 for libjpeg-turbo's jpeg8 API; 0 without libjpeg).
 std::int64_t jpeg_version();

@@ -1,4 +1,5 @@
 #include <tvx/core.h>
+#include <tvx/io.h>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,10 @@ int info(bool as_json) {
               {"highway_target", tiers.highway_target},
               {"kernel_threads", cpu_kernel_threads()}};
 
+  j["codecs"] = nlohmann::json::object();
+  for (const auto& c : io::codecs())
+    j["codecs"][c.format] = c.library.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.library);
+
   if (as_json) {
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -80,7 +85,10 @@ int info(bool as_json) {
             << "\nSIMD tiers    compiled:";
   for (const auto& t : tiers.compiled) std::cout << " " << t;
   std::cout << "; in use: " << tiers.active << " (Highway " << tiers.highway_target << ")\n"
-            << "CPU threads   " << cpu_kernel_threads() << " (tvx's parallel loops)\n";
+            << "CPU threads   " << cpu_kernel_threads() << " (tvx's parallel loops)\n"
+            << "Codecs       ";
+  for (const auto& c : io::codecs()) std::cout << " " << c.format << ": " << (c.library.empty() ? "no" : c.library) << ";";
+  std::cout << "\n";
   return 0;
 }
 

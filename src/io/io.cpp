@@ -99,6 +99,11 @@ at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
 
 }  // namespace detail
 
+std::vector<Codec> codecs() {
+  return {{"JPEG", detail::jpeg_library()}, {"PNG", detail::png_library()}, {"WebP", detail::webp_library()},
+          {"AVIF", ""}};
+}
+
 at::Tensor read_file(const std::string& path) {
   constexpr const char* op = "tvx.read_file";
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace tvx::io::detail {
 
@@ -24,5 +25,10 @@ int exif_orientation(const std::uint8_t* exif, std::size_t size);
 
 /// image [C, H, W] turned upright for EXIF orientation 1..8 (a view: flips and transposes).
 at::Tensor apply_orientation(const at::Tensor& image, int orientation);
+
+/// Each codec file's library as loaded ("libwebp 1.2.4"), or "" when built without it.
+std::string jpeg_library();
+std::string png_library();
+std::string webp_library();
 
 }  // namespace tvx::io::detail

@@ -172,6 +172,17 @@ at::Tensor encode_jpeg(const at::Tensor& image_arg, std::int64_t quality) {
 
 std::int64_t jpeg_version() { return JPEG_LIB_VERSION; }
 
+namespace detail {
+std::string jpeg_library() {
+#ifdef LIBJPEG_TURBO_VERSION_NUMBER
+  constexpr int v = LIBJPEG_TURBO_VERSION_NUMBER;  // 2001005: 2.1.5
+  return c10::str("libjpeg-turbo ", v / 1000000, ".", v / 1000 % 1000, ".", v % 1000, " (API ", JPEG_LIB_VERSION, ")");
+#else
+  return c10::str("libjpeg (API ", JPEG_LIB_VERSION, ")");
+#endif
+}
+}  // namespace detail
+
 bool is_compiled_against_turbo() {
 #ifdef LIBJPEG_TURBO_VERSION
   return true;
@@ -189,6 +200,9 @@ at::Tensor encode_jpeg(const at::Tensor&, std::int64_t) {
   TORCH_CHECK(false, "tvx.encode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
 }
 std::int64_t jpeg_version() { return 0; }
+namespace detail {
+std::string jpeg_library() { return ""; }
+}  // namespace detail
 bool is_compiled_against_turbo() { return false; }
 
 #endif

@@ -218,7 +218,15 @@ at::Tensor encode_png(const at::Tensor& image_arg, std::int64_t compression_leve
   return encoded;
 }
 
+namespace detail {
+std::string png_library() { return c10::str("libpng ", png_get_libpng_ver(nullptr)); }
+}  // namespace detail
+
 #else  // no libpng
+
+namespace detail {
+std::string png_library() { return ""; }
+}  // namespace detail
 
 at::Tensor decode_png(const at::Tensor&, std::int64_t, bool) {
   TORCH_CHECK(false, "tvx.decode_png: this tvx was built without libpng (see `tvx info`)");

@@ -41,7 +41,18 @@ at::Tensor decode_webp(const at::Tensor& data_arg, std::int64_t mode) {
   return image.permute({2, 0, 1});
 }
 
+namespace detail {
+std::string webp_library() {
+  const int v = WebPGetDecoderVersion();  // 0x010204: 1.2.4
+  return c10::str("libwebp ", v >> 16, ".", (v >> 8) & 0xff, ".", v & 0xff);
+}
+}  // namespace detail
+
 #else  // no libwebp
+
+namespace detail {
+std::string webp_library() { return ""; }
+}  // namespace detail
 
 at::Tensor decode_webp(const at::Tensor&, std::int64_t) {
   TORCH_CHECK(false, "tvx.decode_webp: this tvx was built without libwebp (see `tvx info`)");

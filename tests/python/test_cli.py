@@ -31,6 +31,11 @@ def test_info_json():
     assert info["cpu"]["baseline_tier"] == info["cpu"]["simd_tiers_compiled"][0]
     assert info["cpu"]["highway_target"] in ("AVX2", "AVX3", "NEON", "SVE2")
     assert info["built_with_cuda"] == bool(info["compiled_cuda_archs"])
+    # The codecs and their libraries as loaded (scripts/setup installs them; AVIF has no decoder yet).
+    assert info["codecs"]["JPEG"].startswith("libjpeg-turbo ")
+    assert info["codecs"]["PNG"].startswith("libpng 1.6.")
+    assert info["codecs"]["WebP"].startswith("libwebp ")
+    assert info["codecs"]["AVIF"] is None
 
 
 def test_verify_json_and_exit_code():
