@@ -46,6 +46,13 @@ void emit_message(j_common_ptr cinfo, int level) {
   if (level < 0) error_exit(cinfo);  // a warning: corrupt data
 }
 
+// cinfo reports errors and warnings through err (then longjmp to err.jump).
+void install(ErrorManager& err, jpeg_error_mgr*& slot) {
+  slot = jpeg_std_error(&err.pub);
+  err.pub.error_exit = &error_exit;
+  err.pub.emit_message = &emit_message;
+}
+
 // torchvision's CMYK conversion: each channel times K, over 255, rounded.
 inline std::uint8_t times_k(std::uint8_t v, std::uint8_t k) { return std::uint8_t((int(v) * int(k) + 127) / 255); }
 
@@ -75,9 +82,7 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
   volatile int orientation = 1;  // set after setjmp (the error path does not read it)
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = &error_exit;
-  err.pub.emit_message = &emit_message;
+  install(err, cinfo.err);
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     TORCH_CHECK(false, kDecode, ": invalid JPEG data: ", err.message);
@@ -140,9 +145,7 @@ at::Tensor encode_jpeg(const at::Tensor& image_arg, std::int64_t quality) {
   unsigned long size = 0;
   jpeg_compress_struct cinfo{};
   ErrorManager err{};
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = &error_exit;
-  err.pub.emit_message = &emit_message;
+  install(err, cinfo.err);
   if (setjmp(err.jump)) {
     jpeg_destroy_compress(&cinfo);
     std::free(buffer);

@@ -12,6 +12,7 @@
 
 #include <ATen/ops/empty.h>
 
+#include <bit>
 #include <csetjmp>
 #include <cstring>
 #include <vector>
@@ -98,46 +99,18 @@ at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_
   // every palette to have alpha: without tRNS its *_ALPHA images come out shifted.
   const bool palette_alpha = palette && png_get_valid(png, info, PNG_INFO_tRNS) != 0;
   const png_uint_32 opaque = depth > 8 ? 0xffff : 0xff;
-  switch (mode) {
-    case detail::kGray:
-      if (color != PNG_COLOR_TYPE_GRAY) {
-        if (palette) png_set_palette_to_rgb(png), alpha = palette_alpha;
-        if (alpha) png_set_strip_alpha(png);
-        if (colour) png_set_rgb_to_gray(png, 1, 0.2989, 0.587);
-        channels = 1;
-      }
-      break;
-    case detail::kGrayAlpha:
-      if (color != PNG_COLOR_TYPE_GRAY_ALPHA) {
-        if (palette) png_set_palette_to_rgb(png), alpha = palette_alpha;
-        if (!alpha) png_set_add_alpha(png, opaque, PNG_FILLER_AFTER);
-        if (colour) png_set_rgb_to_gray(png, 1, 0.2989, 0.587);
-        channels = 2;
-      }
-      break;
-    case detail::kRgb:
-      if (color != PNG_COLOR_TYPE_RGB) {
-        if (palette)
-          png_set_palette_to_rgb(png), alpha = palette_alpha;
-        else if (!colour)
-          png_set_gray_to_rgb(png);
-        if (alpha) png_set_strip_alpha(png);
-        channels = 3;
-      }
-      break;
-    case detail::kRgbAlpha:
-      if (color != PNG_COLOR_TYPE_RGB_ALPHA) {
-        if (palette)
-          png_set_palette_to_rgb(png), alpha = palette_alpha;
-        else if (!colour)
-          png_set_gray_to_rgb(png);
-        if (!alpha) png_set_add_alpha(png, opaque, PNG_FILLER_AFTER);
-        channels = 4;
-      }
-      break;
-    default: break;  // UNCHANGED
+  if (mode != detail::kUnchanged) {
+    // libpng orders its transforms itself: these requests add up to the mode asked for.
+    const bool want_colour = mode == detail::kRgb || mode == detail::kRgbAlpha;
+    const bool want_alpha = mode == detail::kGrayAlpha || mode == detail::kRgbAlpha;
+    if (palette) png_set_palette_to_rgb(png), alpha = palette_alpha;
+    if (!colour && want_colour) png_set_gray_to_rgb(png);
+    if (colour && !want_colour) png_set_rgb_to_gray(png, 1, 0.2989, 0.587);
+    if (alpha && !want_alpha) png_set_strip_alpha(png);
+    if (!alpha && want_alpha) png_set_add_alpha(png, opaque, PNG_FILLER_AFTER);
+    channels = (want_colour ? 3 : 1) + (want_alpha ? 1 : 0);
   }
-  if (depth > 8 && *reinterpret_cast<const std::uint16_t*>("\x01\x00") == 1) png_set_swap(png);  // native order
+  if (depth > 8 && std::endian::native == std::endian::little) png_set_swap(png);  // PNG is big-endian
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
   int orientation = 1;
@@ -207,7 +180,7 @@ at::Tensor encode_png(const at::Tensor& image_arg, std::int64_t compression_leve
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level(png, int(compression_level));
   png_write_info(png, info);
-  if (depth == 16 && *reinterpret_cast<const std::uint16_t*>("\x01\x00") == 1) png_set_swap(png);  // PNG is big-endian
+  if (depth == 16 && std::endian::native == std::endian::little) png_set_swap(png);  // PNG is big-endian
   const auto* in = static_cast<const std::uint8_t*>(hwc.const_data_ptr());
   const std::size_t stride = std::size_t(width) * std::size_t(channels) * (depth / 8);
   for (std::int64_t y = 0; y < height; ++y) png_write_row(png, in + std::size_t(y) * stride);

@@ -4,6 +4,7 @@ EXIF orientation, clear errors on every corrupt file, no leak."""
 import os
 import resource
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -14,10 +15,26 @@ import torchvision.io
 import tvx
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = Path(os.environ.get("TVX_IMAGES", ROOT.parent / "shared" / "images"))
-if not (IMAGES / "jpeg-variants").is_dir():
-    raise RuntimeError(f"test_io.py: the test images are not at {IMAGES}: check out shared/ beside the repository, "
-                       "or set TVX_IMAGES to its images/ folder")
+
+
+def _images() -> Path:
+    """$TVX_IMAGES, else shared/images beside this checkout, else beside the checkout this
+    one was cloned from (CI tests a fresh clone elsewhere, as `git clone . /tmp/x` makes)."""
+    if "TVX_IMAGES" in os.environ:
+        return Path(os.environ["TVX_IMAGES"])
+    places = [ROOT]
+    origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"], capture_output=True,
+                            text=True).stdout.strip()
+    if origin and Path(origin).is_dir():
+        places.append(Path(origin).resolve())
+    for place in places:
+        if (place.parent / "shared" / "images" / "jpeg-variants").is_dir():
+            return place.parent / "shared" / "images"
+    raise RuntimeError(f"test_io.py: no shared/images beside {' or '.join(map(str, places))}: set TVX_IMAGES "
+                       "to the images/ folder")
+
+
+IMAGES = _images()
 
 JPEGS = sorted(p for d in ("jpeg-variants", "photo-500", "photo-1080p", "photo-2560") for p in (IMAGES / d).glob("*.jpg"))
 PNGS = sorted((IMAGES / "png").glob("*.png"))

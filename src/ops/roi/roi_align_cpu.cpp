@@ -96,7 +96,8 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
                                                  std::int64_t sampling_ratio, bool aligned, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois_for(rois, input.scalar_type()), input.size(0));
+  const at::Tensor r = rois_for(rois, input.scalar_type());  // as the kernels read them
+  check_batch_indices(op, r, input.size(0));
   const std::int64_t k = rois.size(0), channels = input.size(1);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
@@ -104,7 +105,6 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
   if (output.numel() == 0) return {output, mapping};
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_align_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
-    const at::Tensor r = rois_for(rois, input.scalar_type());
     const AlignTables<T> tables(r.data_ptr<T>(), k, static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned, ps,
                                 input.size(2), input.size(3));
     const scalar_t* in = input.const_data_ptr<scalar_t>();
@@ -135,13 +135,13 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad, const at::Tens
                           bool ps) {
   check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
   check_sampling_ratio(op, sampling_ratio);
-  check_batch_indices(op, rois_for(rois, grad.scalar_type()), batch_size);
+  const at::Tensor r = rois_for(rois, grad.scalar_type());  // as the kernels read them
+  check_batch_indices(op, r, batch_size);
   at::Tensor grad_input = grad_input_sum(grad, batch_size, channels, height, width);
   if (grad.numel() == 0 || grad_input.numel() == 0) return grad_input.to(grad.scalar_type());
   const std::int64_t k = rois.size(0);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_align_backward_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
-    const at::Tensor r = rois_for(rois, grad.scalar_type());
     const AlignTables<T> tables(r.data_ptr<T>(), k, static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned, ps,
                                 height, width);
     const scalar_t* g = grad.const_data_ptr<scalar_t>();

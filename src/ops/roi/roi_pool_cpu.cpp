@@ -19,7 +19,8 @@ namespace {
 std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
                                                 double spatial_scale, std::int64_t ph, std::int64_t pw, bool ps) {
   check_forward(op, input, rois, spatial_scale, ph, pw, ps);
-  check_batch_indices(op, rois_for(rois, input.scalar_type()), input.size(0));
+  const at::Tensor r = rois_for(rois, input.scalar_type());  // as the kernels read them
+  check_batch_indices(op, r, input.size(0));
   const std::int64_t k = rois.size(0), channels = input.size(1), height = input.size(2), width = input.size(3);
   const std::int64_t c_out = ps ? channels / (ph * pw) : channels;
   at::Tensor output = at::empty({k, c_out, ph, pw}, input.options());
@@ -27,7 +28,6 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
   if (output.numel() == 0) return {output, index};
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "tvx_roi_pool_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
-    const at::Tensor r = rois_for(rois, input.scalar_type());
     const T* roi_data = r.data_ptr<T>();
     const scalar_t* in = input.const_data_ptr<scalar_t>();
     const std::int64_t sn = input.stride(0), sc = input.stride(1), sh = input.stride(2), sw = input.stride(3);
@@ -80,7 +80,8 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad, const at::Tenso
                          double spatial_scale, std::int64_t ph, std::int64_t pw, std::int64_t batch_size,
                          std::int64_t channels, std::int64_t height, std::int64_t width, bool ps) {
   check_backward(op, grad, rois, spatial_scale, ph, pw, batch_size, channels, height, width, ps);
-  check_batch_indices(op, rois_for(rois, grad.scalar_type()), batch_size);
+  const at::Tensor r = rois_for(rois, grad.scalar_type());  // as the kernels read them
+  check_batch_indices(op, r, batch_size);
   if (!ps) {
     TORCH_CHECK(argmax.scalar_type() == at::kInt && argmax.sizes() == grad.sizes(), op,
                 ": argmax must be int32 of grad's shape ", grad.sizes(), ", got ", argmax.sizes(), " ",
@@ -92,7 +93,6 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad, const at::Tenso
   const std::int64_t k = rois.size(0), c_out = grad.size(1), plane = height * width;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cpu", [&] {
     using T = at::opmath_type<scalar_t>;
-    const at::Tensor r = rois_for(rois, grad.scalar_type());
     const T* roi_data = r.data_ptr<T>();
     const scalar_t* g = grad.const_data_ptr<scalar_t>();
     const std::int64_t gn = grad.stride(0), gc = grad.stride(1), gh = grad.stride(2), gw = grad.stride(3);
