@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/util/OptionalArrayRef.h>
 
 #include <cstdint>
 #include <string>
@@ -25,6 +26,19 @@ inline at::Tensor decode_jpeg(const at::Tensor& data, ImageReadMode mode, bool a
   return decode_jpeg(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
 }
 
+/// decode_jpeg at a reduced size (torchvision has none): libjpeg-turbo's smallest DCT scale
+/// (1/8, 2/8, ..., 8/8) whose output is at least min_size = (height, width), in the upright
+/// image's orientation; full size where none smaller covers it. The fast path to a small input.
+at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::IntArrayRef min_size,
+                              bool apply_exif_orientation = false);
+
+/// Batch forms: each image as decode_jpeg (decode_jpeg_scaled with min_size) or decode_image,
+/// on ATen's thread pool. An error names the image's index.
+std::vector<at::Tensor> decode_jpegs(const std::vector<at::Tensor>& data, std::int64_t mode = 0,
+                                     bool apply_exif_orientation = false, at::OptionalIntArrayRef min_size = {});
+std::vector<at::Tensor> decode_images(const std::vector<at::Tensor>& data, std::int64_t mode = 0,
+                                      bool apply_exif_orientation = false);
+
 /// uint8 [C, H, W] (C = 1 or 3, CPU) to JPEG bytes at quality 1..100 (libjpeg's defaults).
 at::Tensor encode_jpeg(const at::Tensor& image, std::int64_t quality = 75);
 
@@ -42,7 +56,12 @@ inline at::Tensor decode_png(const at::Tensor& data, ImageReadMode mode, bool ap
 /// RGB_ALPHA as asked; GRAY and GRAY_ALPHA give the file's colours (WebP holds no gray).
 at::Tensor decode_webp(const at::Tensor& data, std::int64_t mode = 0);
 
-/// Any supported format, found from its first bytes (JPEG, PNG, WebP so far).
+/// GIF bytes to uint8 RGB: [3, H, W] for one frame, [N, 3, H, W] for an animation, each frame
+/// composed on the canvas as torchvision composes it (background, disposal, transparency).
+at::Tensor decode_gif(const at::Tensor& data);
+
+/// Any supported format, found from its first bytes (JPEG, PNG, WebP, GIF). GIF ignores
+/// `mode` (RGB frames), as in torchvision.
 at::Tensor decode_image(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);
 inline at::Tensor decode_image(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
   return decode_image(data, static_cast<std::int64_t>(mode), apply_exif_orientation);

@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_image", "encode_jpeg", "encode_png"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_gif", "decode_image", "encode_jpeg", "encode_png"]
 
 
 class ImageReadMode(enum.Enum):
@@ -39,16 +39,22 @@ def write_file(filename: str | os.PathLike, data: Tensor) -> None:
 
 
 def decode_jpeg(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, device="cpu",
-                apply_exif_orientation: bool = False):
-    """JPEG bytes to a uint8 [C, H, W] tensor (a list in, a list out), as
-    ``torchvision.io.decode_jpeg`` on the CPU. UNCHANGED gives the file's channels (1 gray,
-    3 RGB, 4 CMYK); GRAY and RGB convert (CMYK as torchvision does). Corrupt data is an
-    error (torchvision decodes some of it with a warning)."""
+                apply_exif_orientation: bool = False, min_size: tuple[int, int] | None = None):
+    """JPEG bytes to a uint8 [C, H, W] tensor, as ``torchvision.io.decode_jpeg`` on the CPU.
+    UNCHANGED gives the file's channels (1 gray, 3 RGB, 4 CMYK); GRAY and RGB convert (CMYK
+    as torchvision does). Corrupt data is an error (torchvision decodes some of it with a
+    warning).
+
+    A list in gives a list out, decoded on the thread pool. ``min_size=(h, w)`` (tvx only)
+    decodes at libjpeg-turbo's smallest DCT scale (1/8 .. 8/8) whose output still covers
+    (h, w) in the upright orientation: the fast path to a small model input."""
     if str(device) != "cpu":
         raise NotImplementedError("tvx.io.decode_jpeg: only device='cpu' so far (the nvJPEG decoder comes next)")
     m = _mode(mode)
     if isinstance(input, (list, tuple)):
-        return [torch.ops.tvx.decode_jpeg(x, m, apply_exif_orientation) for x in input]
+        return torch.ops.tvx.decode_jpegs(list(input), m, apply_exif_orientation, min_size)
+    if min_size is not None:
+        return torch.ops.tvx.decode_jpeg_scaled(input, m, list(min_size), apply_exif_orientation)
     return torch.ops.tvx.decode_jpeg(input, m, apply_exif_orientation)
 
 
@@ -65,8 +71,18 @@ def decode_webp(input: Tensor, mode=ImageReadMode.UNCHANGED) -> Tensor:
     return torch.ops.tvx.decode_webp(input, _mode(mode))
 
 
-def decode_image(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
-    """Any supported format (JPEG, PNG, WebP so far), found from its first bytes."""
+def decode_gif(input: Tensor) -> Tensor:
+    """GIF bytes to uint8 RGB, as ``torchvision.io.decode_gif``: [3, H, W] for one frame,
+    [N, 3, H, W] for an animation, each frame composed on the canvas as torchvision does."""
+    return torch.ops.tvx.decode_gif(input)
+
+
+def decode_image(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False):
+    """Any supported format (JPEG, PNG, WebP, GIF), found from its first bytes. GIF gives
+    RGB frames whatever the mode, as torchvision's does. A list in (tvx only) gives a list
+    out, decoded on the thread pool."""
+    if isinstance(input, (list, tuple)):
+        return torch.ops.tvx.decode_images(list(input), _mode(mode), apply_exif_orientation)
     return torch.ops.tvx.decode_image(input, _mode(mode), apply_exif_orientation)
 
 

@@ -101,7 +101,7 @@ at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
 
 std::vector<Codec> codecs() {
   return {{"JPEG", detail::jpeg_library()}, {"PNG", detail::png_library()}, {"WebP", detail::webp_library()},
-          {"AVIF", ""}};
+          {"GIF", detail::gif_library()}, {"AVIF", ""}};
 }
 
 at::Tensor read_file(const std::string& path) {

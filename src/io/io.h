@@ -30,5 +30,6 @@ at::Tensor apply_orientation(const at::Tensor& image, int orientation);
 std::string jpeg_library();
 std::string png_library();
 std::string webp_library();
+std::string gif_library();
 
 }  // namespace tvx::io::detail

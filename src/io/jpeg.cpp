@@ -27,8 +27,6 @@ namespace tvx::io {
 #if TVX_HAS_JPEG
 namespace {
 
-constexpr const char* kDecode = "tvx.decode_jpeg";
-
 // libjpeg reports errors (and, here, warnings) by jumping back to decode_jpeg's setjmp.
 struct ErrorManager {
   jpeg_error_mgr pub;
@@ -69,12 +67,14 @@ void cmyk_row_to(std::uint8_t* out, const std::uint8_t* cmyk, JDIMENSION width, 
   }
 }
 
-}  // namespace
-
-at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation) {
-  const at::Tensor data = detail::check_encoded(kDecode, data_arg);
-  const char* name = detail::mode_name(kDecode, mode);
-  TORCH_CHECK(mode == detail::kUnchanged || mode == detail::kGray || mode == detail::kRgb, kDecode, ": mode ", name,
+// The decoder behind decode_jpeg (min_h = min_w = -1: full size) and decode_jpeg_scaled: with
+// a minimum size, libjpeg-turbo's smallest DCT scale s/8 (s = 1..8) whose output covers it, the
+// minimum read in the upright image's orientation.
+at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation,
+                  std::int64_t min_h, std::int64_t min_w) {
+  const at::Tensor data = detail::check_encoded(op, data_arg);
+  const char* name = detail::mode_name(op, mode);
+  TORCH_CHECK(mode == detail::kUnchanged || mode == detail::kGray || mode == detail::kRgb, op, ": mode ", name,
               " is not supported for JPEG files (UNCHANGED, GRAY or RGB)");
 
   // Declared before setjmp: a jump back to it must not skip a destructor.
@@ -85,7 +85,7 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
   install(err, cinfo.err);
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
-    TORCH_CHECK(false, kDecode, ": invalid JPEG data: ", err.message);
+    TORCH_CHECK(false, op, ": invalid JPEG data: ", err.message);
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data.const_data_ptr<std::uint8_t>(), static_cast<unsigned long>(data.numel()));
@@ -110,6 +110,15 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
         orientation = detail::exif_orientation(m->data, m->data_length);
         if (orientation != 1) break;
       }
+  if (min_h >= 0 && min_w >= 0) {
+    const bool turned = orientation >= 5;  // 5..8 transpose the image
+    const std::int64_t need_h = turned ? min_w : min_h, need_w = turned ? min_h : min_w;
+    cinfo.scale_denom = 8;
+    for (cinfo.scale_num = 1; cinfo.scale_num < 8; ++cinfo.scale_num) {
+      jpeg_calc_output_dimensions(&cinfo);
+      if (std::int64_t(cinfo.output_height) >= need_h && std::int64_t(cinfo.output_width) >= need_w) break;
+    }
+  }
   jpeg_start_decompress(&cinfo);
   const JDIMENSION height = cinfo.output_height, width = cinfo.output_width;
   image = at::empty({std::int64_t(height), std::int64_t(width), channels}, at::kByte);
@@ -125,6 +134,20 @@ at::Tensor decode_jpeg(const at::Tensor& data_arg, std::int64_t mode, bool apply
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return detail::apply_orientation(image.permute({2, 0, 1}), orientation);
+}
+
+}  // namespace
+
+at::Tensor decode_jpeg(const at::Tensor& data, std::int64_t mode, bool apply_exif_orientation) {
+  return decode("tvx.decode_jpeg", data, mode, apply_exif_orientation, -1, -1);
+}
+
+at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::IntArrayRef min_size,
+                              bool apply_exif_orientation) {
+  constexpr const char* op = "tvx.decode_jpeg_scaled";
+  TORCH_CHECK(min_size.size() == 2 && min_size[0] >= 0 && min_size[1] >= 0, op,
+              ": min_size must be (height, width), each 0 or more, got ", min_size);
+  return decode(op, data, mode, apply_exif_orientation, min_size[0], min_size[1]);
 }
 
 at::Tensor encode_jpeg(const at::Tensor& image_arg, std::int64_t quality) {
@@ -199,6 +222,9 @@ bool is_compiled_against_turbo() {
 at::Tensor decode_jpeg(const at::Tensor&, std::int64_t, bool) {
   TORCH_CHECK(false, "tvx.decode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
 }
+at::Tensor decode_jpeg_scaled(const at::Tensor&, std::int64_t, at::IntArrayRef, bool) {
+  TORCH_CHECK(false, "tvx.decode_jpeg_scaled: this tvx was built without libjpeg-turbo (see `tvx info`)");
+}
 at::Tensor encode_jpeg(const at::Tensor&, std::int64_t) {
   TORCH_CHECK(false, "tvx.encode_jpeg: this tvx was built without libjpeg-turbo (see `tvx info`)");
 }
@@ -215,6 +241,8 @@ bool is_compiled_against_turbo() { return false; }
 TVX_LIBRARY(m) {
   m.def("decode_jpeg(Tensor data, int mode, bool apply_exif_orientation=False) -> Tensor",
         static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, bool)>(&tvx::io::decode_jpeg));
+  m.def("decode_jpeg_scaled(Tensor data, int mode, int[2] min_size, bool apply_exif_orientation=False) -> Tensor",
+        static_cast<at::Tensor (*)(const at::Tensor&, std::int64_t, at::IntArrayRef, bool)>(&tvx::io::decode_jpeg_scaled));
   m.def("encode_jpeg(Tensor _0, int _1) -> Tensor _0", &tvx::io::encode_jpeg);
   m.def("_jpeg_version() -> int _0", &tvx::io::jpeg_version);
   m.def("_is_compiled_against_turbo() -> bool _0", &tvx::io::is_compiled_against_turbo);

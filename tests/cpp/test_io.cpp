@@ -40,4 +40,30 @@ TEST(Io, DecodeJpegErrorsNameTheProblem) {
   EXPECT_GE(tvx::io::jpeg_version(), 62);
 }
 
+TEST(Io, ScaledAndBatchDecode) {
+  const at::Tensor image = at::randint(0, 256, {3, 64, 80}, at::kByte);
+  const at::Tensor jpeg = tvx::io::encode_jpeg(image, 90);
+  EXPECT_EQ(tvx::io::decode_jpeg(jpeg).sizes(), image.sizes());
+  // The smallest of 8/8 .. 1/8 covering (20, 20): 3/8 gives 24 x 30, 2/8 only 16 x 20.
+  EXPECT_EQ(tvx::io::decode_jpeg_scaled(jpeg, 0, {20, 20}).sizes(), (std::vector<std::int64_t>{3, 24, 30}));
+  EXPECT_EQ(tvx::io::decode_jpeg_scaled(jpeg, 1, {0, 0}).sizes(), (std::vector<std::int64_t>{1, 8, 10}));
+  const std::vector<at::Tensor> images = tvx::io::decode_jpegs({jpeg, jpeg}, 0, false, std::vector<std::int64_t>{20, 20});
+  ASSERT_EQ(images.size(), 2u);
+  EXPECT_TRUE(at::equal(images[1], tvx::io::decode_jpeg_scaled(jpeg, 0, {20, 20})));
+  const at::Tensor png = tvx::io::encode_png(image);
+  const std::vector<at::Tensor> mixed = tvx::io::decode_images({png, jpeg});
+  EXPECT_TRUE(at::equal(mixed[0], image));
+  EXPECT_EQ(error_of([&] { tvx::io::decode_images({png, png.slice(0, 0, 20)}); }).find("tvx.decode_images: image 1 of 2: "), 0u);
+}
+
+TEST(Io, DecodeGif) {
+  // 1 x 1 pixels, a two-colour global map, one frame of index 0 (LZW: clear, 0, end).
+  const std::vector<std::uint8_t> bytes = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 10, 20, 30, 40, 50, 60,
+                                           0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3b};
+  const at::Tensor gif = at::tensor(std::vector<std::int64_t>(bytes.begin(), bytes.end())).to(at::kByte);
+  EXPECT_TRUE(at::equal(tvx::io::decode_gif(gif), at::tensor({10, 20, 30}, at::kByte).view({3, 1, 1})));
+  EXPECT_TRUE(at::equal(tvx::io::decode_image(gif, tvx::io::ImageReadMode::GRAY), tvx::io::decode_gif(gif)));
+  EXPECT_EQ(error_of([&] { tvx::io::decode_gif(gif.slice(0, 0, 30)); }).find("tvx.decode_gif: invalid GIF data: "), 0u);
+}
+
 }  // namespace

@@ -35,6 +35,7 @@ def test_info_json():
     assert info["codecs"]["JPEG"].startswith("libjpeg-turbo ")
     assert info["codecs"]["PNG"].startswith("libpng 1.6.")
     assert info["codecs"]["WebP"].startswith("libwebp ")
+    assert info["codecs"]["GIF"].startswith("giflib 5.")
     assert info["codecs"]["AVIF"] is None
 
 

@@ -39,12 +39,13 @@ IMAGES = _images()
 JPEGS = sorted(p for d in ("jpeg-variants", "photo-500", "photo-1080p", "photo-2560") for p in (IMAGES / d).glob("*.jpg"))
 PNGS = sorted((IMAGES / "png").glob("*.png"))
 WEBPS = sorted((IMAGES / "webp").glob("*.webp"))
+GIFS = sorted((IMAGES / "gif").glob("*.gif"))
 CORRUPT = sorted((IMAGES / "corrupt").iterdir())
 tv, tx = torch.ops.image, torch.ops.tvx
 
 
 @pytest.mark.parametrize("name", ["read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp",
-                                  "decode_image", "encode_jpeg", "encode_png", "_jpeg_version", "_is_compiled_against_turbo"])
+                                  "decode_gif", "decode_image", "encode_jpeg", "encode_png", "_jpeg_version", "_is_compiled_against_turbo"])
 def test_schema_is_torchvision_s(name):
     assert str(getattr(tx, name).default._schema).split("::", 1)[1] == \
         str(getattr(tv, name).default._schema).split("::", 1)[1]
@@ -153,11 +154,187 @@ def test_decode_image_finds_the_format():
             if path.suffix != ".png":  # PNG's differences from torchvision are test_every_png_...'s
                 assert torch.equal(got, torchvision.io.decode_image(torchvision.io.read_file(str(path)), mode=mode,
                                                                     apply_exif_orientation=True)), (path.name, mode)
-    gif = tvx.io.read_file(IMAGES / "gif" / "chelsea.gif")
-    with pytest.raises(RuntimeError, match="tvx.decode_image: GIF files are not decoded yet"):
-        tvx.io.decode_image(gif)
+    for path in GIFS:  # RGB frames whatever the mode, as torchvision's decode_image
+        data = tvx.io.read_file(path)
+        for mode in ("UNCHANGED", "GRAY", "RGB_ALPHA"):
+            assert torch.equal(tvx.io.decode_image(data, mode=mode), tvx.io.decode_gif(data)), (path.name, mode)
+            assert torch.equal(tvx.io.decode_image(data, mode=mode),
+                               torchvision.io.decode_image(data, mode=torchvision.io.ImageReadMode[mode])), (path.name, mode)
     with pytest.raises(RuntimeError, match="tvx.decode_image: unknown image format .* starts with 1 2 3 4"):
         tvx.io.decode_image(torch.tensor([1, 2, 3, 4, 5], dtype=torch.uint8))
+
+
+def _pillow_draft(path, scale):
+    """Pillow's JPEG draft mode: libjpeg's own DCT scaling to 1/scale, an independent decode."""
+    from PIL import Image
+    import numpy as np
+    im = Image.open(path)
+    im.draft(im.mode, (im.size[0] // scale, im.size[1] // scale))
+    a = torch.from_numpy(np.array(im))
+    return a[None] if a.dim() == 2 else a.permute(2, 0, 1)
+
+
+def test_scaled_decode_is_libjpeg_s_dct_scaling():
+    """min_size picks the DCT scale: pixel-equal to Pillow's draft decode at 1/2, 1/4 and 1/8
+    (the scales Pillow offers) on the photos and every RGB and gray variant."""
+    checked = 0
+    for path in JPEGS:
+        if path.name == "cmyk.jpg" or path.parent.name == "photo-2560" and path.name > "B":
+            continue  # Pillow keeps CMYK; three 2560 photos suffice
+        data = tvx.io.read_file(path)
+        full = tvx.io.decode_jpeg(data)
+        for scale in (2, 4, 8):
+            if min(full.shape[1:]) < scale:
+                continue
+            want = _pillow_draft(path, scale)
+            if want.shape == full.shape:
+                continue
+            got = tvx.io.decode_jpeg(data, min_size=tuple(want.shape[1:]))
+            assert got.shape == want.shape and torch.equal(got, want), (path.name, scale)
+            checked += 1
+    assert checked >= 40
+
+
+def test_scaled_decode_picks_the_smallest_covering_scale():
+    path = IMAGES / "photo-2560" / "Kite.jpg"
+    data = tvx.io.read_file(path)
+    full = tvx.io.decode_jpeg(data)
+    height, width = full.shape[1:]
+    for min_size in [(1, 1), (224, 224), (200, 320), (201, 320), (224, 500), (1600, 2560), (1600, 2561), (9000, 9000)]:
+        got = tvx.io.decode_jpeg(data, min_size=min_size)
+        # libjpeg's output for scale s/8 is ceil(size * s / 8); the chosen s is the least that covers.
+        sizes = [(-(-height * s // 8), -(-width * s // 8)) for s in range(1, 9)]
+        s = next((s for s, (h, w) in enumerate(sizes, 1) if h >= min_size[0] and w >= min_size[1]), 8)
+        assert tuple(got.shape[1:]) == sizes[s - 1], (min_size, got.shape)
+    assert torch.equal(tvx.io.decode_jpeg(data, min_size=(0, 0)), tvx.io.decode_jpeg(data, min_size=(1, 1)))
+    assert torch.equal(tvx.io.decode_jpeg(data, min_size=(9000, 9000)), full)
+    # In the upright orientation: orientation 6 turns a 375 x 500 file into 500 x 375.
+    turned = tvx.io.read_file(IMAGES / "jpeg-variants" / "exif_orientation_6.jpg")
+    upright = tvx.io.decode_jpeg(turned, apply_exif_orientation=True)
+    assert upright.shape[1] > upright.shape[2]
+    got = tvx.io.decode_jpeg(turned, apply_exif_orientation=True, min_size=(10, 100))
+    assert got.shape[2] >= 100 and got.shape[2] < 100 * 8 // 3 + 1 and got.shape[1] > got.shape[2], got.shape
+    stored = tvx.io.decode_jpeg(turned, min_size=(100, 10))
+    assert torch.equal(got, tvx.io.decode_jpeg(turned, apply_exif_orientation=True, min_size=(10, 100)))
+    assert stored.shape[1:] == got.shape[1:][::-1]
+    for bad in [(-1, 5), (1, 2, 3)]:
+        with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg_scaled: min_size must be \(height, width\), each 0 or more"):
+            tx.decode_jpeg_scaled(data, 0, list(bad), False)
+
+
+def test_batch_forms_decode_each_image():
+    paths = JPEGS[:12]
+    data = [tvx.io.read_file(p) for p in paths]
+    got = tvx.io.decode_jpeg(data, mode="RGB", apply_exif_orientation=True)
+    assert all(torch.equal(g, tvx.io.decode_jpeg(d, mode="RGB", apply_exif_orientation=True)) for g, d in zip(got, data))
+    got = tvx.io.decode_jpeg(data, min_size=(64, 64))
+    assert all(torch.equal(g, tvx.io.decode_jpeg(d, min_size=(64, 64))) for g, d in zip(got, data))
+    mixed = [tvx.io.read_file(p) for p in JPEGS[:3] + PNGS[:3] + WEBPS[:2] + GIFS]
+    got = tvx.io.decode_image(mixed, mode="RGB")
+    assert all(torch.equal(g, tvx.io.decode_image(d, mode="RGB")) for g, d in zip(got, mixed))
+    assert tvx.io.decode_jpeg([]) == [] and tvx.io.decode_image([]) == []
+    with pytest.raises(RuntimeError, match="tvx.decode_jpegs: image 2 of 3: tvx.decode_jpeg: invalid JPEG data"):
+        tvx.io.decode_jpeg(data[:2] + [mixed[4]])
+    with pytest.raises(RuntimeError, match="tvx.decode_images: image 1 of 2: tvx.decode_image: unknown image format"):
+        tvx.io.decode_image([mixed[0], torch.tensor([1, 2, 3, 4], dtype=torch.uint8)])
+
+
+def test_every_gif_decodes_as_torchvision_s():
+    assert len(GIFS) >= 2  # a still and an animation
+    for path in GIFS:
+        data = torchvision.io.read_file(str(path))
+        got, want = tvx.io.decode_gif(data), torchvision.io.decode_gif(data)
+        assert got.is_contiguous() and torch.equal(got, want), path.name
+    assert tvx.io.decode_gif(tvx.io.read_file(IMAGES / "gif" / "coffee_anim.gif")).dim() == 4
+
+
+def _lzw(indices):
+    """GIF image data for colour indices, in 9-bit literal codes (a clear code every 250
+    pixels keeps the code width at 9): valid LZW that any decoder reads."""
+    codes = []
+    for i in range(0, len(indices), 250):
+        codes += [256] + list(indices[i:i + 250])
+    codes.append(257)
+    bits = sum(c << (9 * i) for i, c in enumerate(codes))
+    raw = bits.to_bytes((9 * len(codes) + 7) // 8, "little")
+    return bytes([8]) + b"".join(bytes([len(raw[i:i + 255])]) + raw[i:i + 255] for i in range(0, len(raw), 255)) + b"\0"
+
+
+def _gif(width, height, frames, palette=None, background=0):
+    """A GIF89a file: `frames` are dicts of w, h, pixels (indices), and optionally left, top,
+    palette (a local colour map), transparent (an index), disposal (0..3), interlace."""
+    def table(colors):
+        size, bits = 2, 0
+        while size < len(colors):
+            size, bits = size * 2, bits + 1
+        return bits, b"".join(bytes(c) for c in colors) + bytes(3 * (size - len(colors)))
+
+    out = b"GIF89a" + struct.pack("<HH", width, height)
+    if palette is None:
+        out += bytes([0, background, 0])
+    else:
+        bits, t = table(palette)
+        out += bytes([0x80 | bits, background, 0]) + t
+    for f in frames:
+        transparent = f.get("transparent")
+        out += struct.pack("<BBBBHBB", 0x21, 0xF9, 4, (f.get("disposal", 0) << 2) | (transparent is not None), 10,
+                           transparent or 0, 0)
+        flags, local = 0x40 if f.get("interlace") else 0, b""
+        if f.get("palette"):
+            bits, local = table(f["palette"])
+            flags |= 0x80 | bits
+        out += struct.pack("<BHHHHB", 0x2C, f.get("left", 0), f.get("top", 0), f["w"], f["h"], flags) + local
+        rows = [f["pixels"][r * f["w"]:(r + 1) * f["w"]] for r in range(f["h"])]
+        order = [*range(0, f["h"], 8), *range(4, f["h"], 8), *range(2, f["h"], 4), *range(1, f["h"], 2)] \
+            if f.get("interlace") else range(f["h"])
+        out += _lzw([v for r in order for v in rows[r]])
+    return torch.frombuffer(bytearray(out + b"\x3b"), dtype=torch.uint8)
+
+
+PALETTE = [(i, 255 - i, i * 7 % 256) for i in range(256)]
+GIF_CASES = {
+    "offset frame, background elsewhere": _gif(4, 3, [dict(left=1, top=1, w=2, h=2, pixels=[1, 2, 3, 4])], PALETTE, 5),
+    "transparent pixels show the background": _gif(4, 3, [dict(w=4, h=3, pixels=[9] * 6 + [1] * 6, transparent=9)], PALETTE, 5),
+    "frame clipped to the canvas": _gif(2, 2, [dict(left=1, top=1, w=2, h=2, pixels=[1, 2, 3, 4])], PALETTE),
+    "first frame larger than the screen": _gif(2, 2, [dict(w=3, h=3, pixels=list(range(9)))], PALETTE),
+    "empty screen size": _gif(0, 0, [dict(w=2, h=1, pixels=[1, 2])], PALETTE),
+    "local colour map, no global (black background)": _gif(2, 1, [dict(left=1, w=1, h=1, pixels=[0], palette=[(100, 50, 25), (1, 2, 3)])], None, 1),
+    "background index beyond the map": _gif(2, 1, [dict(left=1, w=1, h=1, pixels=[0])], PALETTE[:2], 7),
+    "pixel index beyond the map": _gif(2, 1, [dict(w=2, h=1, pixels=[0, 3])], PALETTE[:2]),
+    "interlaced": _gif(3, 11, [dict(w=3, h=11, pixels=list(range(33)), interlace=True)], PALETTE),
+    **{f"frame 2's disposal {d}": _gif(3, 2, [dict(w=3, h=2, pixels=list(range(10, 16))), dict(w=1, h=1, pixels=[1]),
+                                              dict(left=1, w=2, h=1, pixels=[2, 9], disposal=d, transparent=9),
+                                              dict(left=2, top=1, w=1, h=1, pixels=[3])], PALETTE, 5) for d in range(4)},
+    "transparent first frames": _gif(2, 1, [dict(w=2, h=1, pixels=[9, 1], transparent=9),
+                                            dict(w=2, h=1, pixels=[9, 2], transparent=9, disposal=1)], PALETTE, 5),
+}
+
+
+@pytest.mark.parametrize("case", GIF_CASES)
+def test_gif_composition_is_torchvision_s(case):
+    """Canvas, offsets, clipping, transparency, background and the four disposal methods, on
+    small GIFs written here: the frames torchvision 0.26 composes, pixel for pixel."""
+    data = GIF_CASES[case]
+    got, want = tvx.io.decode_gif(data), torchvision.io.decode_gif(data)
+    assert got.shape == want.shape and torch.equal(got, want), (got, want)
+
+
+def test_gif_errors():
+    no_map = _gif(2, 1, [dict(w=2, h=1, pixels=[0, 1])])
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: frame 0 has no colour map"):
+        tvx.io.decode_gif(no_map)
+    header_only = torch.frombuffer(bytearray(b"GIF89a" + bytes([2, 0, 1, 0, 0, 0, 0]) + b"\x3b"), dtype=torch.uint8)
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: the file holds no image"):
+        tvx.io.decode_gif(header_only)
+    # 60000 x 60000 screen over a 2x1 frame: refused from the sizes, not by a 10 GB canvas.
+    huge = _gif(60000, 60000, [dict(w=2, h=1, pixels=[0, 1])], PALETTE[:2])
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: a canvas of 60000 x 60000 pixels from a file of"):
+        tvx.io.decode_gif(huge)
+    truncated = _gif(4, 4, [dict(w=4, h=4, pixels=[1] * 16)], PALETTE[:2])[:-8]
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: frame 0 is truncated or corrupt"):
+        tvx.io.decode_gif(truncated)
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: cannot read the header"):
+        tvx.io.decode_gif(torch.tensor([71, 73, 70], dtype=torch.uint8))
 
 
 @pytest.mark.parametrize("quality", [1, 50, 75, 95, 100])
@@ -242,7 +419,9 @@ def test_corrupt_files_give_a_clear_error(path):
         tvx.io.decode_png(data)
     with pytest.raises(RuntimeError, match=r"tvx.decode_webp: invalid WebP data: \w"):
         tvx.io.decode_webp(data)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_(image|jpeg|png|webp): (invalid (JPEG|PNG|WebP) data|GIF files|unknown image format)"):
+    with pytest.raises(RuntimeError, match=r"tvx.decode_gif: invalid GIF data: \w"):
+        tvx.io.decode_gif(data)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_(image|jpeg|png|webp|gif): (invalid (JPEG|PNG|WebP|GIF) data|unknown image format)"):
         tvx.io.decode_image(data)
 
 
@@ -281,6 +460,7 @@ def test_decoding_leaks_nothing():
     good = tvx.io.read_file(IMAGES / "photo-500" / sorted(os.listdir(IMAGES / "photo-500"))[0])
     good_png = tvx.io.read_file(IMAGES / "png" / "chelsea_interlaced.png")
     good_webp = tvx.io.read_file(IMAGES / "webp" / "chelsea_lossless.webp")
+    good_gif = tvx.io.read_file(IMAGES / "gif" / "coffee_anim.gif")
     bad = [tvx.io.read_file(p) for p in CORRUPT if p.stat().st_size > 0]
 
     def rounds(n):
@@ -288,7 +468,8 @@ def test_decoding_leaks_nothing():
             tvx.io.decode_jpeg(good)
             tvx.io.decode_png(good_png)
             tvx.io.decode_webp(good_webp)
-            for decode in (tvx.io.decode_jpeg, tvx.io.decode_png, tvx.io.decode_webp):
+            tvx.io.decode_gif(good_gif)
+            for decode in (tvx.io.decode_jpeg, tvx.io.decode_png, tvx.io.decode_webp, tvx.io.decode_gif):
                 try:
                     decode(bad[i % len(bad)])
                 except RuntimeError:
