@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|io] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -373,6 +373,100 @@ def transforms_cases(quick: bool, images: Path):
     return cases
 
 
+def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
+    """Median wall seconds of fn() (synchronised when on CUDA): decoders do host work too."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def io_cases(quick: bool, images: Path):
+    """Image decoding on real photos (shared/images: 40 at 500x375, 8 at 1920x1080, 8 at
+    2560x1600; every file of a set, so no friendly photo is picked).
+    - CPU, one thread: tvx.decode_jpeg against the best of torchvision, OpenCV (imdecode to
+      RGB) and Pillow (open, load, to an array): all use libjpeg-turbo.
+    - Decode to 224 (one thread): tvx's DCT-scaled decode (min_size 224 x 224) then resize of
+      the shorter side to 224, against torchvision's full decode and the same resize.
+    - CPU batch on all threads: tvx's list form (thread pool) against torchvision's (a loop).
+    - CUDA batches: nvJPEG in tvx (hardware engine) against torchvision's decode_jpeg and
+      encode_jpeg on the GPU, on the same files."""
+    import io as _io
+    import numpy as np
+    import torchvision.transforms.v2.functional as F
+    from PIL import Image
+    try:
+        import cv2
+    except ImportError:
+        cv2 = None
+    sets = {"500x375": "photo-500", "1920x1080": "photo-1080p", "2560x1600": "photo-2560"}
+    if not all((images / d).is_dir() for d in sets.values()):
+        print(f"# io: no photo sets under {images}; skipped (pass --images shared/images)")
+        return []
+    cases = []
+    threads = torch.get_num_threads()
+    for label, sub in sets.items():
+        files = sorted((images / sub).glob("*.jpg"))
+        data = [torchvision.io.read_file(str(f)) for f in files]
+        raw = [d.numpy().tobytes() for d in data]
+        arrays = [np.frombuffer(r, np.uint8) for r in raw]
+        runs = 3 if quick else 15
+        torch.set_num_threads(1)
+        peers = {"tv": lambda: [torchvision.io.decode_jpeg(d) for d in data],
+                 "PIL": lambda: [np.asarray(Image.open(_io.BytesIO(r)).convert("RGB")) for r in raw]}
+        if cv2 is not None:
+            cv2.setNumThreads(1)
+            if hasattr(cv2, "IMREAD_COLOR_RGB"):
+                peers["cv2"] = lambda: [cv2.imdecode(a, cv2.IMREAD_COLOR_RGB) for a in arrays]
+            else:
+                peers["cv2"] = lambda: [cv2.cvtColor(cv2.imdecode(a, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for a in arrays]
+        peer_times = {k: wall_time(f, "cpu", runs) / len(data) for k, f in peers.items()}
+        best = min(peer_times, key=peer_times.get)
+        ours = wall_time(lambda: [tvx.io.decode_jpeg(d) for d in data], "cpu", runs) / len(data)
+        cases.append(dict(case=f"decode_jpeg cpu 1 thread {label} (best peer: {best})", torchvision=peer_times[best],
+                          tvx=ours, torchvision_mem=None, tvx_mem=None,
+                          peers={k: v for k, v in peer_times.items()}))
+
+        def tv_224():
+            return [F.resize(torchvision.io.decode_jpeg(d), 224, antialias=True) for d in data]
+
+        def tvx_224():
+            return [F.resize(tvx.io.decode_jpeg(d, min_size=(224, 224)), 224, antialias=True) for d in data]
+        cases.append(dict(case=f"decode+resize to 224 cpu 1 thread {label}", torchvision=wall_time(tv_224, "cpu", runs) / len(data),
+                          tvx=wall_time(tvx_224, "cpu", runs) / len(data), torchvision_mem=None, tvx_mem=None))
+        torch.set_num_threads(threads)
+        many = data * max(1, 64 // len(data))
+        cases.append(dict(case=f"decode_jpeg cpu batch of {len(many)} {label}, {threads} threads",
+                          torchvision=wall_time(lambda: torchvision.io.decode_jpeg(many), "cpu", runs),
+                          tvx=wall_time(lambda: tvx.io.decode_jpeg(many), "cpu", runs), torchvision_mem=None, tvx_mem=None))
+        if torch.cuda.is_available():
+            runs = 5 if quick else 20
+            cases.append(dict(
+                case=f"decode_jpeg cuda batch of {len(many)} {label}",
+                torchvision=wall_time(lambda: torchvision.io.decode_jpeg(many, device="cuda"), "cuda", runs),
+                tvx=wall_time(lambda: tvx.io.decode_jpeg(many, device="cuda"), "cuda", runs),
+                torchvision_mem=peak_memory(lambda: torchvision.io.decode_jpeg(many, device="cuda"), "cuda"),
+                tvx_mem=peak_memory(lambda: tvx.io.decode_jpeg(many, device="cuda"), "cuda")))
+            pixels = [tvx.io.decode_jpeg(d, device="cuda") for d in many]
+            cases.append(dict(
+                case=f"encode_jpeg cuda batch of {len(many)} {label}",
+                torchvision=wall_time(lambda: torchvision.io.encode_jpeg(pixels), "cuda", runs),
+                tvx=wall_time(lambda: tvx.io.encode_jpeg(pixels), "cuda", runs),
+                torchvision_mem=None, tvx_mem=None))
+    if torch.cuda.is_available():
+        cases.append(dict(case=f"(nvJPEG backend: {torch.ops.tvx._nvjpeg_backend(torch.device('cuda'))})",
+                          torchvision=float("nan"), tvx=float("nan"), torchvision_mem=None, tvx_mem=None))
+    return cases
+
+
 def profile_nms() -> None:
     """Kernel-level times of tvx's CUDA nms on detector output (where the time goes): the
     kernels' sum against the wall time per call shows the launch and synchronisation gaps."""
@@ -426,7 +520,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms"])
+    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "io"])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
@@ -445,6 +539,8 @@ def main() -> None:
         cases += resnet_cases(args.quick)
     if args.only in (None, "transforms"):
         cases += transforms_cases(args.quick, args.images)
+    if args.only in (None, "io"):
+        cases += io_cases(args.quick, args.images)
     for c in cases:
         c["speedup"] = c["torchvision"] / c["tvx"]
 

@@ -42,13 +42,14 @@ else
   venv=$root/.venv
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
   py=$venv/bin/python
-  want=(torch==2.11.0 torchvision==0.26.0 numpy pytest pillow "cmake>=3.28,<5" ninja)
+  # nvidia-nvjpeg: nvJPEG's header and library, so that the GPU JPEG codec compiles here too.
+  want=(torch==2.11.0 torchvision==0.26.0 numpy pytest pillow "cmake>=3.28,<5" ninja "nvidia-nvjpeg==13.0.*")
   if ! "$py" - <<'PY' 2>/dev/null
 import importlib.metadata as m, sys
 need = {"torch": "2.11.0", "torchvision": "0.26.0"}
 for name, ver in need.items():
     if m.version(name).split("+")[0] != ver: sys.exit(1)
-for name in ("numpy", "pytest", "pillow", "cmake", "ninja"):
+for name in ("numpy", "pytest", "pillow", "cmake", "ninja", "nvidia-nvjpeg"):
     m.version(name)
 PY
   then

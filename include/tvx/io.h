@@ -6,6 +6,7 @@
 #include <c10/util/OptionalArrayRef.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,16 +27,26 @@ inline at::Tensor decode_jpeg(const at::Tensor& data, ImageReadMode mode, bool a
   return decode_jpeg(data, static_cast<std::int64_t>(mode), apply_exif_orientation);
 }
 
-/// decode_jpeg at a reduced size (torchvision has none): libjpeg-turbo's smallest DCT scale
-/// (1/8, 2/8, ..., 8/8) whose output is at least min_size = (height, width), in the upright
-/// image's orientation; full size where none smaller covers it. The fast path to a small input.
+/// decode_jpeg at a reduced size (torchvision has none): the smallest of libjpeg-turbo's DCT
+/// scales 1/8, 1/4, 1/2 and 1 whose output is at least min_size = (height, width), in the
+/// upright image's orientation. The fast path to a small input. (libjpeg's other scales, 3/8
+/// and 5/8..7/8, decode slower than the next power of two, so they are not used.)
 at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::IntArrayRef min_size,
                               bool apply_exif_orientation = false);
 
 /// Batch forms: each image as decode_jpeg (decode_jpeg_scaled with min_size) or decode_image,
 /// on ATen's thread pool. An error names the image's index.
+///
+/// With a CUDA `device`, decode_jpegs decodes on that GPU with nvJPEG (its hardware engine
+/// where it has one), on the device's current stream, into uint8 CUDA tensors. Files nvJPEG
+/// cannot take (CMYK, progressive on the hardware engine, a DCT-scaled min_size) are decoded on
+/// CPU threads meanwhile and uploaded: a batch may mix them freely.
 std::vector<at::Tensor> decode_jpegs(const std::vector<at::Tensor>& data, std::int64_t mode = 0,
-                                     bool apply_exif_orientation = false, at::OptionalIntArrayRef min_size = {});
+                                     bool apply_exif_orientation = false, at::OptionalIntArrayRef min_size = {},
+                                     std::optional<at::Device> device = std::nullopt);
+/// encode_jpeg of each image: on the thread pool, or on the GPU with nvJPEG for CUDA images
+/// (then the bytes are CUDA tensors, as torchvision's).
+std::vector<at::Tensor> encode_jpegs(const std::vector<at::Tensor>& images, std::int64_t quality = 75);
 std::vector<at::Tensor> decode_images(const std::vector<at::Tensor>& data, std::int64_t mode = 0,
                                       bool apply_exif_orientation = false);
 

@@ -45,12 +45,18 @@ def decode_jpeg(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, devi
     as torchvision does). Corrupt data is an error (torchvision decodes some of it with a
     warning).
 
-    A list in gives a list out, decoded on the thread pool. ``min_size=(h, w)`` (tvx only)
-    decodes at libjpeg-turbo's smallest DCT scale (1/8 .. 8/8) whose output still covers
-    (h, w) in the upright orientation: the fast path to a small model input."""
-    if str(device) != "cpu":
-        raise NotImplementedError("tvx.io.decode_jpeg: only device='cpu' so far (the nvJPEG decoder comes next)")
+    A list in gives a list out, decoded on the thread pool. ``device='cuda'`` decodes with
+    nvJPEG (the GPU's hardware JPEG engine where it has one) on the current stream; files
+    nvJPEG cannot take (CMYK, progressive on the hardware engine, DCT-scaled sizes) are decoded
+    on CPU threads and uploaded. ``min_size=(h, w)`` (tvx only)
+    decodes at the smallest of libjpeg-turbo's DCT scales 1/8, 1/4, 1/2, 1 whose output still
+    covers (h, w) in the upright orientation: the fast path to a small model input."""
     m = _mode(mode)
+    device = torch.device(device)
+    if device.type != "cpu":
+        images = torch.ops.tvx.decode_jpegs(list(input) if isinstance(input, (list, tuple)) else [input], m,
+                                            apply_exif_orientation, min_size, device)
+        return images if isinstance(input, (list, tuple)) else images[0]
     if isinstance(input, (list, tuple)):
         return torch.ops.tvx.decode_jpegs(list(input), m, apply_exif_orientation, min_size)
     if min_size is not None:
@@ -87,10 +93,13 @@ def decode_image(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, app
 
 
 def encode_jpeg(input: Tensor | list[Tensor], quality: int = 75):
-    """uint8 [C, H, W] (C = 1 or 3) to JPEG bytes, as ``torchvision.io.encode_jpeg`` on the
-    CPU (a list in, a list out)."""
+    """uint8 [C, H, W] (C = 1 or 3) to JPEG bytes, as ``torchvision.io.encode_jpeg``: a list in
+    gives a list out, encoded on the thread pool; CUDA images are encoded with nvJPEG and their
+    bytes stay on the GPU, as torchvision's."""
     if isinstance(input, (list, tuple)):
-        return [torch.ops.tvx.encode_jpeg(x, quality) for x in input]
+        return torch.ops.tvx.encode_jpegs(list(input), quality)
+    if input.is_cuda:
+        return torch.ops.tvx.encode_jpegs([input], quality)[0]
     return torch.ops.tvx.encode_jpeg(input, quality)
 
 

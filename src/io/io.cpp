@@ -82,6 +82,32 @@ int exif_orientation(const std::uint8_t* exif, std::size_t size) {
   return 1;
 }
 
+int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size) {
+  if (size < 4 || data[0] != 0xff || data[1] != 0xd8) return 1;
+  std::size_t at = 2;
+  while (at + 4 <= size) {
+    if (data[at] != 0xff) return 1;  // not a marker: corrupt; the decoder will say so
+    const std::uint8_t marker = data[at + 1];
+    if (marker == 0xff) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {  // standalone markers
+      at += 2;
+      continue;
+    }
+    if (marker == 0xda || marker == 0xd9) return 1;  // the scan, or the end: no more APPn
+    const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
+    if (length < 2 || at + 2 + length > size) return 1;
+    if (marker == 0xe1) {
+      const int orientation = exif_orientation(data + at + 4, length - 2);
+      if (orientation != 1) return orientation;
+    }
+    at += 2 + length;
+  }
+  return 1;
+}
+
 at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
   // [C, H, W]: W is dim 2, H dim 1. 2: mirror; 3: rotate 180; 4: flip; 5: transpose;
   // 6: rotate 90 clockwise; 7: transverse; 8: rotate 90 counter-clockwise.
@@ -101,7 +127,7 @@ at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
 
 std::vector<Codec> codecs() {
   return {{"JPEG", detail::jpeg_library()}, {"PNG", detail::png_library()}, {"WebP", detail::webp_library()},
-          {"GIF", detail::gif_library()}, {"AVIF", ""}};
+          {"GIF", detail::gif_library()}, {"AVIF", ""}, {"JPEG (GPU)", detail::nvjpeg_library()}};
 }
 
 at::Tensor read_file(const std::string& path) {

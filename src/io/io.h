@@ -3,11 +3,15 @@
 // orientation (read from the APP1 payload, applied to a decoded [C, H, W] image).
 #pragma once
 
+#include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace tvx::io::detail {
 
@@ -23,6 +27,10 @@ at::Tensor check_encoded(const char* op, const at::Tensor& data);
 /// none or cannot be read. Every offset is bounds-checked: a corrupt block yields 1.
 int exif_orientation(const std::uint8_t* exif, std::size_t size);
 
+/// The EXIF orientation of JPEG bytes, read as the libjpeg decoder reads it: the first APP1
+/// segment (before the scan) whose block gives an orientation other than 1; 1 if none does.
+int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size);
+
 /// image [C, H, W] turned upright for EXIF orientation 1..8 (a view: flips and transposes).
 at::Tensor apply_orientation(const at::Tensor& image, int orientation);
 
@@ -31,5 +39,48 @@ std::string jpeg_library();
 std::string png_library();
 std::string webp_library();
 std::string gif_library();
+std::string nvjpeg_library();
+
+/// decode(j) for j in [0, count) on ATen's thread pool, one image per task. An error is raised
+/// again naming its image as the caller numbers them: "op: image number(j) of total: ...".
+template <typename Decode, typename Number>
+void for_each_image(const char* op, std::size_t count, std::size_t total, const Decode& decode, const Number& number) {
+  std::vector<std::exception_ptr> errors(count);
+  at::parallel_for(0, std::int64_t(count), 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t j = begin; j < end; ++j) {
+      try {
+        decode(std::size_t(j));
+      } catch (...) {
+        errors[j] = std::current_exception();
+      }
+    }
+  });
+  for (std::size_t j = 0; j < count; ++j) {
+    if (!errors[j]) continue;
+    try {
+      std::rethrow_exception(errors[j]);
+    } catch (const c10::Error& e) {
+      TORCH_CHECK(false, op, ": image ", number(j), " of ", total, ": ", e.what_without_backtrace());
+    }
+  }
+}
+
+/// decode(data[i]) for each i, on the thread pool (for_each_image).
+template <typename Decode>
+std::vector<at::Tensor> decode_all(const char* op, const std::vector<at::Tensor>& data, const Decode& decode) {
+  std::vector<at::Tensor> images(data.size());
+  for_each_image(
+      op, data.size(), data.size(), [&](std::size_t i) { images[i] = decode(data[i]); }, [](std::size_t i) { return i; });
+  return images;
+}
+
+/// The GPU forms (io/nvjpeg/): nvJPEG on `device`, on its current stream; where nvJPEG cannot
+/// take a file (CMYK, progressive on the hardware engine, a DCT-scaled size) it is decoded
+/// on CPU threads and uploaded. Without nvJPEG in the build, they raise a clear error.
+std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data, std::int64_t mode, at::Device device,
+                                          bool apply_exif_orientation, at::OptionalIntArrayRef min_size);
+std::vector<at::Tensor> encode_jpegs_cuda(const std::vector<at::Tensor>& images, std::int64_t quality);
+/// The backend that decodes on `device`: "hardware (N engines x M cores)" or "gpu".
+std::string nvjpeg_backend(at::Device device);
 
 }  // namespace tvx::io::detail

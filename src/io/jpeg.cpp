@@ -68,8 +68,10 @@ void cmyk_row_to(std::uint8_t* out, const std::uint8_t* cmyk, JDIMENSION width, 
 }
 
 // The decoder behind decode_jpeg (min_h = min_w = -1: full size) and decode_jpeg_scaled: with
-// a minimum size, libjpeg-turbo's smallest DCT scale s/8 (s = 1..8) whose output covers it, the
-// minimum read in the upright image's orientation.
+// a minimum size, the smallest of libjpeg-turbo's DCT scales 1/8, 1/4, 1/2 and 1 whose output
+// covers it, the minimum read in the upright image's orientation. Its other scales (3/8,
+// 5/8..7/8) are left out: they decode slower than the next power of two (3/8 than 1/2; 5/8
+// to 7/8 than the full size: 6.4, 7.7 ms against 5.2 ms on a 1080p photo).
 at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation,
                   std::int64_t min_h, std::int64_t min_w) {
   const at::Tensor data = detail::check_encoded(op, data_arg);
@@ -114,7 +116,7 @@ at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode,
     const bool turned = orientation >= 5;  // 5..8 transpose the image
     const std::int64_t need_h = turned ? min_w : min_h, need_w = turned ? min_h : min_w;
     cinfo.scale_denom = 8;
-    for (cinfo.scale_num = 1; cinfo.scale_num < 8; ++cinfo.scale_num) {
+    for (cinfo.scale_num = 1; cinfo.scale_num < 8; cinfo.scale_num *= 2) {
       jpeg_calc_output_dimensions(&cinfo);
       if (std::int64_t(cinfo.output_height) >= need_h && std::int64_t(cinfo.output_width) >= need_w) break;
     }

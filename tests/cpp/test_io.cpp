@@ -44,8 +44,8 @@ TEST(Io, ScaledAndBatchDecode) {
   const at::Tensor image = at::randint(0, 256, {3, 64, 80}, at::kByte);
   const at::Tensor jpeg = tvx::io::encode_jpeg(image, 90);
   EXPECT_EQ(tvx::io::decode_jpeg(jpeg).sizes(), image.sizes());
-  // The smallest of 8/8 .. 1/8 covering (20, 20): 3/8 gives 24 x 30, 2/8 only 16 x 20.
-  EXPECT_EQ(tvx::io::decode_jpeg_scaled(jpeg, 0, {20, 20}).sizes(), (std::vector<std::int64_t>{3, 24, 30}));
+  // The smallest of 1/8, 1/4, 1/2, 1 covering (20, 20): 1/2 gives 32 x 40, 1/4 only 16 x 20.
+  EXPECT_EQ(tvx::io::decode_jpeg_scaled(jpeg, 0, {20, 20}).sizes(), (std::vector<std::int64_t>{3, 32, 40}));
   EXPECT_EQ(tvx::io::decode_jpeg_scaled(jpeg, 1, {0, 0}).sizes(), (std::vector<std::int64_t>{1, 8, 10}));
   const std::vector<at::Tensor> images = tvx::io::decode_jpegs({jpeg, jpeg}, 0, false, std::vector<std::int64_t>{20, 20});
   ASSERT_EQ(images.size(), 2u);

@@ -36,6 +36,7 @@ def test_info_json():
     assert info["codecs"]["PNG"].startswith("libpng 1.6.")
     assert info["codecs"]["WebP"].startswith("libwebp ")
     assert info["codecs"]["GIF"].startswith("giflib 5.")
+    assert info["codecs"]["JPEG (GPU)"].startswith("nvJPEG 13.")  # the toolkit's, or PyPI's nvidia-nvjpeg
     assert info["codecs"]["AVIF"] is None
 
 
