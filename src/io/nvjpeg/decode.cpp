@@ -3,21 +3,27 @@
 // Every file's header is parsed on the host first. Those nvJPEG's batched decoder takes (on
 // the hardware engine: baseline, one scan, not 4:1:0/4:1:1; on the GPU backend: baseline and
 // progressive; 1 or 3 components either way) are decoded in one nvjpegDecodeBatched call per
-// output format (Y for one channel, planar RGB for three) straight into the [C, H, W] outputs.
+// output format: Y straight into the [1, H, W] outputs; for colour, the YCbCr planes at their
+// coded sizes, which ycc.cu upsamples and converts to RGB exactly as libjpeg-turbo does, so
+// that the GPU's pixels differ from the CPU's only by the IDCT's rounding.
 // The rest (CMYK, the hardware engine's exceptions, DCT-scaled sizes, headers nvJPEG refuses)
-// are decoded by libjpeg-turbo on CPU threads meanwhile and uploaded, so a batch can mix them
-// freely. A batch that nvJPEG fails is decoded on the CPU instead: each good file still
-// decodes, and a corrupt one raises libjpeg's message, naming the image.
+// are decoded by libjpeg-turbo on CPU threads and uploaded, so a batch can mix them freely. A
+// batch that nvJPEG fails is decoded on the CPU instead: each good file still decodes, and a
+// corrupt one raises libjpeg's message, naming the image.
 #include "io/nvjpeg/nvjpeg.h"
 
+#include <ATen/ThreadLocalState.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <exception>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "io/io.h"
+#include "io/nvjpeg/ycc.h"
 #include <tvx/io.h>
 
 namespace tvx::io {
@@ -87,11 +93,38 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
   std::vector<char> on_gpu(n, 0);
   if (n == 0) return images;
 
+  // libjpeg-turbo on the thread pool for the images in `which`; errors name the caller's index.
+  std::vector<std::int64_t> size;
+  if (min_size) size = min_size->vec();
+  auto decode_on_cpu = [&](const std::vector<std::size_t>& which) {
+    for_each_image(
+        kOp, which.size(), n,
+        [&](std::size_t j) {
+          const std::size_t i = which[j];
+          images[i] = min_size ? decode_jpeg_scaled(data[i], mode, size, apply_exif_orientation)
+                               : decode_jpeg(data[i], mode, apply_exif_orientation);
+        },
+        [&](std::size_t j) { return which[j]; });
+  };
+  // The CPU's share runs on a thread of its own while nvJPEG decodes the rest.
+  std::vector<std::size_t> rest;
+  std::exception_ptr cpu_error;
+  std::thread cpu;
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{cpu};
+
   const nvjpeg::Handle& h = nvjpeg::handle(index);
   BatchState& s = batch_state(index, h);
+  std::vector<std::size_t> failed;  // images of a batch nvJPEG failed: the CPU decodes them afterwards
   {
     std::lock_guard<std::mutex> lock(s.mutex);
-    std::vector<std::size_t> groups[2];  // by output: Y, RGB
+    std::vector<std::size_t> groups[2];  // by output: Y, YCbCr
+    std::vector<nvjpeg::YccImage> ycc(n);  // the colour images' planes (pointers set below)
+    std::int64_t scratch_bytes = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto* bytes = data[i].const_data_ptr<std::uint8_t>();
       const std::size_t size = std::size_t(data[i].numel());
@@ -117,15 +150,51 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       if (apply_exif_orientation) orientation[i] = jpeg_exif_orientation(bytes, size);
       if (min_size && dct_scale(height, width, orientation[i], *min_size) < 8) continue;  // libjpeg scales it
       const int channels = mode == kGray ? 1 : mode == kRgb ? 3 : int(components);
+      if (channels == 3) {
+        // The chroma's coded size: 1 or 2 times smaller than the image each way, Cb as Cr.
+        unsigned cw = 0, ch = 0, cw2 = 0, ch2 = 0, yw = 0, yh = 0;
+        if (nvjpegJpegStreamGetComponentDimensions(s.header, 0, &yw, &yh) != NVJPEG_STATUS_SUCCESS ||
+            nvjpegJpegStreamGetComponentDimensions(s.header, 1, &cw, &ch) != NVJPEG_STATUS_SUCCESS ||
+            nvjpegJpegStreamGetComponentDimensions(s.header, 2, &cw2, &ch2) != NVJPEG_STATUS_SUCCESS)
+          continue;
+        const int hf = cw ? int((width + cw - 1) / cw) : 0, vf = ch ? int((height + ch - 1) / ch) : 0;
+        if (yw != width || yh != height || cw != cw2 || ch != ch2 || !nvjpeg::ycc_supported(hf, vf, int(cw)) ||
+            (width + hf - 1) / hf != cw || (height + vf - 1) / vf != ch)
+          continue;
+        ycc[i] = {nullptr, nullptr, nullptr, nullptr, int(height), int(width), int(ch), int(cw), int(width), int(cw), hf, vf};
+        scratch_bytes += std::int64_t(width) * height + 2 * std::int64_t(cw) * ch;
+      }
       images[i] = at::empty({channels, std::int64_t(height), std::int64_t(width)}, options);
       groups[channels == 1 ? 0 : 1].push_back(i);
       on_gpu[i] = 1;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (!on_gpu[i]) rest.push_back(i);
+    if (!rest.empty()) {
+      cpu = std::thread([&, state = at::ThreadLocalState()] {
+        at::ThreadLocalStateGuard guard(state);
+        try {
+          decode_on_cpu(rest);
+        } catch (...) {
+          cpu_error = std::current_exception();
+        }
+      });
+    }
+    // nvJPEG writes the colour images' Y, Cb and Cr planes here.
+    const at::Tensor scratch = at::empty({scratch_bytes}, options);
+    std::uint8_t* next = scratch.mutable_data_ptr<std::uint8_t>();
+    for (std::size_t i : groups[1]) {
+      nvjpeg::YccImage& im = ycc[i];
+      im.y = next, next += std::int64_t(im.width) * im.height;
+      im.cb = next, next += std::int64_t(im.chroma_width) * im.chroma_height;
+      im.cr = next, next += std::int64_t(im.chroma_width) * im.chroma_height;
+      im.rgb = images[i].mutable_data_ptr<std::uint8_t>();
     }
 
     for (int g = 0; g < 2; ++g) {
       const std::vector<std::size_t>& group = groups[g];
       if (group.empty()) continue;
-      const nvjpegOutputFormat_t format = g == 0 ? NVJPEG_OUTPUT_Y : NVJPEG_OUTPUT_RGB;
+      const nvjpegOutputFormat_t format = g == 0 ? NVJPEG_OUTPUT_Y : NVJPEG_OUTPUT_YUV;
       const int k = int(group.size());
       if (s.batch != k || s.format != format) {
         TVX_NVJPEG_CHECK(kOp, nvjpegDecodeBatchedInitialize(h.handle, s.state, k, 1, format));
@@ -134,43 +203,41 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       std::vector<const unsigned char*> bitstreams(k);
       std::vector<std::size_t> lengths(k);
       std::vector<nvjpegImage_t> outputs(k);
+      std::vector<nvjpeg::YccImage> colour;
       for (int j = 0; j < k; ++j) {
-        const at::Tensor& image = images[group[j]];
-        bitstreams[j] = data[group[j]].const_data_ptr<std::uint8_t>();
-        lengths[j] = std::size_t(data[group[j]].numel());
-        const std::int64_t plane = image.size(1) * image.size(2);
+        const std::size_t i = group[j];
+        bitstreams[j] = data[i].const_data_ptr<std::uint8_t>();
+        lengths[j] = std::size_t(data[i].numel());
         outputs[j] = {};
-        for (int c = 0; c < image.size(0); ++c) {
-          outputs[j].channel[c] = image.mutable_data_ptr<std::uint8_t>() + c * plane;
-          outputs[j].pitch[c] = std::size_t(image.size(2));
+        if (g == 0) {
+          outputs[j].channel[0] = images[i].mutable_data_ptr<std::uint8_t>();
+          outputs[j].pitch[0] = std::size_t(images[i].size(2));
+        } else {
+          const nvjpeg::YccImage& im = ycc[i];
+          outputs[j].channel[0] = const_cast<std::uint8_t*>(im.y), outputs[j].pitch[0] = std::size_t(im.y_pitch);
+          outputs[j].channel[1] = const_cast<std::uint8_t*>(im.cb), outputs[j].pitch[1] = std::size_t(im.chroma_pitch);
+          outputs[j].channel[2] = const_cast<std::uint8_t*>(im.cr), outputs[j].pitch[2] = std::size_t(im.chroma_pitch);
+          colour.push_back(im);
         }
       }
       C10_CUDA_CHECK(cudaStreamWaitEvent(stream, s.last_use, 0));
       const nvjpegStatus_t status =
           nvjpegDecodeBatched(h.handle, s.state, bitstreams.data(), lengths.data(), outputs.data(), stream);
+      if (status == NVJPEG_STATUS_SUCCESS && !colour.empty())
+        nvjpeg::ycc_to_rgb(colour.data(), int(colour.size()), stream);
       C10_CUDA_CHECK(cudaEventRecord(s.last_use, stream));
       if (status != NVJPEG_STATUS_SUCCESS) {  // decode the group on the CPU; libjpeg names a bad file
-        for (std::size_t i : group) on_gpu[i] = 0;
+        for (std::size_t i : group) on_gpu[i] = 0, failed.push_back(i);
         s.batch = -1;  // nvJPEG: re-initialise after a failed batch
       }
     }
   }
-
-  // The CPU's share, on the thread pool, then uploaded on the same stream.
-  std::vector<std::size_t> rest;
+  if (cpu.joinable()) cpu.join();
+  if (cpu_error) std::rethrow_exception(cpu_error);
+  decode_on_cpu(failed);
+  // The CPU's images, uploaded on the same stream.
   for (std::size_t i = 0; i < n; ++i)
-    if (!on_gpu[i]) rest.push_back(i);
-  std::vector<std::int64_t> size;
-  if (min_size) size = min_size->vec();
-  for_each_image(
-      kOp, rest.size(), n,
-      [&](std::size_t j) {
-        const std::size_t i = rest[j];
-        images[i] = min_size ? decode_jpeg_scaled(data[i], mode, size, apply_exif_orientation)
-                             : decode_jpeg(data[i], mode, apply_exif_orientation);
-      },
-      [&](std::size_t j) { return rest[j]; });
-  for (std::size_t i : rest) images[i] = images[i].to(options).contiguous();
+    if (!on_gpu[i]) images[i] = images[i].to(options).contiguous();
   for (std::size_t i = 0; i < n; ++i)
     if (on_gpu[i]) images[i] = apply_orientation(images[i], orientation[i]);
   return images;

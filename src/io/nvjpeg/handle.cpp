@@ -43,11 +43,9 @@ const Handle& handle(int device) {
     auto h = std::make_unique<Handle>();
     const char* forced = std::getenv("TVX_NVJPEG_BACKEND");
     const bool try_hardware = !(forced && std::strcmp(forced, "gpu") == 0);
-    // Strict: a bitstream nvJPEG finds corrupt is an error, not a best-effort image.
-    // Interpolated chroma upsampling: libjpeg's "fancy" upsampling, so the GPU's pixels are within
-    // 1 of libjpeg-turbo's on the whole test corpus (hardware engine; 3 on the GPU backend),
-    // against up to 79 with nvJPEG's default replication (measured on an H100).
-    const unsigned flags = NVJPEG_FLAGS_BITSTREAM_STRICT | NVJPEG_FLAGS_UPSAMPLING_WITH_INTERPOLATION;
+    // Strict: a bitstream nvJPEG finds corrupt is an error, not a best-effort image. (Colour
+    // comes out as YCbCr planes, converted by ycc.cu: nvJPEG's own upsampling is not used.)
+    const unsigned flags = NVJPEG_FLAGS_BITSTREAM_STRICT;
     if (try_hardware &&
         nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, flags, &h->handle) == NVJPEG_STATUS_SUCCESS) {
       h->hardware = true;
