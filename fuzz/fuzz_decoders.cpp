@@ -1,6 +1,6 @@
 // libFuzzer harness for tvx's image decoders (scripts/fuzz.sh builds it with clang, ASan and
 // UBSan, seeds it from shared/images and runs each target for a bounded time). The decoder is
-// chosen by TVX_FUZZ_TARGET: jpeg, png, webp, gif or image (decode_image, which sniffs). Each
+// chosen by TVX_FUZZ_TARGET: jpeg, png, webp, gif, avif or image (decode_image, which sniffs). Each
 // input is decoded in every mode the format takes, with and without EXIF orientation; a clear
 // error (c10::Error) is a normal outcome, anything else (a crash, a sanitizer report, another
 // exception, a leak) fails the run.
@@ -16,7 +16,7 @@
 
 namespace {
 
-enum class Target { jpeg, png, webp, gif, image };
+enum class Target { jpeg, png, webp, gif, avif, image };
 Target target = Target::image;
 
 void decode(const at::Tensor& data) {
@@ -36,6 +36,9 @@ void decode(const at::Tensor& data) {
     case Target::gif:
       tvx::io::decode_gif(data);
       return;
+    case Target::avif:
+      for (std::int64_t mode : {0, 3, 4}) tvx::io::decode_avif(data, mode);
+      return;
     case Target::image:
       for (std::int64_t mode : {0, 3}) tvx::io::decode_image(data, mode, true);
       return;
@@ -51,9 +54,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   else if (t == "png") target = Target::png;
   else if (t == "webp") target = Target::webp;
   else if (t == "gif") target = Target::gif;
+  else if (t == "avif") target = Target::avif;
   else if (t == "image") target = Target::image;
   else {
-    std::fprintf(stderr, "TVX_FUZZ_TARGET must be jpeg, png, webp, gif or image, got %s\n", t.c_str());
+    std::fprintf(stderr, "TVX_FUZZ_TARGET must be jpeg, png, webp, gif, avif or image, got %s\n", t.c_str());
     std::exit(2);
   }
   // ATen's lazily built state (allocators, dispatcher tables) before the first input, so that

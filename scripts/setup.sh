@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine for building and testing tvx.
 #   - Debian packages: compilers and build tools, Google Highway, GoogleTest, Google Benchmark, CLI11,
-#     nlohmann-json, image codecs (libjpeg-turbo, libpng, libwebp, giflib), clang and libFuzzer (the
+#     nlohmann-json, image codecs (libjpeg-turbo, libpng, libwebp, giflib, libavif and its avifenc for
+#     the tests), clang and libFuzzer (the
 #     decoders' fuzzing), ccache,
 #     and the aarch64 cross compiler used by the variant check.
 #   - A project-local virtual environment (.venv) with torch 2.11.0 (the CUDA 13.0 build
@@ -20,7 +21,7 @@ export TVX_JOBS=${TVX_JOBS:-$(nproc)}
 
 debs=(build-essential cmake ninja-build ccache pkg-config git
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-      libhwy-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev
+      libhwy-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev libavif-dev libavif-bin
       g++-aarch64-linux-gnu clang libclang-rt-dev)
 
 if [[ -z "${TVX_SKIP_APT:-}" ]] && command -v apt-get >/dev/null; then

@@ -67,11 +67,16 @@ inline at::Tensor decode_png(const at::Tensor& data, ImageReadMode mode, bool ap
 /// RGB_ALPHA as asked; GRAY and GRAY_ALPHA give the file's colours (WebP holds no gray).
 at::Tensor decode_webp(const at::Tensor& data, std::int64_t mode = 0);
 
+/// AVIF bytes to [C, H, W] with libavif (where the build has it, see codecs()): uint8, or
+/// uint16 scaled to 16 bits for deeper images; UNCHANGED (RGB, or RGBA with alpha), RGB or
+/// RGB_ALPHA. A sequence gives its first frame.
+at::Tensor decode_avif(const at::Tensor& data, std::int64_t mode = 0);
+
 /// GIF bytes to uint8 RGB: [3, H, W] for one frame, [N, 3, H, W] for an animation, each frame
 /// composed on the canvas as torchvision composes it (background, disposal, transparency).
 at::Tensor decode_gif(const at::Tensor& data);
 
-/// Any supported format, found from its first bytes (JPEG, PNG, WebP, GIF). GIF ignores
+/// Any supported format, found from its first bytes (JPEG, PNG, WebP, GIF, AVIF). GIF ignores
 /// `mode` (RGB frames), as in torchvision.
 at::Tensor decode_image(const at::Tensor& data, std::int64_t mode = 0, bool apply_exif_orientation = false);
 inline at::Tensor decode_image(const at::Tensor& data, ImageReadMode mode, bool apply_exif_orientation = false) {
@@ -79,7 +84,7 @@ inline at::Tensor decode_image(const at::Tensor& data, ImageReadMode mode, bool 
 }
 
 /// A codec of this build: its format, and the library that serves it as loaded at run time
-/// ("libpng 1.6.39"); empty where the build has none (AVIF until its decoder lands).
+/// ("libpng 1.6.39"); empty where the build has none (AVIF without libavif).
 struct Codec {
   std::string format, library;
 };

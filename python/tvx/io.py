@@ -9,7 +9,7 @@ import os
 import torch
 from torch import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_gif", "decode_image", "encode_jpeg", "encode_png"]
+__all__ = ["ImageReadMode", "read_file", "write_file", "decode_jpeg", "decode_png", "decode_webp", "decode_gif", "decode_avif", "decode_image", "encode_jpeg", "encode_png"]
 
 
 class ImageReadMode(enum.Enum):
@@ -77,6 +77,13 @@ def decode_webp(input: Tensor, mode=ImageReadMode.UNCHANGED) -> Tensor:
     return torch.ops.tvx.decode_webp(input, _mode(mode))
 
 
+def decode_avif(input: Tensor, mode=ImageReadMode.UNCHANGED) -> Tensor:
+    """AVIF bytes to [C, H, W] (libavif, where tvx was built with it: ``tvx info``), as
+    torchvision's ``decode_avif``: uint8, or uint16 over the full 16-bit range for deeper
+    images; UNCHANGED (RGB, or RGBA with alpha), RGB or RGB_ALPHA."""
+    return torch.ops.tvx.decode_avif(input, _mode(mode))
+
+
 def decode_gif(input: Tensor) -> Tensor:
     """GIF bytes to uint8 RGB, as ``torchvision.io.decode_gif``: [3, H, W] for one frame,
     [N, 3, H, W] for an animation, each frame composed on the canvas as torchvision does."""
@@ -84,7 +91,7 @@ def decode_gif(input: Tensor) -> Tensor:
 
 
 def decode_image(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False):
-    """Any supported format (JPEG, PNG, WebP, GIF), found from its first bytes. GIF gives
+    """Any supported format (JPEG, PNG, WebP, GIF, AVIF), found from its first bytes. GIF gives
     RGB frames whatever the mode, as torchvision's does. A list in (tvx only) gives a list
     out, decoded on the thread pool."""
     if isinstance(input, (list, tuple)):

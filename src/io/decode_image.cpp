@@ -1,5 +1,5 @@
 // decode_image: the format from the first bytes, then that format's decoder, as torchvision's
-// decode_image. AVIF and HEIC files are recognised and refused by name.
+// decode_image. HEIC files are recognised and refused by name.
 #include "io/io.h"
 
 #include <tvx/io.h>
@@ -24,9 +24,9 @@ at::Tensor decode_image(const at::Tensor& data_arg, std::int64_t mode, bool appl
   if (starts(0, "RIFF", 4) && starts(8, "WEBP", 4)) return decode_webp(data, mode);
   // GIF: RGB whatever the mode, [N, C, H, W] for an animation, as torchvision's decode_image.
   if (starts(0, "GIF87a", 6) || starts(0, "GIF89a", 6)) return decode_gif(data);
-  TORCH_CHECK(!(starts(4, "ftypavif", 8) || starts(4, "ftypavis", 8) || starts(4, "ftypheic", 8)), op,
-              ": AVIF and HEIC files are not decoded yet");
-  TORCH_CHECK(false, op, ": unknown image format (JPEG, PNG, WebP, GIF); the data starts with ",
+  if (starts(4, "ftypavif", 8) || starts(4, "ftypavis", 8)) return decode_avif(data, mode);
+  TORCH_CHECK(!starts(4, "ftypheic", 8) && !starts(4, "ftypheix", 8), op, ": HEIC files are not supported");
+  TORCH_CHECK(false, op, ": unknown image format (JPEG, PNG, WebP, GIF, AVIF); the data starts with ",
               n >= 4 ? c10::str(int(b[0]), " ", int(b[1]), " ", int(b[2]), " ", int(b[3])) : std::string("fewer than 4 bytes"));
 }
 

@@ -127,7 +127,7 @@ at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
 
 std::vector<Codec> codecs() {
   return {{"JPEG", detail::jpeg_library()}, {"PNG", detail::png_library()}, {"WebP", detail::webp_library()},
-          {"GIF", detail::gif_library()}, {"AVIF", ""}, {"JPEG (GPU)", detail::nvjpeg_library()}};
+          {"GIF", detail::gif_library()}, {"AVIF", detail::avif_library()}, {"JPEG (GPU)", detail::nvjpeg_library()}};
 }
 
 at::Tensor read_file(const std::string& path) {

@@ -39,6 +39,7 @@ std::string jpeg_library();
 std::string png_library();
 std::string webp_library();
 std::string gif_library();
+std::string avif_library();
 std::string nvjpeg_library();
 
 /// decode(j) for j in [0, count) on ATen's thread pool, one image per task. An error is raised

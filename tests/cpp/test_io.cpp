@@ -66,4 +66,12 @@ TEST(Io, DecodeGif) {
   EXPECT_EQ(error_of([&] { tvx::io::decode_gif(gif.slice(0, 0, 30)); }).find("tvx.decode_gif: invalid GIF data: "), 0u);
 }
 
+TEST(Io, DecodeAvifErrorsNameTheProblem) {
+  // Not an AVIF file: libavif's message, or (a build without libavif) that it is missing.
+  const at::Tensor junk = at::tensor({0, 0, 0, 12, 'f', 't', 'y', 'p', 'a', 'v', 'i', 'f', 0, 0}, at::kByte);
+  const std::string error = error_of([&] { tvx::io::decode_avif(junk); });
+  EXPECT_EQ(error.find("tvx.decode_avif: "), 0u) << error;
+  EXPECT_NE(error.find("invalid AVIF data") + error.find("built without libavif"), 2 * std::string::npos) << error;
+}
+
 }  // namespace

@@ -241,6 +241,76 @@ def test_batch_forms_decode_each_image():
         tvx.io.decode_image([mixed[0], torch.tensor([1, 2, 3, 4], dtype=torch.uint8)])
 
 
+def _avif_built():
+    """Whether this tvx has libavif (it is optional; `tvx info` says). Without it, decode_avif
+    must say so."""
+    try:
+        tx.decode_avif(torch.tensor([0, 0, 0, 12, 102, 116, 121, 112, 97, 118, 105, 102], dtype=torch.uint8), 0)
+    except RuntimeError as e:
+        if "built without libavif" in str(e):
+            return False
+    return True
+
+
+def _pillow_avif(image, **options):
+    import io as _io
+    buffer = _io.BytesIO()
+    image.save(buffer, format="AVIF", **options)
+    return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
+
+
+def _pillow_decode(data):
+    import io as _io
+    import numpy as np
+    from PIL import Image
+    a = torch.from_numpy(np.array(Image.open(_io.BytesIO(data.numpy().tobytes()))))
+    return a[None] if a.dim() == 2 else a.permute(2, 0, 1)
+
+
+def test_avif_decodes_as_pillow_s():
+    """AVIF files written by Pillow (RGB 4:2:0 and 4:4:4, RGBA, an odd size) and by avifenc at 10
+    and 12 bits: 8-bit files pixel-equal to Pillow's decode (libavif too, another version);
+    deeper ones as uint16 over the full range, within 3 of Pillow's 8-bit decode once scaled."""
+    from PIL import Image
+    if not _avif_built():
+        with pytest.raises(RuntimeError, match=r"tvx.decode_avif: this tvx was built without libavif \(see `tvx info`\)"):
+            tvx.io.decode_avif(torch.zeros(8, dtype=torch.uint8))
+        return
+    photo = Image.open(IMAGES / "photo-500" / "Autumn_center.jpg").convert("RGB")
+    files = {"rgb": _pillow_avif(photo, quality=80), "444": _pillow_avif(photo, quality=90, subsampling="4:4:4"),
+             "rgba": _pillow_avif(Image.merge("RGBA", (*photo.split(), photo.convert("L"))), quality=90),
+             "odd": _pillow_avif(photo.crop((0, 0, 301, 203)), quality=70)}
+    for name, data in files.items():
+        want = _pillow_decode(data)
+        got = tvx.io.decode_avif(data)
+        assert got.dtype == torch.uint8 and torch.equal(got, want), name
+        assert torch.equal(tvx.io.decode_image(data), got)
+        assert torch.equal(tvx.io.decode_avif(data, mode="RGB"), want[:3])
+        rgba = tvx.io.decode_avif(data, mode="RGB_ALPHA")
+        assert rgba.shape[0] == 4 and torch.equal(rgba[:3], want[:3])
+        if want.shape[0] == 3:
+            assert bool((rgba[3] == 255).all())
+    import shutil
+    assert shutil.which("avifenc"), "avifenc (Debian's libavif-bin, scripts/setup.sh installs it) writes the deep files"
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for depth, source in [(10, "chelsea.png"), (10, "astronaut_rgba.png"), (12, "coffee_16bit.png")]:
+            out = Path(tmp) / f"{depth}-{source}.avif"
+            subprocess.run(["avifenc", "-d", str(depth), str(IMAGES / "png" / source), str(out)], check=True,
+                           capture_output=True)
+            data = tvx.io.read_file(out)
+            got, want = tvx.io.decode_avif(data), _pillow_decode(data)
+            assert got.dtype == torch.uint16 and got.shape == want.shape, (source, got.shape, want.shape)
+            assert int(got.int().max()) > 4095  # scaled to 16 bits, not left at 10 or 12
+            assert ((got.int() >> 8) - want.int()).abs().max() <= 3, source
+    with pytest.raises(RuntimeError, match="tvx.decode_avif: mode GRAY is not supported for AVIF files"):
+        tvx.io.decode_avif(files["rgb"], mode="GRAY")
+    with pytest.raises(RuntimeError, match=r"tvx.decode_avif: invalid AVIF data: \w"):
+        tvx.io.decode_avif(files["rgb"][:200])
+    with pytest.raises(RuntimeError, match=r"tvx.decode_avif: invalid AVIF data: \w"):
+        tvx.io.decode_avif(files["rgb"][:40])
+
+
 def test_every_gif_decodes_as_torchvision_s():
     assert len(GIFS) >= 2  # a still and an animation
     for path in GIFS:
@@ -423,6 +493,8 @@ def test_corrupt_files_give_a_clear_error(path):
         tvx.io.decode_webp(data)
     with pytest.raises(RuntimeError, match=r"tvx.decode_gif: invalid GIF data: \w"):
         tvx.io.decode_gif(data)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_avif: (invalid AVIF data: \w|this tvx was built without libavif)"):
+        tvx.io.decode_avif(data)
     with pytest.raises(RuntimeError, match=r"tvx.decode_(image|jpeg|png|webp|gif): (invalid (JPEG|PNG|WebP|GIF) data|unknown image format)"):
         tvx.io.decode_image(data)
 
