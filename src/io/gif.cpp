@@ -14,7 +14,6 @@
 #include <tvx/io.h>
 
 #include <ATen/ops/empty.h>
-#include <ATen/ops/stack.h>
 
 #include <algorithm>
 #include <cstring>
@@ -34,11 +33,13 @@ namespace {
 
 constexpr const char* kOp = "tvx.decode_gif";
 // What a file may ask for. The canvas is not backed by pixel data (a 20-byte header can ask for
-// 65535 x 65535), so its area is bounded by the file's size: a byte of LZW codes yields at most
-// ~2730 pixels (a 12-bit code, a string of at most 4096 pixels); the floor, 2^20 pixels, lets a
-// small sprite sit on a large screen. The whole output is bounded by 2^32 bytes.
+// 65535 x 65535), and neither are the frames composed on it (a 1x1 frame of a dozen bytes
+// yields a whole canvas). A byte of LZW codes yields at most ~2730 pixels (a 12-bit code, a
+// string of at most 4096 pixels), so the canvas is bounded by 4096 pixels a byte of the file,
+// and all frames together by 16 times that; the floors (2^20 pixels of canvas, 2^26 in all)
+// let a small sprite sit on a large screen and a small animation run long.
 constexpr std::int64_t kPixelsPerByte = 4096, kMinCanvas = std::int64_t(1) << 20;
-constexpr std::int64_t kMaxOutputBytes = std::int64_t(1) << 32;
+constexpr std::int64_t kFramesPerCanvas = 16, kMinTotal = std::int64_t(1) << 26;
 
 struct Reader {
   const std::uint8_t* data;
@@ -95,8 +96,10 @@ at::Tensor decode_gif(const at::Tensor& data_arg) {
       GifByteType* block = nullptr;
       if (DGifGetExtension(gif.get(), &code, &block) == GIF_ERROR) fail("cannot read an extension", gif->Error);
       // A frame's graphic control block: the first one before it counts, as in DGifSlurp's files.
+      // A malformed one leaves the defaults, as torchvision's decoder does.
       if (code == GRAPHICS_EXT_FUNC_CODE && block && !have_gcb) {
-        if (DGifExtensionToGCB(block[0], block + 1, &gcb) == GIF_ERROR) fail("a bad graphic control block", gif->Error);
+        if (DGifExtensionToGCB(block[0], block + 1, &gcb) == GIF_ERROR)
+          gcb = {DISPOSAL_UNSPECIFIED, false, 0, NO_TRANSPARENT_COLOR};
         have_gcb = true;
       }
       while (block)
@@ -118,9 +121,11 @@ at::Tensor decode_gif(const at::Tensor& data_arg) {
                   ": invalid GIF data: a canvas of ", height, " x ", width, " pixels from a file of ", reader.size,
                   " bytes (more than GIF's compression can hold)");
     }
-    TORCH_CHECK(std::int64_t(frames.size() + 1) * height * width * 3 <= kMaxOutputBytes, kOp, ": the GIF's ",
-                frames.size() + 1, " frames of ", height, " x ", width, " would take more than ", kMaxOutputBytes,
-                " bytes");
+    TORCH_CHECK(fw > 0 && fh > 0, kOp, ": invalid GIF data: frame ", frames.size(), " is empty (", fh, " x ", fw, ")");
+    const std::int64_t total = std::int64_t(frames.size() + 1) * height * width;
+    TORCH_CHECK(total <= std::max(kMinTotal, kFramesPerCanvas * kPixelsPerByte * std::int64_t(reader.size)), kOp,
+                ": invalid GIF data: ", frames.size() + 1, " frames of ", height, " x ", width, " pixels from a file of ",
+                reader.size, " bytes (more than GIF's compression can hold)");
 
     at::Tensor frame;
     if (frames.empty() || gcb.DisposalMode == DISPOSE_BACKGROUND) {
@@ -163,7 +168,13 @@ at::Tensor decode_gif(const at::Tensor& data_arg) {
   }
   TORCH_CHECK(!frames.empty(), kOp, ": invalid GIF data: the file holds no image");
   if (frames.size() == 1) return frames[0].permute({2, 0, 1}).contiguous();
-  return at::stack(frames).permute({0, 3, 1, 2}).contiguous();
+  // Each frame into the [N, 3, H, W] result, released as it goes (a peak of twice the result).
+  at::Tensor out = at::empty({std::int64_t(frames.size()), 3, height, width}, at::kByte);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    out[std::int64_t(i)].copy_(frames[i].permute({2, 0, 1}));
+    frames[i].reset();
+  }
+  return out;
 }
 
 namespace detail {

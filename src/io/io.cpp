@@ -82,11 +82,16 @@ int exif_orientation(const std::uint8_t* exif, std::size_t size) {
   return 1;
 }
 
-int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size) {
-  if (size < 4 || data[0] != 0xff || data[1] != 0xd8) return 1;
+namespace {
+
+// Calls visit(marker, payload, length) for each JPEG marker segment before the scan, in file
+// order, until visit returns false. Stops quietly at anything malformed (the decoder reports it).
+template <typename Visit>
+void for_each_segment(const std::uint8_t* data, std::size_t size, const Visit& visit) {
+  if (size < 4 || data[0] != 0xff || data[1] != 0xd8) return;
   std::size_t at = 2;
   while (at + 4 <= size) {
-    if (data[at] != 0xff) return 1;  // not a marker: corrupt; the decoder will say so
+    if (data[at] != 0xff) return;
     const std::uint8_t marker = data[at + 1];
     if (marker == 0xff) {  // fill byte
       ++at;
@@ -96,16 +101,44 @@ int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size) {
       at += 2;
       continue;
     }
-    if (marker == 0xda || marker == 0xd9) return 1;  // the scan, or the end: no more APPn
+    if (marker == 0xda || marker == 0xd9) return;  // the scan, or the end
     const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
-    if (length < 2 || at + 2 + length > size) return 1;
-    if (marker == 0xe1) {
-      const int orientation = exif_orientation(data + at + 4, length - 2);
-      if (orientation != 1) return orientation;
-    }
+    if (length < 2 || at + 2 + length > size) return;
+    if (!visit(marker, data + at + 4, length - 2)) return;
     at += 2 + length;
   }
-  return 1;
+}
+
+}  // namespace
+
+int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size) {
+  int orientation = 1;
+  for_each_segment(data, size, [&](std::uint8_t marker, const std::uint8_t* payload, std::size_t length) {
+    if (marker == 0xe1) orientation = exif_orientation(payload, length);
+    return orientation == 1;
+  });
+  return orientation;
+}
+
+bool jpeg_is_ycc(const std::uint8_t* data, std::size_t size) {
+  bool jfif = false, adobe = false, rgb_ids = false;
+  int transform = -1, components = 0;
+  for_each_segment(data, size, [&](std::uint8_t marker, const std::uint8_t* payload, std::size_t length) {
+    if (marker == 0xe0 && length >= 5 && std::memcmp(payload, "JFIF", 5) == 0) jfif = true;
+    if (marker == 0xee && length >= 12 && std::memcmp(payload, "Adobe", 5) == 0) adobe = true, transform = payload[11];
+    const bool sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+    if (!sof) return true;
+    if (length >= 6) {
+      components = payload[5];
+      // Component IDs: 3 bytes per component from payload[6].
+      rgb_ids = components == 3 && length >= 6 + 9 && payload[6] == 'R' && payload[9] == 'G' && payload[12] == 'B';
+    }
+    return false;  // the frame header comes last among what matters
+  });
+  if (components != 3) return false;
+  if (jfif) return true;
+  if (adobe) return transform == 1;  // 0: RGB; others: libjpeg warns
+  return !rgb_ids;
 }
 
 at::Tensor apply_orientation(const at::Tensor& image, int orientation) {

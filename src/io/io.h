@@ -31,6 +31,11 @@ int exif_orientation(const std::uint8_t* exif, std::size_t size);
 /// segment (before the scan) whose block gives an orientation other than 1; 1 if none does.
 int jpeg_exif_orientation(const std::uint8_t* data, std::size_t size);
 
+/// Whether libjpeg reads a 3-component JPEG's colour as YCbCr, as its header says (JFIF; Adobe's
+/// transform 1; otherwise component IDs other than 'R', 'G', 'B'). False for RGB-coded files,
+/// for other component counts, and where libjpeg would warn (an unknown Adobe transform).
+bool jpeg_is_ycc(const std::uint8_t* data, std::size_t size);
+
 /// image [C, H, W] turned upright for EXIF orientation 1..8 (a view: flips and transposes).
 at::Tensor apply_orientation(const at::Tensor& image, int orientation);
 

@@ -222,6 +222,8 @@ def test_scaled_decode_picks_the_smallest_covering_scale():
     for bad in [(-1, 5), (1, 2, 3)]:
         with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg_scaled: min_size must be \(height, width\), each 0 or more"):
             tx.decode_jpeg_scaled(data, 0, list(bad), False)
+        with pytest.raises(RuntimeError, match=r"tvx.decode_jpegs: min_size must be \(height, width\), each 0 or more"):
+            tvx.io.decode_jpeg([], min_size=bad)  # checked once, before any image
 
 
 def test_batch_forms_decode_each_image():
@@ -402,6 +404,20 @@ def test_gif_errors():
     huge = _gif(60000, 60000, [dict(w=2, h=1, pixels=[0, 1])], PALETTE[:2])
     with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: a canvas of 60000 x 60000 pixels from a file of"):
         tvx.io.decode_gif(huge)
+    # 400 one-pixel frames on a 4000 x 4000 screen: 19 GB of frames from 11 KB (torchvision
+    # allocates them); refused once the frames outgrow what the file could hold.
+    many = _gif(4000, 4000, [dict(w=1, h=1, pixels=[1])] * 400, PALETTE)
+    with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: 45 frames of 4000 x 4000 pixels from a file of"):
+        tvx.io.decode_gif(many)
+    with pytest.raises(RuntimeError, match=r"tvx.decode_gif: invalid GIF data: frame 0 is empty \(2 x 0\)"):
+        tvx.io.decode_gif(_gif(2, 2, [dict(w=0, h=2, pixels=[])], PALETTE))
+    # A graphic control block of the wrong length leaves the defaults, as in torchvision.
+    odd = bytearray(_gif(2, 1, [dict(w=2, h=1, pixels=[1, 2], transparent=1)], PALETTE).numpy().tobytes())
+    at = odd.index(b"\x21\xf9\x04")
+    odd[at + 2] = 3
+    del odd[at + 6]
+    odd = torch.frombuffer(odd, dtype=torch.uint8)
+    assert torch.equal(tvx.io.decode_gif(odd), torchvision.io.decode_gif(odd))
     truncated = _gif(4, 4, [dict(w=4, h=4, pixels=[1] * 16)], PALETTE[:2])[:-8]
     with pytest.raises(RuntimeError, match="tvx.decode_gif: invalid GIF data: frame 0 is truncated or corrupt"):
         tvx.io.decode_gif(truncated)
@@ -577,6 +593,22 @@ def _close_to_cpu(gpu, cpu, what):
     assert worst <= GPU_MAX_DIFF and mean <= GPU_MEAN_DIFF, f"{what}: max |diff| {worst}, mean {mean:.4f}"
 
 
+def _rgb_coded_jpeg():
+    """A JPEG whose components are R, G and B (Adobe transform 0), as Pillow's keep_rgb writes."""
+    import io as _io
+    from PIL import Image
+    buffer = _io.BytesIO()
+    Image.open(IMAGES / "photo-500" / "Autumn_center.jpg").save(buffer, format="JPEG", quality=90, keep_rgb=True)
+    return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
+
+
+def test_rgb_coded_jpeg_decodes_as_torchvision_s():
+    data = _rgb_coded_jpeg()
+    for mode in ("UNCHANGED", "GRAY", "RGB"):
+        assert torch.equal(tvx.io.decode_jpeg(data, mode=mode),
+                           torchvision.io.decode_jpeg(data, mode=torchvision.io.ImageReadMode[mode])), mode
+
+
 @needs_cuda
 def test_gpu_decode_uses_the_hardware_engine():
     backend = tx._nvjpeg_backend(torch.device("cuda"))
@@ -595,7 +627,8 @@ def test_gpu_decode_matches_the_cpu_on_every_file(mode):
     each image within the IDCT bounds of libjpeg's, whichever path (GPU engine or CPU threads)
     took it. The hardware batched path has been reported to corrupt some batches (torchcodec):
     this checks every photo, in several batch compositions."""
-    data = [tvx.io.read_file(p) for p in JPEGS]
+    data = [tvx.io.read_file(p) for p in JPEGS] + [_rgb_coded_jpeg()]
+    names = [p.name for p in JPEGS] + ["RGB-coded"]
     want = [tvx.io.decode_jpeg(d, mode=mode) for d in data]
     order = list(range(len(data)))
     for batch in (len(data), 7, 1):
@@ -603,7 +636,7 @@ def test_gpu_decode_matches_the_cpu_on_every_file(mode):
             chunk = order[start:start + batch]
             got = tvx.io.decode_jpeg([data[i] for i in chunk], mode=mode, device="cuda")
             for i, g in zip(chunk, got):
-                _close_to_cpu(g, want[i], (JPEGS[i].name, mode, batch))
+                _close_to_cpu(g, want[i], (names[i], mode, batch))
         order = order[::-1]
 
 

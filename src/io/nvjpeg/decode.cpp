@@ -36,7 +36,8 @@ struct BatchState {
   std::mutex mutex;
   nvjpegJpegState_t state = nullptr;
   nvjpegJpegStream_t header = nullptr;  // the parsed header of the file at hand
-  cudaEvent_t last_use = nullptr;       // the previous call's work: a caller on another stream waits for it
+  cudaEvent_t last_use = nullptr;       // the previous call's work on the state
+  cudaStream_t last_stream = nullptr;   // and its stream
   int batch = -1;                       // what nvjpegDecodeBatchedInitialize was last given
   nvjpegOutputFormat_t format = NVJPEG_OUTPUT_RGB;
 };
@@ -139,6 +140,9 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
         continue;
       if ((components != 1 && components != 3) || subsampling == NVJPEG_CSS_UNKNOWN || width == 0 || height == 0)
         continue;
+      // nvJPEG's Y and YCbCr outputs assume YCbCr: RGB-coded files (Adobe transform 0, 'R' 'G' 'B'
+      // component IDs) go to libjpeg, which reads them as RGB.
+      if (components == 3 && !jpeg_is_ycc(bytes, size)) continue;
       if (h.hardware) {
         int unsupported = 1;  // nvJPEG's convention: 0 means supported
         if (nvjpegDecodeBatchedSupported(h.handle, s.header, &unsupported) != NVJPEG_STATUS_SUCCESS || unsupported)
@@ -191,9 +195,25 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       im.rgb = images[i].mutable_data_ptr<std::uint8_t>();
     }
 
+    // The state's buffers may still be in use by the previous call's work. On the same stream,
+    // stream order protects them; from another stream, wait for that work on the host (nvJPEG's
+    // host stage refills pinned buffers too) and record this call's work when done.
+    if (!groups[0].empty() || !groups[1].empty()) {
+      if (s.last_stream != stream) C10_CUDA_CHECK(cudaEventSynchronize(s.last_use));
+      s.last_stream = stream;
+    }
+    struct Record {
+      BatchState& s;
+      cudaStream_t stream;
+      bool used = false;
+      ~Record() {
+        if (used) (void)cudaEventRecord(s.last_use, stream);
+      }
+    } record{s, stream};
     for (int g = 0; g < 2; ++g) {
       const std::vector<std::size_t>& group = groups[g];
       if (group.empty()) continue;
+      record.used = true;
       const nvjpegOutputFormat_t format = g == 0 ? NVJPEG_OUTPUT_Y : NVJPEG_OUTPUT_YUV;
       const int k = int(group.size());
       if (s.batch != k || s.format != format) {
@@ -220,12 +240,10 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
           colour.push_back(im);
         }
       }
-      C10_CUDA_CHECK(cudaStreamWaitEvent(stream, s.last_use, 0));
       const nvjpegStatus_t status =
           nvjpegDecodeBatched(h.handle, s.state, bitstreams.data(), lengths.data(), outputs.data(), stream);
       if (status == NVJPEG_STATUS_SUCCESS && !colour.empty())
         nvjpeg::ycc_to_rgb(colour.data(), int(colour.size()), stream);
-      C10_CUDA_CHECK(cudaEventRecord(s.last_use, stream));
       if (status != NVJPEG_STATUS_SUCCESS) {  // decode the group on the CPU; libjpeg names a bad file
         for (std::size_t i : group) on_gpu[i] = 0, failed.push_back(i);
         s.batch = -1;  // nvJPEG: re-initialise after a failed batch

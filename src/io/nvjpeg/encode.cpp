@@ -23,6 +23,8 @@ struct EncodeState {
   nvjpegHandle_t handle = nullptr;
   nvjpegEncoderState_t state = nullptr;
   nvjpegEncoderParams_t params = nullptr;
+  cudaEvent_t last_use = nullptr;  // the previous call's work on the state (its bitstream buffer)
+  cudaStream_t last_stream = nullptr;
 };
 
 EncodeState& encode_state(int device, cudaStream_t stream) {
@@ -32,6 +34,7 @@ EncodeState& encode_state(int device, cudaStream_t stream) {
     TVX_NVJPEG_CHECK(kOp, nvjpegCreateSimple(&s->handle));
     TVX_NVJPEG_CHECK(kOp, nvjpegEncoderStateCreate(s->handle, &s->state, stream));
     TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsCreate(s->handle, &s->params, stream));
+    C10_CUDA_CHECK(cudaEventCreateWithFlags(&s->last_use, cudaEventDisableTiming));
     return s;
   });
 }
@@ -61,6 +64,14 @@ std::vector<at::Tensor> encode_jpegs_cuda(const std::vector<at::Tensor>& images,
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream(index);
   EncodeState& s = encode_state(index, stream);
   std::lock_guard<std::mutex> lock(s.mutex);
+  // The previous caller's copies out of the state may still be queued on its stream.
+  if (s.last_stream != stream) C10_CUDA_CHECK(cudaEventSynchronize(s.last_use));
+  s.last_stream = stream;
+  struct Record {
+    EncodeState& s;
+    cudaStream_t stream;
+    ~Record() { (void)cudaEventRecord(s.last_use, stream); }
+  } record{s, stream};
   TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsSetQuality(s.params, int(quality), stream));
   TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsSetOptimizedHuffman(s.params, 0, stream));
   for (std::size_t i = 0; i < images.size(); ++i) {
