@@ -609,6 +609,14 @@ def test_rgb_coded_jpeg_decodes_as_torchvision_s():
                            torchvision.io.decode_jpeg(data, mode=torchvision.io.ImageReadMode[mode])), mode
 
 
+def test_libtvx_loads_nvjpeg_only_when_used():
+    """libtvx does not link nvJPEG (it is loaded on first use), so it loads where nvJPEG is
+    absent; `tvx info` reports the version it loaded, or why it could not."""
+    out = subprocess.run(["readelf", "-d", str(tvx.library_path)], capture_output=True, text=True, check=True).stdout
+    needed = [line for line in out.splitlines() if "(NEEDED)" in line]
+    assert needed and not any("nvjpeg" in line for line in needed), needed
+
+
 @needs_cuda
 def test_gpu_decode_uses_the_hardware_engine():
     backend = tx._nvjpeg_backend(torch.device("cuda"))

@@ -45,9 +45,10 @@ struct BatchState {
 BatchState& batch_state(int device, const nvjpeg::Handle& h) {
   static nvjpeg::PerDevice<BatchState> states;
   return states.get(device, [&](int) {
+    const nvjpeg::Api& nv = nvjpeg::api();
     auto s = std::make_unique<BatchState>();
-    TVX_NVJPEG_CHECK(kOp, nvjpegJpegStateCreate(h.handle, &s->state));
-    TVX_NVJPEG_CHECK(kOp, nvjpegJpegStreamCreate(h.handle, &s->header));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegJpegStateCreate(h.handle, &s->state));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegJpegStreamCreate(h.handle, &s->header));
     C10_CUDA_CHECK(cudaEventCreateWithFlags(&s->last_use, cudaEventDisableTiming));
     return s;
   });
@@ -118,6 +119,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
     }
   } join{cpu};
 
+  const nvjpeg::Api& nv = nvjpeg::api();
   const nvjpeg::Handle& h = nvjpeg::handle(index);
   BatchState& s = batch_state(index, h);
   std::vector<std::size_t> failed;  // images of a batch nvJPEG failed: the CPU decodes them afterwards
@@ -129,14 +131,14 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
     for (std::size_t i = 0; i < n; ++i) {
       const auto* bytes = data[i].const_data_ptr<std::uint8_t>();
       const std::size_t size = std::size_t(data[i].numel());
-      if (nvjpegJpegStreamParseHeader(h.handle, bytes, size, s.header) != NVJPEG_STATUS_SUCCESS) continue;
+      if (nv.nvjpegJpegStreamParseHeader(h.handle, bytes, size, s.header) != NVJPEG_STATUS_SUCCESS) continue;
       unsigned components = 0, width = 0, height = 0;
       nvjpegJpegEncoding_t encoding = NVJPEG_ENCODING_UNKNOWN;
       nvjpegChromaSubsampling_t subsampling = NVJPEG_CSS_UNKNOWN;
-      if (nvjpegJpegStreamGetComponentsNum(s.header, &components) != NVJPEG_STATUS_SUCCESS ||
-          nvjpegJpegStreamGetFrameDimensions(s.header, &width, &height) != NVJPEG_STATUS_SUCCESS ||
-          nvjpegJpegStreamGetJpegEncoding(s.header, &encoding) != NVJPEG_STATUS_SUCCESS ||
-          nvjpegJpegStreamGetChromaSubsampling(s.header, &subsampling) != NVJPEG_STATUS_SUCCESS)
+      if (nv.nvjpegJpegStreamGetComponentsNum(s.header, &components) != NVJPEG_STATUS_SUCCESS ||
+          nv.nvjpegJpegStreamGetFrameDimensions(s.header, &width, &height) != NVJPEG_STATUS_SUCCESS ||
+          nv.nvjpegJpegStreamGetJpegEncoding(s.header, &encoding) != NVJPEG_STATUS_SUCCESS ||
+          nv.nvjpegJpegStreamGetChromaSubsampling(s.header, &subsampling) != NVJPEG_STATUS_SUCCESS)
         continue;
       if ((components != 1 && components != 3) || subsampling == NVJPEG_CSS_UNKNOWN || width == 0 || height == 0)
         continue;
@@ -145,7 +147,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       if (components == 3 && !jpeg_is_ycc(bytes, size)) continue;
       if (h.hardware) {
         int unsupported = 1;  // nvJPEG's convention: 0 means supported
-        if (nvjpegDecodeBatchedSupported(h.handle, s.header, &unsupported) != NVJPEG_STATUS_SUCCESS || unsupported)
+        if (nv.nvjpegDecodeBatchedSupported(h.handle, s.header, &unsupported) != NVJPEG_STATUS_SUCCESS || unsupported)
           continue;
       } else if (encoding != NVJPEG_ENCODING_BASELINE_DCT && encoding != NVJPEG_ENCODING_EXTENDED_SEQUENTIAL_DCT_HUFFMAN &&
                  encoding != NVJPEG_ENCODING_PROGRESSIVE_DCT_HUFFMAN) {
@@ -157,9 +159,9 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       if (channels == 3) {
         // The chroma's coded size: 1 or 2 times smaller than the image each way, Cb as Cr.
         unsigned cw = 0, ch = 0, cw2 = 0, ch2 = 0, yw = 0, yh = 0;
-        if (nvjpegJpegStreamGetComponentDimensions(s.header, 0, &yw, &yh) != NVJPEG_STATUS_SUCCESS ||
-            nvjpegJpegStreamGetComponentDimensions(s.header, 1, &cw, &ch) != NVJPEG_STATUS_SUCCESS ||
-            nvjpegJpegStreamGetComponentDimensions(s.header, 2, &cw2, &ch2) != NVJPEG_STATUS_SUCCESS)
+        if (nv.nvjpegJpegStreamGetComponentDimensions(s.header, 0, &yw, &yh) != NVJPEG_STATUS_SUCCESS ||
+            nv.nvjpegJpegStreamGetComponentDimensions(s.header, 1, &cw, &ch) != NVJPEG_STATUS_SUCCESS ||
+            nv.nvjpegJpegStreamGetComponentDimensions(s.header, 2, &cw2, &ch2) != NVJPEG_STATUS_SUCCESS)
           continue;
         const int hf = cw ? int((width + cw - 1) / cw) : 0, vf = ch ? int((height + ch - 1) / ch) : 0;
         if (yw != width || yh != height || cw != cw2 || ch != ch2 || !nvjpeg::ycc_supported(hf, vf, int(cw)) ||
@@ -217,7 +219,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       const nvjpegOutputFormat_t format = g == 0 ? NVJPEG_OUTPUT_Y : NVJPEG_OUTPUT_YUV;
       const int k = int(group.size());
       if (s.batch != k || s.format != format) {
-        TVX_NVJPEG_CHECK(kOp, nvjpegDecodeBatchedInitialize(h.handle, s.state, k, 1, format));
+        TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecodeBatchedInitialize(h.handle, s.state, k, 1, format));
         s.batch = k, s.format = format;
       }
       std::vector<const unsigned char*> bitstreams(k);
@@ -241,7 +243,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
         }
       }
       const nvjpegStatus_t status =
-          nvjpegDecodeBatched(h.handle, s.state, bitstreams.data(), lengths.data(), outputs.data(), stream);
+          nv.nvjpegDecodeBatched(h.handle, s.state, bitstreams.data(), lengths.data(), outputs.data(), stream);
       if (status == NVJPEG_STATUS_SUCCESS && !colour.empty())
         nvjpeg::ycc_to_rgb(colour.data(), int(colour.size()), stream);
       if (status != NVJPEG_STATUS_SUCCESS) {  // decode the group on the CPU; libjpeg names a bad file

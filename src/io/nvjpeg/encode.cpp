@@ -30,10 +30,11 @@ struct EncodeState {
 EncodeState& encode_state(int device, cudaStream_t stream) {
   static nvjpeg::PerDevice<EncodeState> states;
   return states.get(device, [&](int) {
+    const nvjpeg::Api& nv = nvjpeg::api();
     auto s = std::make_unique<EncodeState>();
-    TVX_NVJPEG_CHECK(kOp, nvjpegCreateSimple(&s->handle));
-    TVX_NVJPEG_CHECK(kOp, nvjpegEncoderStateCreate(s->handle, &s->state, stream));
-    TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsCreate(s->handle, &s->params, stream));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegCreateSimple(&s->handle));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderStateCreate(s->handle, &s->state, stream));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsCreate(s->handle, &s->params, stream));
     C10_CUDA_CHECK(cudaEventCreateWithFlags(&s->last_use, cudaEventDisableTiming));
     return s;
   });
@@ -62,6 +63,7 @@ std::vector<at::Tensor> encode_jpegs_cuda(const std::vector<at::Tensor>& images,
                 ", image ", i, " on ", images[i].device());
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream(index);
+  const nvjpeg::Api& nv = nvjpeg::api();
   EncodeState& s = encode_state(index, stream);
   std::lock_guard<std::mutex> lock(s.mutex);
   // The previous caller's copies out of the state may still be queued on its stream.
@@ -72,29 +74,29 @@ std::vector<at::Tensor> encode_jpegs_cuda(const std::vector<at::Tensor>& images,
     cudaStream_t stream;
     ~Record() { (void)cudaEventRecord(s.last_use, stream); }
   } record{s, stream};
-  TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsSetQuality(s.params, int(quality), stream));
-  TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsSetOptimizedHuffman(s.params, 0, stream));
+  TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsSetQuality(s.params, int(quality), stream));
+  TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsSetOptimizedHuffman(s.params, 0, stream));
   for (std::size_t i = 0; i < images.size(); ++i) {
     const at::Tensor image = images[i].contiguous();
     const bool gray = image.size(0) == 1;
     const std::int64_t height = image.size(1), width = image.size(2);
-    TVX_NVJPEG_CHECK(kOp, nvjpegEncoderParamsSetSamplingFactors(s.params, gray ? NVJPEG_CSS_GRAY : NVJPEG_CSS_420, stream));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsSetSamplingFactors(s.params, gray ? NVJPEG_CSS_GRAY : NVJPEG_CSS_420, stream));
     nvjpegImage_t source{};
     for (int c = 0; c < image.size(0); ++c) {
       source.channel[c] = const_cast<unsigned char*>(image.const_data_ptr<std::uint8_t>()) + c * height * width;
       source.pitch[c] = std::size_t(width);
     }
     if (gray) {  // one luma plane: nvJPEG's YUV input with gray sampling
-      TVX_NVJPEG_CHECK(kOp, nvjpegEncodeYUV(s.handle, s.state, s.params, &source, NVJPEG_CSS_GRAY, int(width),
+      TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncodeYUV(s.handle, s.state, s.params, &source, NVJPEG_CSS_GRAY, int(width),
                                             int(height), stream));
     } else {
-      TVX_NVJPEG_CHECK(kOp, nvjpegEncodeImage(s.handle, s.state, s.params, &source, NVJPEG_INPUT_RGB, int(width),
+      TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncodeImage(s.handle, s.state, s.params, &source, NVJPEG_INPUT_RGB, int(width),
                                               int(height), stream));
     }
     std::size_t length = 0;
-    TVX_NVJPEG_CHECK(kOp, nvjpegEncodeRetrieveBitstreamDevice(s.handle, s.state, nullptr, &length, stream));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncodeRetrieveBitstreamDevice(s.handle, s.state, nullptr, &length, stream));
     encoded[i] = at::empty({std::int64_t(length)}, image.options());
-    TVX_NVJPEG_CHECK(kOp, nvjpegEncodeRetrieveBitstreamDevice(s.handle, s.state, encoded[i].mutable_data_ptr<std::uint8_t>(),
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncodeRetrieveBitstreamDevice(s.handle, s.state, encoded[i].mutable_data_ptr<std::uint8_t>(),
                                                               &length, stream));
   }
   return encoded;

@@ -5,6 +5,8 @@
 #include <c10/util/Exception.h>
 #include <library_types.h>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -32,6 +34,32 @@ const char* status_name(nvjpegStatus_t status) {
   }
 }
 
+const Api& api() {
+  static const Api loaded = [] {
+    const std::string name = c10::str("libnvjpeg.so.", NVJPEG_VER_MAJOR);
+    void* library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    std::string tried = name;
+#ifdef TVX_NVJPEG_DIR
+    if (!library) {
+      const std::string path = std::string(TVX_NVJPEG_DIR) + "/" + name;
+      library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      tried += ", " + path;
+    }
+#endif
+    TORCH_CHECK(library, "tvx: cannot load nvJPEG (tried ", tried, "): ", dlerror(),
+                "; install the CUDA toolkit's nvJPEG or PyPI's nvidia-nvjpeg, or decode on the CPU");
+    Api api;
+#define TVX_NVJPEG_LOAD(fn)                                                                      \
+  api.fn = reinterpret_cast<decltype(api.fn)>(dlsym(library, #fn));                              \
+  TORCH_CHECK(api.fn, "tvx: ", name, " has no ", #fn, " (an nvJPEG older than ", NVJPEG_VER_MAJOR, ".", \
+              NVJPEG_VER_MINOR, "?)");
+    TVX_NVJPEG_FUNCTIONS(TVX_NVJPEG_LOAD)
+#undef TVX_NVJPEG_LOAD
+    return api;  // the library stays loaded for the process
+  }();
+  return loaded;
+}
+
 std::string Handle::describe() const {
   return hardware ? c10::str("hardware (", engines, " engines x ", cores_per_engine, " cores)") : std::string("gpu");
 }
@@ -39,6 +67,7 @@ std::string Handle::describe() const {
 const Handle& handle(int device) {
   static PerDevice<Handle> handles;
   return handles.get(device, [](int device) {
+    const Api& nv = api();
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
     auto h = std::make_unique<Handle>();
     const char* forced = std::getenv("TVX_NVJPEG_BACKEND");
@@ -47,13 +76,13 @@ const Handle& handle(int device) {
     // comes out as YCbCr planes, converted by ycc.cu: nvJPEG's own upsampling is not used.)
     const unsigned flags = NVJPEG_FLAGS_BITSTREAM_STRICT;
     if (try_hardware &&
-        nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, flags, &h->handle) == NVJPEG_STATUS_SUCCESS) {
+        nv.nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, flags, &h->handle) == NVJPEG_STATUS_SUCCESS) {
       h->hardware = true;
-      if (nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
+      if (nv.nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
         h->engines = h->cores_per_engine = 0;
     } else {
       h->handle = nullptr;
-      TVX_NVJPEG_CHECK("tvx nvJPEG", nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, flags, &h->handle));
+      TVX_NVJPEG_CHECK("tvx nvJPEG", nv.nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, flags, &h->handle));
     }
     return h;
   });
@@ -63,10 +92,16 @@ const Handle& handle(int device) {
 
 namespace detail {
 std::string nvjpeg_library() {
+  const nvjpeg::Api* nv = nullptr;
+  try {
+    nv = &nvjpeg::api();
+  } catch (const c10::Error& e) {
+    return c10::str("nvJPEG not loaded: ", e.what_without_backtrace());
+  }
   int major = 0, minor = 0, patch = 0;
-  if (nvjpegGetProperty(MAJOR_VERSION, &major) != NVJPEG_STATUS_SUCCESS ||
-      nvjpegGetProperty(MINOR_VERSION, &minor) != NVJPEG_STATUS_SUCCESS ||
-      nvjpegGetProperty(PATCH_LEVEL, &patch) != NVJPEG_STATUS_SUCCESS)
+  if (nv->nvjpegGetProperty(MAJOR_VERSION, &major) != NVJPEG_STATUS_SUCCESS ||
+      nv->nvjpegGetProperty(MINOR_VERSION, &minor) != NVJPEG_STATUS_SUCCESS ||
+      nv->nvjpegGetProperty(PATCH_LEVEL, &patch) != NVJPEG_STATUS_SUCCESS)
     return "nvJPEG (version unknown)";
   return c10::str("nvJPEG ", major, ".", minor, ".", patch);
 }

@@ -16,6 +16,44 @@
 
 namespace tvx::io::nvjpeg {
 
+// The nvJPEG functions tvx calls. libtvx does not link nvJPEG: api() loads it on first use, so
+// libtvx loads where nvJPEG is absent and only the GPU JPEG forms fail there, saying why.
+#define TVX_NVJPEG_FUNCTIONS(X) \
+  X(nvjpegCreateEx) \
+  X(nvjpegCreateSimple) \
+  X(nvjpegDecodeBatched) \
+  X(nvjpegDecodeBatchedInitialize) \
+  X(nvjpegDecodeBatchedSupported) \
+  X(nvjpegEncodeImage) \
+  X(nvjpegEncodeRetrieveBitstreamDevice) \
+  X(nvjpegEncodeYUV) \
+  X(nvjpegEncoderParamsCreate) \
+  X(nvjpegEncoderParamsSetOptimizedHuffman) \
+  X(nvjpegEncoderParamsSetQuality) \
+  X(nvjpegEncoderParamsSetSamplingFactors) \
+  X(nvjpegEncoderStateCreate) \
+  X(nvjpegGetHardwareDecoderInfo) \
+  X(nvjpegGetProperty) \
+  X(nvjpegJpegStateCreate) \
+  X(nvjpegJpegStreamCreate) \
+  X(nvjpegJpegStreamGetChromaSubsampling) \
+  X(nvjpegJpegStreamGetComponentDimensions) \
+  X(nvjpegJpegStreamGetComponentsNum) \
+  X(nvjpegJpegStreamGetFrameDimensions) \
+  X(nvjpegJpegStreamGetJpegEncoding) \
+  X(nvjpegJpegStreamParseHeader)
+
+struct Api {
+#define TVX_NVJPEG_POINTER(name) decltype(&::name) name = nullptr;
+  TVX_NVJPEG_FUNCTIONS(TVX_NVJPEG_POINTER)
+#undef TVX_NVJPEG_POINTER
+};
+
+/// nvJPEG's functions, from libnvjpeg.so.<major> as the dynamic loader finds it (libtvx's run
+/// path, which holds the directory the build found it in; LD_LIBRARY_PATH), else from that
+/// directory itself. Throws, naming the library, where it cannot be loaded.
+const Api& api();
+
 const char* status_name(nvjpegStatus_t status);
 
 #define TVX_NVJPEG_CHECK(op, call)                                                                       \
