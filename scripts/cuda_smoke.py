@@ -1,6 +1,7 @@
 """Small runs of every CUDA kernel, for compute-sanitizer: nms at sizes around the 64-box
 block edges and in chunks, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
-dtype, the roi family and deform_conv2d forward and backward. Each compared with the CPU."""
+dtype, the roi family and deform_conv2d forward and backward, nvJPEG's decode (ycc.cu) and
+encode. Each compared with the CPU."""
 import os
 import sys
 from pathlib import Path
@@ -117,4 +118,24 @@ if "deform" not in SKIP:
                 for a, b in zip(got, want):
                     torch.testing.assert_close(a.cpu().to(cpu_dtype), b, rtol=tol, atol=tol * 20)
             torch.use_deterministic_algorithms(False)
+
+# GPU JPEG: nvJPEG's batched decode and ycc.cu's upsampling and conversion on 4:2:0 colour and
+# gray files of odd sizes (written here by tvx's CPU encoder), in every mode, and the GPU
+# encoder. The engine's images equal libjpeg's (within 3 on the GPU backend).
+if "io" not in SKIP:
+    gen = torch.Generator().manual_seed(0)
+    files = []
+    for h, w in ((1, 1), (9, 16), (17, 33), (64, 48), (301, 203)):
+        base = torch.randint(0, 256, (3, (h + 7) // 8, (w + 7) // 8), generator=gen, dtype=torch.uint8)
+        image = base.repeat_interleave(8, 1).repeat_interleave(8, 2)[:, :h, :w].contiguous()  # photo-like blocks
+        files += [tvx.io.encode_jpeg(image, quality=q) for q in (50, 95)] + [tvx.io.encode_jpeg(image[:1], quality=90)]
+    limit = 0 if torch.ops.tvx._nvjpeg_backend(torch.device("cuda")).startswith("hardware") else 3
+    for mode in ("UNCHANGED", "GRAY", "RGB"):
+        got = tvx.io.decode_jpeg(files, mode=mode, device="cuda")
+        for g, f in zip(got, files):
+            want = tvx.io.decode_jpeg(f, mode=mode)
+            assert g.shape == want.shape and (g.cpu().int() - want.int()).abs().max() <= limit, (mode, want.shape)
+    images = [tvx.io.decode_jpeg(f, mode="RGB", device="cuda") for f in files[:6]]
+    encoded = tvx.io.encode_jpeg(images + [images[0][:1]], quality=80)
+    assert all(e.is_cuda and e.numel() > 100 for e in encoded)
 print("cuda smoke: every CUDA kernel equals the CPU")
