@@ -121,7 +121,7 @@ if "deform" not in SKIP:
 
 # GPU JPEG: nvJPEG's batched decode and ycc.cu's upsampling and conversion on 4:2:0 colour and
 # gray files of odd sizes (written here by tvx's CPU encoder), in every mode, and the GPU
-# encoder. The engine's images equal libjpeg's (within 3 on the GPU backend).
+# encoder. The engine's images equal libjpeg's (within 4 on the GPU backend, as test_io.py).
 if "io" not in SKIP:
     gen = torch.Generator().manual_seed(0)
     files = []
@@ -129,7 +129,7 @@ if "io" not in SKIP:
         base = torch.randint(0, 256, (3, (h + 7) // 8, (w + 7) // 8), generator=gen, dtype=torch.uint8)
         image = base.repeat_interleave(8, 1).repeat_interleave(8, 2)[:, :h, :w].contiguous()  # photo-like blocks
         files += [tvx.io.encode_jpeg(image, quality=q) for q in (50, 95)] + [tvx.io.encode_jpeg(image[:1], quality=90)]
-    limit = 0 if torch.ops.tvx._nvjpeg_backend(torch.device("cuda")).startswith("hardware") else 3
+    limit = 0 if torch.ops.tvx._nvjpeg_backend(torch.device("cuda")).startswith("hardware") else 4
     for mode in ("UNCHANGED", "GRAY", "RGB"):
         got = tvx.io.decode_jpeg(files, mode=mode, device="cuda")
         for g, f in zip(got, files):

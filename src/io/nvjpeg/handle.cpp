@@ -37,17 +37,18 @@ const char* status_name(nvjpegStatus_t status) {
 const Api& api() {
   static const Api loaded = [] {
     const std::string name = c10::str("libnvjpeg.so.", NVJPEG_VER_MAJOR);
-    void* library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-    std::string tried = name;
+    std::string why;  // each failed attempt's reason
+    auto open = [&](const std::string& path) {
+      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!handle) why += c10::str(why.empty() ? "" : "; ", dlerror());
+      return handle;
+    };
+    void* library = open(name);
 #ifdef TVX_NVJPEG_DIR
-    if (!library) {
-      const std::string path = std::string(TVX_NVJPEG_DIR) + "/" + name;
-      library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-      tried += ", " + path;
-    }
+    if (!library) library = open(std::string(TVX_NVJPEG_DIR) + "/" + name);
 #endif
-    TORCH_CHECK(library, "tvx: cannot load nvJPEG (tried ", tried, "): ", dlerror(),
-                "; install the CUDA toolkit's nvJPEG or PyPI's nvidia-nvjpeg, or decode on the CPU");
+    TORCH_CHECK(library, "tvx: cannot load nvJPEG (", why,
+                "); install the CUDA toolkit's nvJPEG or PyPI's nvidia-nvjpeg, or decode on the CPU");
     Api api;
 #define TVX_NVJPEG_LOAD(fn)                                                                      \
   api.fn = reinterpret_cast<decltype(api.fn)>(dlsym(library, #fn));                              \
@@ -95,8 +96,8 @@ std::string nvjpeg_library() {
   const nvjpeg::Api* nv = nullptr;
   try {
     nv = &nvjpeg::api();
-  } catch (const c10::Error& e) {
-    return c10::str("nvJPEG not loaded: ", e.what_without_backtrace());
+  } catch (const c10::Error&) {
+    return "";  // built with nvJPEG, but it cannot be loaded here: no GPU JPEG (the GPU forms say why)
   }
   int major = 0, minor = 0, patch = 0;
   if (nv->nvjpegGetProperty(MAJOR_VERSION, &major) != NVJPEG_STATUS_SUCCESS ||
