@@ -17,8 +17,7 @@ std::vector<at::Tensor> decode_jpegs(const std::vector<at::Tensor>& data, std::i
                                      std::optional<at::Device> device) {
   if (device && !device->is_cpu()) return detail::decode_jpegs_cuda(data, mode, *device, apply_exif_orientation, min_size);
   if (min_size) {
-    TORCH_CHECK(min_size->size() == 2 && (*min_size)[0] >= 0 && (*min_size)[1] >= 0,
-                "tvx.decode_jpegs: min_size must be (height, width), each 0 or more, got ", *min_size);
+    detail::check_min_size("tvx.decode_jpegs", *min_size);
     const std::vector<std::int64_t> size = min_size->vec();
     return detail::decode_all("tvx.decode_jpegs", data, [&](const at::Tensor& d) {
       return decode_jpeg_scaled(d, mode, size, apply_exif_orientation);

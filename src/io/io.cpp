@@ -141,6 +141,25 @@ bool jpeg_is_ycc(const std::uint8_t* data, std::size_t size) {
   return !rgb_ids;
 }
 
+void check_jpeg_mode(const char* op, std::int64_t mode) {
+  const char* name = mode_name(op, mode);
+  TORCH_CHECK(mode == kUnchanged || mode == kGray || mode == kRgb, op, ": mode ", name,
+              " is not supported for JPEG files (UNCHANGED, GRAY or RGB)");
+}
+
+void check_min_size(const char* op, at::IntArrayRef min_size) {
+  TORCH_CHECK(min_size.size() == 2 && min_size[0] >= 0 && min_size[1] >= 0, op,
+              ": min_size must be (height, width), each 0 or more, got ", min_size);
+}
+
+int jpeg_dct_scale(std::int64_t height, std::int64_t width, int orientation, at::IntArrayRef min_size) {
+  const bool turned = orientation >= 5;
+  const std::int64_t need_h = turned ? min_size[1] : min_size[0], need_w = turned ? min_size[0] : min_size[1];
+  for (int s = 1; s < 8; s *= 2)
+    if ((height * s + 7) / 8 >= need_h && (width * s + 7) / 8 >= need_w) return s;
+  return 8;
+}
+
 at::Tensor apply_orientation(const at::Tensor& image, int orientation) {
   // [C, H, W]: W is dim 2, H dim 1. 2: mirror; 3: rotate 180; 4: flip; 5: transpose;
   // 6: rotate 90 clockwise; 7: transverse; 8: rotate 90 counter-clockwise.

@@ -67,21 +67,19 @@ void cmyk_row_to(std::uint8_t* out, const std::uint8_t* cmyk, JDIMENSION width, 
   }
 }
 
-// The decoder behind decode_jpeg (min_h = min_w = -1: full size) and decode_jpeg_scaled: with
-// a minimum size, the smallest of libjpeg-turbo's DCT scales 1/8, 1/4, 1/2 and 1 whose output
-// covers it, the minimum read in the upright image's orientation. Its other scales (3/8,
-// 5/8..7/8) are left out: they decode slower than the next power of two (3/8 than 1/2; 5/8
-// to 7/8 than the full size: 6.4, 7.7 ms against 5.2 ms on a 1080p photo).
+// The decoder behind decode_jpeg (min_size empty: full size) and decode_jpeg_scaled (the DCT
+// scale detail::jpeg_dct_scale picks). EXIF orientation is read by the same marker walker as
+// the GPU decoder's (detail::jpeg_exif_orientation).
 at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode, bool apply_exif_orientation,
-                  std::int64_t min_h, std::int64_t min_w) {
+                  at::IntArrayRef min_size) {
   const at::Tensor data = detail::check_encoded(op, data_arg);
-  const char* name = detail::mode_name(op, mode);
-  TORCH_CHECK(mode == detail::kUnchanged || mode == detail::kGray || mode == detail::kRgb, op, ": mode ", name,
-              " is not supported for JPEG files (UNCHANGED, GRAY or RGB)");
+  detail::check_jpeg_mode(op, mode);
+  const auto* bytes = data.const_data_ptr<std::uint8_t>();
+  const std::size_t size = std::size_t(data.numel());
+  const int orientation = apply_exif_orientation ? detail::jpeg_exif_orientation(bytes, size) : 1;
 
   // Declared before setjmp: a jump back to it must not skip a destructor.
   at::Tensor image, cmyk_row;
-  volatile int orientation = 1;  // set after setjmp (the error path does not read it)
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   install(err, cinfo.err);
@@ -90,8 +88,7 @@ at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode,
     TORCH_CHECK(false, op, ": invalid JPEG data: ", err.message);
   }
   jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, data.const_data_ptr<std::uint8_t>(), static_cast<unsigned long>(data.numel()));
-  if (apply_exif_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
+  jpeg_mem_src(&cinfo, bytes, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
 
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -106,20 +103,9 @@ at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode,
     convert_cmyk = cmyk;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   }
-  if (apply_exif_orientation)
-    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next)
-      if (m->marker == JPEG_APP0 + 1) {
-        orientation = detail::exif_orientation(m->data, m->data_length);
-        if (orientation != 1) break;
-      }
-  if (min_h >= 0 && min_w >= 0) {
-    const bool turned = orientation >= 5;  // 5..8 transpose the image
-    const std::int64_t need_h = turned ? min_w : min_h, need_w = turned ? min_h : min_w;
+  if (!min_size.empty()) {
+    cinfo.scale_num = unsigned(detail::jpeg_dct_scale(cinfo.image_height, cinfo.image_width, orientation, min_size));
     cinfo.scale_denom = 8;
-    for (cinfo.scale_num = 1; cinfo.scale_num < 8; cinfo.scale_num *= 2) {
-      jpeg_calc_output_dimensions(&cinfo);
-      if (std::int64_t(cinfo.output_height) >= need_h && std::int64_t(cinfo.output_width) >= need_w) break;
-    }
   }
   jpeg_start_decompress(&cinfo);
   const JDIMENSION height = cinfo.output_height, width = cinfo.output_width;
@@ -141,15 +127,14 @@ at::Tensor decode(const char* op, const at::Tensor& data_arg, std::int64_t mode,
 }  // namespace
 
 at::Tensor decode_jpeg(const at::Tensor& data, std::int64_t mode, bool apply_exif_orientation) {
-  return decode("tvx.decode_jpeg", data, mode, apply_exif_orientation, -1, -1);
+  return decode("tvx.decode_jpeg", data, mode, apply_exif_orientation, {});
 }
 
 at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::IntArrayRef min_size,
                               bool apply_exif_orientation) {
   constexpr const char* op = "tvx.decode_jpeg_scaled";
-  TORCH_CHECK(min_size.size() == 2 && min_size[0] >= 0 && min_size[1] >= 0, op,
-              ": min_size must be (height, width), each 0 or more, got ", min_size);
-  return decode(op, data, mode, apply_exif_orientation, min_size[0], min_size[1]);
+  detail::check_min_size(op, min_size);
+  return decode(op, data, mode, apply_exif_orientation, min_size);
 }
 
 at::Tensor encode_jpeg(const at::Tensor& image_arg, std::int64_t quality) {

@@ -501,16 +501,13 @@ def test_corrupt_files_give_a_clear_error(path):
             tvx.io.read_file(path)
         return
     data = tvx.io.read_file(path)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_jpeg: invalid JPEG data: \w"):
-        tvx.io.decode_jpeg(data)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_png: invalid PNG data: \w"):
-        tvx.io.decode_png(data)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_webp: invalid WebP data: \w"):
-        tvx.io.decode_webp(data)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_gif: invalid GIF data: \w"):
-        tvx.io.decode_gif(data)
-    with pytest.raises(RuntimeError, match=r"tvx.decode_avif: (invalid AVIF data: \w|this tvx was built without libavif)"):
-        tvx.io.decode_avif(data)
+    for decode, message in [(tvx.io.decode_jpeg, r"tvx.decode_jpeg: invalid JPEG data: \w"),
+                            (tvx.io.decode_png, r"tvx.decode_png: invalid PNG data: \w"),
+                            (tvx.io.decode_webp, r"tvx.decode_webp: invalid WebP data: \w"),
+                            (tvx.io.decode_gif, r"tvx.decode_gif: invalid GIF data: \w"),
+                            (tvx.io.decode_avif, r"tvx.decode_avif: (invalid AVIF data: \w|this tvx was built without libavif)")]:
+        with pytest.raises(RuntimeError, match=message):
+            decode(data)
     with pytest.raises(RuntimeError, match=r"tvx.decode_(image|jpeg|png|webp|gif): (invalid (JPEG|PNG|WebP|GIF) data|unknown image format)"):
         tvx.io.decode_image(data)
 

@@ -19,6 +19,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -36,8 +37,7 @@ struct BatchState {
   std::mutex mutex;
   nvjpegJpegState_t state = nullptr;
   nvjpegJpegStream_t header = nullptr;  // the parsed header of the file at hand
-  cudaEvent_t last_use = nullptr;       // the previous call's work on the state
-  cudaStream_t last_stream = nullptr;   // and its stream
+  nvjpeg::StreamOrder order;            // the callers' streams' uses of the state
   int batch = -1;                       // what nvjpegDecodeBatchedInitialize was last given
   nvjpegOutputFormat_t format = NVJPEG_OUTPUT_RGB;
 };
@@ -49,19 +49,8 @@ BatchState& batch_state(int device, const nvjpeg::Handle& h) {
     auto s = std::make_unique<BatchState>();
     TVX_NVJPEG_CHECK(kOp, nv.nvjpegJpegStateCreate(h.handle, &s->state));
     TVX_NVJPEG_CHECK(kOp, nv.nvjpegJpegStreamCreate(h.handle, &s->header));
-    C10_CUDA_CHECK(cudaEventCreateWithFlags(&s->last_use, cudaEventDisableTiming));
     return s;
   });
-}
-
-// decode_jpeg_scaled's choice: the least s in 1, 2, 4 whose ceil(size * s / 8) covers the
-// minimum (read in the upright orientation), 8 where none does.
-int dct_scale(std::int64_t height, std::int64_t width, int orientation, at::IntArrayRef min_size) {
-  const bool turned = orientation >= 5;
-  const std::int64_t need_h = turned ? min_size[1] : min_size[0], need_w = turned ? min_size[0] : min_size[1];
-  for (int s = 1; s < 8; s *= 2)
-    if ((height * s + 7) / 8 >= need_h && (width * s + 7) / 8 >= need_w) return s;
-  return 8;
 }
 
 }  // namespace
@@ -71,12 +60,9 @@ namespace detail {
 std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_arg, std::int64_t mode,
                                           at::Device device, bool apply_exif_orientation,
                                           at::OptionalIntArrayRef min_size) {
-  mode_name(kOp, mode);
-  TORCH_CHECK(mode == kUnchanged || mode == kGray || mode == kRgb, kOp, ": mode ", mode_name(kOp, mode),
-              " is not supported for JPEG files (UNCHANGED, GRAY or RGB)");
+  check_jpeg_mode(kOp, mode);
   TORCH_CHECK(device.is_cuda(), kOp, ": the GPU decoder needs a CUDA device, got ", device);
-  TORCH_CHECK(!min_size || (min_size->size() == 2 && (*min_size)[0] >= 0 && (*min_size)[1] >= 0), kOp,
-              ": min_size must be (height, width), each 0 or more, got ", *min_size);
+  if (min_size) check_min_size(kOp, *min_size);
   const int index = device.has_index() ? device.index() : c10::cuda::current_device();
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
   const auto options = at::TensorOptions().dtype(at::kByte).device(at::kCUDA, index);
@@ -154,7 +140,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
         continue;
       }
       if (apply_exif_orientation) orientation[i] = jpeg_exif_orientation(bytes, size);
-      if (min_size && dct_scale(height, width, orientation[i], *min_size) < 8) continue;  // libjpeg scales it
+      if (min_size && jpeg_dct_scale(height, width, orientation[i], *min_size) < 8) continue;  // libjpeg scales it
       const int channels = mode == kGray ? 1 : mode == kRgb ? 3 : int(components);
       if (channels == 3) {
         // The chroma's coded size: 1 or 2 times smaller than the image each way, Cb as Cr.
@@ -197,25 +183,12 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       im.rgb = images[i].mutable_data_ptr<std::uint8_t>();
     }
 
-    // The state's buffers may still be in use by the previous call's work. On the same stream,
-    // stream order protects them; from another stream, wait for that work on the host (nvJPEG's
-    // host stage refills pinned buffers too) and record this call's work when done.
-    if (!groups[0].empty() || !groups[1].empty()) {
-      if (s.last_stream != stream) C10_CUDA_CHECK(cudaEventSynchronize(s.last_use));
-      s.last_stream = stream;
-    }
-    struct Record {
-      BatchState& s;
-      cudaStream_t stream;
-      bool used = false;
-      ~Record() {
-        if (used) (void)cudaEventRecord(s.last_use, stream);
-      }
-    } record{s, stream};
+    // The state's buffers may still be in use by another stream's work (StreamOrder).
+    std::optional<nvjpeg::StreamOrder::Use> use;
+    if (!groups[0].empty() || !groups[1].empty()) use.emplace(s.order, stream);
     for (int g = 0; g < 2; ++g) {
       const std::vector<std::size_t>& group = groups[g];
       if (group.empty()) continue;
-      record.used = true;
       const nvjpegOutputFormat_t format = g == 0 ? NVJPEG_OUTPUT_Y : NVJPEG_OUTPUT_YUV;
       const int k = int(group.size());
       if (s.batch != k || s.format != format) {

@@ -23,8 +23,7 @@ struct EncodeState {
   nvjpegHandle_t handle = nullptr;
   nvjpegEncoderState_t state = nullptr;
   nvjpegEncoderParams_t params = nullptr;
-  cudaEvent_t last_use = nullptr;  // the previous call's work on the state (its bitstream buffer)
-  cudaStream_t last_stream = nullptr;
+  nvjpeg::StreamOrder order;  // the callers' streams' uses of the state (its bitstream buffer)
 };
 
 EncodeState& encode_state(int device, cudaStream_t stream) {
@@ -35,7 +34,6 @@ EncodeState& encode_state(int device, cudaStream_t stream) {
     TVX_NVJPEG_CHECK(kOp, nv.nvjpegCreateSimple(&s->handle));
     TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderStateCreate(s->handle, &s->state, stream));
     TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsCreate(s->handle, &s->params, stream));
-    C10_CUDA_CHECK(cudaEventCreateWithFlags(&s->last_use, cudaEventDisableTiming));
     return s;
   });
 }
@@ -67,13 +65,7 @@ std::vector<at::Tensor> encode_jpegs_cuda(const std::vector<at::Tensor>& images,
   EncodeState& s = encode_state(index, stream);
   std::lock_guard<std::mutex> lock(s.mutex);
   // The previous caller's copies out of the state may still be queued on its stream.
-  if (s.last_stream != stream) C10_CUDA_CHECK(cudaEventSynchronize(s.last_use));
-  s.last_stream = stream;
-  struct Record {
-    EncodeState& s;
-    cudaStream_t stream;
-    ~Record() { (void)cudaEventRecord(s.last_use, stream); }
-  } record{s, stream};
+  const nvjpeg::StreamOrder::Use use(s.order, stream);
   TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsSetQuality(s.params, int(quality), stream));
   TVX_NVJPEG_CHECK(kOp, nv.nvjpegEncoderParamsSetOptimizedHuffman(s.params, 0, stream));
   for (std::size_t i = 0; i < images.size(); ++i) {

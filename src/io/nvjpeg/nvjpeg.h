@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <c10/cuda/CUDAException.h>
 #include <cuda_runtime_api.h>
 #include <nvjpeg.h>
 
@@ -74,6 +75,35 @@ struct Handle {
 
 /// The handle of `device` (a CUDA device index), created on first use.
 const Handle& handle(int device);
+
+/// Orders the uses of one nvJPEG state (its pinned and device buffers) across the callers'
+/// streams. Under the state's mutex, a `StreamOrder::Use use(order, stream);` first waits on
+/// the host for the previous use's work if it ran on another stream (nvJPEG's host stage
+/// refills pinned buffers too, so a device-side wait is not enough; on the same stream, stream
+/// order suffices). When `use` ends, this call's work is recorded as the last use.
+class StreamOrder {
+ public:
+  class Use {
+   public:
+    Use(StreamOrder& order, cudaStream_t stream) : order_(order), stream_(stream) {
+      if (order_.last_stream_ != stream_) C10_CUDA_CHECK(cudaEventSynchronize(order_.last_use_));
+      order_.last_stream_ = stream_;
+    }
+    Use(const Use&) = delete;
+    ~Use() { (void)cudaEventRecord(order_.last_use_, stream_); }
+
+   private:
+    StreamOrder& order_;
+    cudaStream_t stream_;
+  };
+
+  StreamOrder() { C10_CUDA_CHECK(cudaEventCreateWithFlags(&last_use_, cudaEventDisableTiming)); }
+  StreamOrder(const StreamOrder&) = delete;
+
+ private:
+  cudaEvent_t last_use_ = nullptr;
+  cudaStream_t last_stream_ = nullptr;
+};
 
 /// One T per device, made by create(device) on first use and kept to the process's exit (CUDA
 /// may be torn down before static destructors run).
