@@ -4,6 +4,19 @@
 # Torch's CMake config overwrites CMAKE_CUDA_ARCHITECTURES and appends its own -gencode list
 # to CMAKE_CUDA_FLAGS; a tvx build compiles exactly the variant's architectures, so both are
 # restored after find_package(Torch).
+# Under pip (scikit-build-core sets SKBUILD), the interpreter running pip, asked with -I: pip
+# isolates the build in an environment that lacks torch, through PYTHONPATH, which -I ignores,
+# so the torch installed in the user's environment is the one built against.
+set(_isolated "")
+if(SKBUILD)
+  set(_isolated -I)
+endif()
+if(NOT TVX_PYTHON AND DEFINED ENV{TVX_PYTHON})
+  set(TVX_PYTHON "$ENV{TVX_PYTHON}" CACHE FILEPATH "Python interpreter whose torch provides LibTorch")
+endif()
+if(SKBUILD AND NOT TVX_PYTHON)
+  set(TVX_PYTHON "${Python_EXECUTABLE}" CACHE FILEPATH "Python interpreter whose torch provides LibTorch")
+endif()
 if(NOT TVX_PYTHON)
   if(EXISTS ${PROJECT_SOURCE_DIR}/.venv/bin/python)
     set(_py ${PROJECT_SOURCE_DIR}/.venv/bin/python)
@@ -14,10 +27,11 @@ if(NOT TVX_PYTHON)
 endif()
 
 execute_process(
-  COMMAND ${TVX_PYTHON} -c "import torch, torch.utils; print(torch.utils.cmake_prefix_path); print(torch.__version__)"
+  COMMAND ${TVX_PYTHON} ${_isolated} -c "import torch, torch.utils; print(torch.utils.cmake_prefix_path); print(torch.__version__)"
   OUTPUT_VARIABLE _torch_out RESULT_VARIABLE _torch_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(NOT _torch_rc EQUAL 0)
-  message(FATAL_ERROR "tvx: ${TVX_PYTHON} cannot import torch; run scripts/setup.sh or set TVX_PYTHON")
+  message(FATAL_ERROR "tvx: ${TVX_PYTHON} cannot import torch; run scripts/setup.sh or set TVX_PYTHON (a build "
+                      "frontend that builds in a new environment, like python -m build, needs --no-isolation)")
 endif()
 string(REPLACE "\n" ";" _torch_out "${_torch_out}")
 list(GET _torch_out 0 _torch_prefix)

@@ -4,10 +4,12 @@
 #     nlohmann-json, image codecs (libjpeg-turbo, libpng, libwebp, giflib, libavif and its avifenc for
 #     the tests), clang and libFuzzer (the
 #     decoders' fuzzing), ccache,
-#     and the aarch64 cross compiler used by the variant check.
+#     the aarch64 cross compiler used by the variant check, and nix-bin (nix-instantiate, which
+#     parses and evaluates the Nix expressions in tests/nix; it builds nothing here).
 #   - A project-local virtual environment (.venv) with torch 2.11.0 (the CUDA 13.0 build
 #     from PyPI, which carries LibTorch), torchvision 0.26.0 (test oracle only), numpy,
-#     pytest, pillow, and CMake >= 3.28 (Debian 12's 3.25 has no C++20 dialect for nvcc) with Ninja.
+#     pytest, pillow, CMake >= 3.28 (Debian 12's 3.25 has no C++20 dialect for nvcc) with Ninja, and
+#     scikit-build-core (the wheel's build backend, for pip install --no-build-isolation).
 # Re-running it only installs what is missing.
 #
 # Environment:
@@ -22,7 +24,7 @@ export TVX_JOBS=${TVX_JOBS:-$(nproc)}
 debs=(build-essential cmake ninja-build ccache pkg-config git
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
       libhwy-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev libavif-dev libavif-bin
-      g++-aarch64-linux-gnu clang libclang-rt-dev)
+      g++-aarch64-linux-gnu clang libclang-rt-dev nix-bin)
 
 if [[ -z "${TVX_SKIP_APT:-}" ]] && command -v apt-get >/dev/null; then
   missing=()
@@ -45,13 +47,14 @@ else
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
   py=$venv/bin/python
   # nvidia-nvjpeg: nvJPEG's header and library, so that the GPU JPEG codec compiles here too.
-  want=(torch==2.11.0 torchvision==0.26.0 numpy pytest pillow "cmake>=3.28,<5" ninja "nvidia-nvjpeg==13.0.*")
+  want=(torch==2.11.0 torchvision==0.26.0 numpy pytest pillow "cmake>=3.28,<5" ninja "nvidia-nvjpeg==13.0.*"
+        "scikit-build-core>=0.10")
   if ! "$py" - <<'PY' 2>/dev/null
 import importlib.metadata as m, sys
 need = {"torch": "2.11.0", "torchvision": "0.26.0"}
 for name, ver in need.items():
     if m.version(name).split("+")[0] != ver: sys.exit(1)
-for name in ("numpy", "pytest", "pillow", "cmake", "ninja", "nvidia-nvjpeg"):
+for name in ("numpy", "pytest", "pillow", "cmake", "ninja", "nvidia-nvjpeg", "scikit-build-core"):
     m.version(name)
 PY
   then

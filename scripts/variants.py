@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Derive the build files from variants.toml, the one table of build variants.
 
-    python3 scripts/variants.py          rewrite CMakePresets.json, cmake/variants.cmake and
-                                         the variant table in README.md
+    python3 scripts/variants.py          rewrite CMakePresets.json, cmake/variants.cmake, the
+                                         variant table in README.md and the Nix expressions
+                                         nix/variants/*.nix
     python3 scripts/variants.py --check  exit 1, naming the files, when any differs
     python3 scripts/variants.py --list   one line per variant: name, CUDA archs, ISA, flags
 """
@@ -46,22 +47,34 @@ def row_platform(table: dict, row: dict) -> str:
     return table["tier"][row["cpu_isa"]]["platform"]
 
 
+def cache_variables(name: str, row: dict) -> dict[str, str]:
+    """The CMake cache variables of one row: its preset's, TVX_PRESET's (cmake/TvxPreset.cmake)
+    and the Nix expression's cmakeFlags."""
+    cache = {"TVX_VARIANT": name}
+    if row["cuda_archs"]:
+        cache["CMAKE_CUDA_ARCHITECTURES"] = ";".join(row["cuda_archs"])
+    else:
+        cache["TVX_CUDA"] = "OFF"
+    if "cpu_isa" in row:
+        cache["TVX_CPU_ISA"] = row["cpu_isa"]
+    if row.get("min_driver"):
+        cache["TVX_MIN_DRIVER"] = row["min_driver"]
+    return cache
+
+
+def all_rows(table: dict) -> list[tuple[str, dict]]:
+    """(name, row) of the local presets, then of the shipped variants."""
+    return list(table.get("local", {}).items()) + [(r["name"], r) for r in table["variant"]]
+
+
 def presets(table: dict) -> str:
     configure = [{"name": "base", "hidden": True, "generator": "Ninja",
                   "binaryDir": "${sourceDir}/build/${presetName}",
                   "cacheVariables": {"CMAKE_BUILD_TYPE": "Release"}}]
 
     def preset(name, row, shipped):
-        cache = {"TVX_VARIANT": name}
-        if row["cuda_archs"]:
-            cache["CMAKE_CUDA_ARCHITECTURES"] = ";".join(row["cuda_archs"])
-        else:
-            cache["TVX_CUDA"] = "OFF"
-        if "cpu_isa" in row:
-            cache["TVX_CPU_ISA"] = row["cpu_isa"]
-        if row.get("min_driver"):
-            cache["TVX_MIN_DRIVER"] = row["min_driver"]
-        p = {"name": name, "inherits": "base", "displayName": row["description"], "cacheVariables": cache}
+        p = {"name": name, "inherits": "base", "displayName": row["description"],
+             "cacheVariables": cache_variables(name, row)}
         if shipped and row_platform(table, row) != "x86_64-linux":
             p["displayName"] += " (build on an aarch64 host)"
         return p
@@ -91,6 +104,12 @@ def cmake(table: dict) -> str:
         lines.append(f"set(TVX_TIER_{name}_FLAGS {t['flags']})")
         lines.append(f"set(TVX_TIER_{name}_REQUIRES \"{' '.join(t['requires'])}\")")
         lines.append(f"set(TVX_TIER_{name}_HIGHWAY {t['highway']})")
+    lines += ["", "# Every preset's cache variables, for TVX_PRESET (cmake/TvxPreset.cmake)."]
+    rows = all_rows(table)
+    lines.append(f"set(TVX_PRESETS {' '.join(name for name, _ in rows)})")
+    for name, row in rows:
+        for var, value in cache_variables(name, row).items():
+            lines.append(f'set(TVX_PRESET_{name}_{var} "{value}")')
     return "\n".join(lines) + "\n"
 
 
@@ -116,10 +135,79 @@ def readme(table: dict, text: str) -> str:
     return f"{head}{README_BEGIN}\n{readme_table(table)}\n{README_END}{tail}"
 
 
+def nix_string(value) -> str:
+    """A Nix literal for a string, a list of strings or a bool."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[ " + " ".join(nix_string(v) for v in value) + (" ]" if value else "]")
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${") + '"'
+
+
+def nix_capabilities(archs: list[str]) -> tuple[list[str], bool]:
+    """nixpkgs' cudaCapabilities for CMake architectures ("120-real" -> "12.0"), and whether PTX
+    of the newest is wanted too (an architecture without -real: nixpkgs' cudaForwardCompat)."""
+    caps, ptx = [], False
+    for a in archs:
+        number, _, kind = a.partition("-")
+        digits = number.rstrip("af")
+        caps.append(f"{digits[:-1]}.{digits[-1]}{number[len(digits):]}")
+        ptx = ptx or kind != "real"
+    return caps, ptx
+
+
+def nix_variant(table: dict, row: dict) -> str:
+    """The Nix expression of one row: the row, for nix/variant.nix's stages (stage 1, the
+    pinned nixpkgs configured for the row's GPUs; stage 2 on request; stage 3, tvx)."""
+    platform = row_platform(table, row)
+    tiers = platform_tiers(table, platform)
+    caps, ptx = nix_capabilities(row["cuda_archs"])
+    fields = [
+        ("name", row["name"]),
+        ("description", row["description"]),
+        ("platform", platform),
+        ("cudaArchitectures", row["cuda_archs"]),
+        ("cpuIsa", row["cpu_isa"]),
+        ("cpuTiers", tiers[: tiers.index(row["cpu_isa"]) + 1]),
+        ("baselineFlags", table["tier"][tiers[0]]["flags"]),
+    ]
+    if row.get("min_driver"):
+        fields.append(("minDriver", row["min_driver"]))
+    fields += [("cudaCapabilities", caps), ("cudaForwardCompat", ptx)]
+    body = "\n".join(f"  {k} = {nix_string(v)};" for k, v in fields)
+    return f"""# Generated from variants.toml by scripts/variants.py: do not edit.
+# {row['name']}: {row['description']}.
+# Its three stages are nix/variant.nix's: nix-build nix/variants/{row['name']}.nix
+import ../variant.nix {{
+{body}
+}}
+"""
+
+
+def nix_index(table: dict) -> str:
+    lines = ["# Generated from variants.toml by scripts/variants.py: do not edit.",
+             "# Every shipped variant: its platform and its expression (flake.nix builds packages from it).", "{"]
+    for r in table["variant"]:
+        lines.append(f'  {nix_string(r["name"])} = {{ platform = {nix_string(row_platform(table, r))}; '
+                     f'file = ./{r["name"]}.nix; }};')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def outputs(table: dict) -> dict[Path, str]:
-    return {ROOT / "CMakePresets.json": presets(table),
-            ROOT / "cmake" / "variants.cmake": cmake(table),
-            ROOT / "README.md": readme(table, (ROOT / "README.md").read_text())}
+    files = {ROOT / "CMakePresets.json": presets(table),
+             ROOT / "cmake" / "variants.cmake": cmake(table),
+             ROOT / "README.md": readme(table, (ROOT / "README.md").read_text()),
+             ROOT / "nix" / "variants" / "default.nix": nix_index(table)}
+    for r in table["variant"]:
+        files[ROOT / "nix" / "variants" / f"{r['name']}.nix"] = nix_variant(table, r)
+    return files
+
+
+def stale_nix(table: dict) -> list[Path]:
+    """Generated Nix files no row produces any more (a removed or renamed variant)."""
+    wanted = set(outputs(table))
+    return sorted(p for p in (ROOT / "nix" / "variants").glob("*.nix") if p not in wanted)
 
 
 def main() -> None:
@@ -133,7 +221,9 @@ def main() -> None:
             print(r["name"], ";".join(r["cuda_archs"]), r["cpu_isa"], row_platform(table, r), sep="\t")
         return
     stale = [p for p, text in outputs(table).items() if not p.exists() or p.read_text() != text]
+    extra = stale_nix(table)
     if args.check:
+        stale += extra
         if stale:
             sys.exit("out of date with variants.toml (run python3 scripts/variants.py): "
                      + ", ".join(str(p.relative_to(ROOT)) for p in stale))
@@ -141,7 +231,11 @@ def main() -> None:
         return
     files = outputs(table)
     for p in stale:
+        p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(files[p])
+    for p in extra:
+        p.unlink()
+    stale += extra
     print("variants: wrote", ", ".join(str(p.relative_to(ROOT)) for p in stale) or "nothing (all up to date)")
 
 

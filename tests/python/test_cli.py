@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-LIB = Path(os.environ["TVX_LIBRARY"])
-TVX = LIB.parent / "tvx"
-ROOT = Path(__file__).resolve().parents[2]
+import tvx
+
+LIB = Path(tvx.library_path)
+TVX = tvx.program_path()
 
 
 def run(*args, **env):
@@ -74,7 +75,7 @@ def tier_run(tmp_path, disable):
     info = run("info", "--json", TVX_CPU_DISABLE=disable)
     assert info.returncode == 0, info.stderr
     path = tmp_path / f"out-{len(disable)}.pt"
-    env = {**os.environ, "TVX_CPU_DISABLE": disable, "PYTHONPATH": str(ROOT / "python")}
+    env = {**os.environ, "TVX_CPU_DISABLE": disable, "PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run([sys.executable, "-c", SCRIPT, str(path)], check=True, env=env, timeout=300)
     import torch
     return json.loads(info.stdout)["cpu"], torch.load(path)

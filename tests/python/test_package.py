@@ -1,6 +1,8 @@
 """The Python package: version, register_operators under a second namespace (kernels,
 autocast and fake kernels, so torch.compile works there too)."""
+import json
 import re
+import subprocess
 
 import pytest
 import torch
@@ -32,3 +34,19 @@ def test_register_operators_from_python(device):
     torch.testing.assert_close(compiled(boxes, scores), boxes[want])
     with pytest.raises(RuntimeError, match="already registered"):
         tvx.register_operators(f"tvx_py_{device}")
+
+
+def test_info_variant_and_version_are_what_the_program_prints():
+    out = subprocess.run([str(tvx.program_path()), "info", "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    assert tvx.info() == printed
+    assert tvx.variant() == printed["variant"]
+    assert tvx.__version__ == printed["tvx_version"]
+
+
+def test_verify_from_python():
+    report = tvx.verify()
+    assert report["passed"] and report["failures"] == 0 and report["variant"] == tvx.variant()
+    assert all(check["ok"] for check in report["checks"]) and len(report["checks"]) >= 3
+

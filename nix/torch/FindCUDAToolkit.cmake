@@ -1,0 +1,26 @@
+# PyTorch's build on CUDA 13 (tvx's Nix stage 2): CMake's own FindCUDAToolkit, then the
+# variables of the FindCUDA module that CMake removed and that parts of PyTorch's build and
+# its third-party code still read.
+include(${CMAKE_ROOT}/Modules/FindCUDAToolkit.cmake)
+if(CUDAToolkit_FOUND)
+  set(CUDA_FOUND TRUE)
+  set(CUDA_VERSION "${CUDAToolkit_VERSION_MAJOR}.${CUDAToolkit_VERSION_MINOR}")
+  set(CUDA_VERSION_STRING "${CUDA_VERSION}")
+  set(CUDA_VERSION_MAJOR "${CUDAToolkit_VERSION_MAJOR}")
+  set(CUDA_VERSION_MINOR "${CUDAToolkit_VERSION_MINOR}")
+  get_filename_component(CUDA_TOOLKIT_ROOT_DIR "${CUDAToolkit_BIN_DIR}" DIRECTORY)
+  set(CUDA_INCLUDE_DIRS ${CUDAToolkit_INCLUDE_DIRS})
+  # CUDA 13: thrust, cub and libcu++ live under include/cccl.
+  foreach(_dir IN LISTS CUDAToolkit_INCLUDE_DIRS)
+    if(EXISTS "${_dir}/cccl")
+      list(APPEND CUDA_INCLUDE_DIRS "${_dir}/cccl")
+    endif()
+  endforeach()
+  set(CUDA_NVCC_EXECUTABLE "${CUDAToolkit_NVCC_EXECUTABLE}")
+  set(CUDA_CUDART_LIBRARY CUDA::cudart)
+  set(CUDA_LIBRARIES CUDA::cudart)
+  set(CUDA_cublas_LIBRARY CUDA::cublas)
+  set(CUDA_curand_LIBRARY CUDA::curand)
+  set(CUDA_cusparse_LIBRARY CUDA::cusparse)
+  set(CUDA_cufft_LIBRARY CUDA::cufft)
+endif()

@@ -1,0 +1,14 @@
+# Generated from variants.toml by scripts/variants.py: do not edit.
+# tvx-cpu-avx512: x86-64 CPUs with AVX-512, no GPU.
+# Its three stages are nix/variant.nix's: nix-build nix/variants/tvx-cpu-avx512.nix
+import ../variant.nix {
+  name = "tvx-cpu-avx512";
+  description = "x86-64 CPUs with AVX-512, no GPU";
+  platform = "x86_64-linux";
+  cudaArchitectures = [ ];
+  cpuIsa = "avx512";
+  cpuTiers = [ "avx2" "avx512" ];
+  baselineFlags = "-mavx2 -mfma -mbmi -mbmi2 -mf16c -mlzcnt -mpclmul -maes";
+  cudaCapabilities = [ ];
+  cudaForwardCompat = false;
+}
