@@ -23,15 +23,14 @@
             value = import variants.${name}.file { nixpkgsSrc = nixpkgs; };
           }) (builtins.filter (name: variants.${name}.platform == system) (builtins.attrNames variants))
         );
-      # The development shell: the build's dependencies (those of the system's first CUDA
-      # variant), GoogleTest and Python with torch (nix/tvx.nix, passthru.devShell).
-      shell =
-        system:
-        let
-          packages = onSystem system;
-          cuda = builtins.filter (name: packages.${name}.variant.cudaArchitectures != [ ]) (builtins.attrNames packages);
-        in
-        packages.${builtins.head cuda}.devShell;
+      # The development shell of each system: the build's dependencies (those of the GPU variant
+      # most developers there have: Hopper on x86_64, DGX Spark on aarch64), GoogleTest and
+      # Python with torch (nix/tvx.nix, passthru.devShell).
+      devVariant = {
+        x86_64-linux = "tvx-cuda13_0-sm90-avx512";
+        aarch64-linux = "tvx-cuda13_0-sm121-armv9";
+      };
+      shell = system: (onSystem system).${devVariant.${system}}.devShell;
     in
     {
       packages = nixpkgs.lib.genAttrs systems onSystem;

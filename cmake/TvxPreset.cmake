@@ -5,17 +5,12 @@
 #   pip install .                        -> the dev preset
 #   TVX_PRESET=tvx-cuda13_0-sm120-avx512 pip install .
 #   cmake -S . -B build/x -DTVX_PRESET=tvx-cpu-avx2
-# In a plain CMake build only the cache variable counts (scripts/build.sh exports TVX_PRESET
-# for `cmake --preset`, which must not be second-guessed).
+# pyproject.toml passes TVX_PRESET (the environment's, default dev) on every configure, so a
+# second pip install with another TVX_PRESET reconfigures the same build directory for it. In a
+# plain CMake build only -DTVX_PRESET counts (scripts/build.sh exports TVX_PRESET for `cmake
+# --preset`, which must not be second-guessed).
 include(${CMAKE_CURRENT_LIST_DIR}/variants.cmake)
-set(_preset_default "")
-if(SKBUILD)
-  set(_preset_default dev)
-  if(DEFINED ENV{TVX_PRESET} AND NOT "$ENV{TVX_PRESET}" STREQUAL "")
-    set(_preset_default "$ENV{TVX_PRESET}")
-  endif()
-endif()
-set(TVX_PRESET "${_preset_default}" CACHE STRING "Take a preset's settings (a variant of variants.toml, or dev/cpu)")
+set(TVX_PRESET "" CACHE STRING "Take a preset's settings (a variant of variants.toml, or dev/cpu)")
 if(TVX_PRESET)
   if(NOT TVX_PRESET IN_LIST TVX_PRESETS)
     string(REPLACE ";" ", " _names "${TVX_PRESETS}")
@@ -24,6 +19,8 @@ if(TVX_PRESET)
   foreach(_var TVX_VARIANT CMAKE_CUDA_ARCHITECTURES TVX_CUDA TVX_CPU_ISA TVX_MIN_DRIVER)
     if(DEFINED TVX_PRESET_${TVX_PRESET}_${_var})
       set(${_var} "${TVX_PRESET_${TVX_PRESET}_${_var}}" CACHE STRING "from TVX_PRESET=${TVX_PRESET}" FORCE)
+    else()  # what another preset set before must not stay
+      unset(${_var} CACHE)
     endif()
   endforeach()
   message(STATUS "tvx: settings of preset ${TVX_PRESET}")

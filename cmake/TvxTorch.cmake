@@ -4,18 +4,28 @@
 # Torch's CMake config overwrites CMAKE_CUDA_ARCHITECTURES and appends its own -gencode list
 # to CMAKE_CUDA_FLAGS; a tvx build compiles exactly the variant's architectures, so both are
 # restored after find_package(Torch).
-# Under pip (scikit-build-core sets SKBUILD), the interpreter running pip, asked with -I: pip
-# isolates the build in an environment that lacks torch, through PYTHONPATH, which -I ignores,
-# so the torch installed in the user's environment is the one built against.
+# Under pip (scikit-build-core sets SKBUILD), the interpreter running pip, asked with -E: pip
+# isolates the build in an environment that lacks torch, through PYTHONPATH and
+# PYTHONNOUSERSITE, which -E ignores, so the torch installed in the user's environment (its
+# user site-packages too) is the one built against.
 set(_isolated "")
 if(SKBUILD)
-  set(_isolated -I)
+  set(_isolated -E)
 endif()
-if(NOT TVX_PYTHON AND DEFINED ENV{TVX_PYTHON})
+if(SKBUILD)
+  # Each pip install asks its own interpreter (TVX_PYTHON, else the one running pip), also when
+  # it reuses a build directory configured from another environment; LibTorch is then found anew.
+  set(_py "$ENV{TVX_PYTHON}")
+  if(NOT _py)
+    set(_py "${Python_EXECUTABLE}")
+  endif()
+  if(NOT "${_py}" STREQUAL "${TVX_PYTHON}")
+    unset(Torch_DIR CACHE)
+    unset(Caffe2_DIR CACHE)
+  endif()
+  set(TVX_PYTHON "${_py}" CACHE FILEPATH "Python interpreter whose torch provides LibTorch" FORCE)
+elseif(NOT TVX_PYTHON AND DEFINED ENV{TVX_PYTHON})
   set(TVX_PYTHON "$ENV{TVX_PYTHON}" CACHE FILEPATH "Python interpreter whose torch provides LibTorch")
-endif()
-if(SKBUILD AND NOT TVX_PYTHON)
-  set(TVX_PYTHON "${Python_EXECUTABLE}" CACHE FILEPATH "Python interpreter whose torch provides LibTorch")
 endif()
 if(NOT TVX_PYTHON)
   if(EXISTS ${PROJECT_SOURCE_DIR}/.venv/bin/python)

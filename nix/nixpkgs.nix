@@ -6,7 +6,9 @@
 # below makes it the default `cudaPackages`.
 {
   system,
-  # nixpkgs' spelling of the variant's GPUs ("12.0", ...); [ ] for a CPU-only variant.
+  # nixpkgs' spelling of the variant's GPUs ("12.0", ...); [ ] for a CPU-only variant. nixpkgs
+  # cannot target a Jetson capability (Thor's 11.0) together with others, or from x86_64, so
+  # such rows leave it out here and keep it in their CMAKE_CUDA_ARCHITECTURES.
   cudaCapabilities,
   # PTX of the newest capability as well (a variant architecture without "-real").
   cudaForwardCompat ? false,
@@ -36,7 +38,23 @@ import src {
     inherit cudaSupport cudaCapabilities cudaForwardCompat;
   };
   overlays = [
-    (final: prev: { cudaPackages = final.cudaPackages_13; })
+    (final: prev: {
+      cudaPackages = final.cudaPackages_13;
+      pythonPackagesExtensions = prev.pythonPackagesExtensions ++ [
+        (pyFinal: pyPrev: {
+          torch =
+            (pyPrev.torch.override (
+              # The row's GPUs, also where nixpkgs' torch does not list them (sm_110).
+              if cudaSupport then { gpuTargets = cudaCapabilities; } else { }
+            )).overrideAttrs
+              (old: {
+                # nixpkgs 25.11 marks its torch (2.9) broken with a CUDA other than 11 or 12;
+                # PyTorch 2.9 supports CUDA 13.0 (it ships cu130 builds).
+                meta = old.meta // { broken = false; };
+              });
+        })
+      ];
+    })
   ]
   ++ (if torchFromSource then [ (import ./torch-cuda13.nix { source = torchSource; }) ] else [ ]);
 }

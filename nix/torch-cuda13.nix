@@ -9,6 +9,8 @@
 #   4. a FindCUDAToolkit wrapper that defines the old CUDA_* variables parts of the build read;
 #   5. Gloo's CUDA_VERSION hint, which its CMake no longer finds by itself;
 #   6. nixpkgs' patches for its own torch version cleared: they do not apply to 2.10/2.11.
+# nixpkgs' postPatch for its own version (2.9) is kept; a line of it that no longer applies to
+# 2.10/2.11 fails the build and has to go here. This stage has been evaluated, never built.
 #
 # `source` is the release's source tarball with its submodules, which the caller fetches with
 # its hash (this repository's machines cannot reach GitHub to record it):
@@ -39,7 +41,10 @@ assert lib.assertMsg (lib.versions.majorMinor version == "2.10" || lib.versions.
         }).overrideAttrs
           (old: {
             inherit version;
+            name = builtins.replaceStrings [ old.version ] [ version ] old.name;
             src = source;
+            # nixpkgs 25.11 marks torch broken with CUDA 13 (its check predates CUDA 13 support).
+            meta = old.meta // { broken = false; };
             # 6. nixpkgs' patches target its own torch version.
             patches = [ ];
             # 2. The version string.

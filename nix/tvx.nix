@@ -26,7 +26,20 @@
   cli11,
   nlohmann_json,
   variant,
-  src ? lib.cleanSource ../.,
+  # The checkout without what builds and set-up put in it (a venv with torch in it, above all).
+  src ? lib.cleanSourceWith {
+    src = lib.cleanSource ../.;
+    filter =
+      path: type:
+      !(builtins.elem (baseNameOf path) [
+        "build"
+        ".venv"
+        ".deps"
+        ".test-images"
+        ".bench-images"
+        "result"
+      ]);
+  },
 }:
 let
   cuda = variant.cudaArchitectures != [ ];
@@ -44,6 +57,9 @@ let
   ++ lib.optionals cuda [
     (lib.cmakeFeature "CMAKE_CUDA_ARCHITECTURES" (lib.concatStringsSep ";" variant.cudaArchitectures))
     (lib.cmakeFeature "TVX_MIN_DRIVER" variant.minDriver)
+    # nvJPEG has its own store path, which the CUDA toolkit's directories do not name.
+    (lib.cmakeFeature "TVX_NVJPEG_INCLUDE" "${lib.getDev cudaPackages.libnvjpeg}/include")
+    (lib.cmakeFeature "TVX_NVJPEG_LIBRARY" "${lib.getLib cudaPackages.libnvjpeg}/lib/libnvjpeg.so")
   ];
 in
 # The nixpkgs set must have been configured for this row's GPUs (nix/nixpkgs.nix does).
@@ -51,7 +67,7 @@ assert cuda == (config.cudaSupport or false);
 python3Packages.toPythonModule (
   stdenv'.mkDerivation (finalAttrs: {
     pname = variant.name;
-    version = "0.1.0";
+    version = "0.1.0"; # project(tvx VERSION ...) in CMakeLists.txt (tests/nix checks they agree)
     inherit src cmakeFlags;
 
     nativeBuildInputs = [

@@ -12,7 +12,7 @@ apt-get download libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libhw
 if [[ -d "$root/../shared/images" ]]; then
   rm -rf "$root/.test-images" && cp -r "$root/../shared/images" "$root/.test-images"
 fi
-# The wheel's build backend for scripts/test_wheel.sh there (pure-Python wheels).
+# For scripts/test_wheel.sh there: the wheel's build backend and a CUDA wheel's nvJPEG dependency.
 mkdir -p "$root/.deps/wheels"
-"${TVX_PYTHON:-$root/.venv/bin/python}" -m pip download -q scikit-build-core --only-binary=:all: \
+"${TVX_PYTHON:-$root/.venv/bin/python}" -m pip download -q scikit-build-core "nvidia-nvjpeg==13.0.*" --only-binary=:all: \
   --python-version 3.12 --platform manylinux2014_x86_64 -d "$root/.deps/wheels"

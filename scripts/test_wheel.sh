@@ -9,8 +9,8 @@
 #                scikit-build-core, cmake and ninja (scripts/setup.sh installs them)
 #   TVX_WHEEL_PIP_ARGS  extra arguments for the fresh venv's pip (e.g. --no-index
 #                --find-links DIR on a machine without network)
-#   TVX_WHEEL_SYSTEM_SITE=1  give the fresh venv the system's site-packages instead of
-#                installing torch into it (a machine whose torch is the system's)
+#   TVX_WHEEL_SHARE_SITE=1  the fresh venv sees the building interpreter's site-packages (a .pth
+#                file) instead of installing torch into it: a machine without network
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py=${TVX_PYTHON:-$root/.venv/bin/python}
@@ -21,7 +21,12 @@ t0=$SECONDS
 
 # 1. The source as committed or staged, plus untracked files git does not ignore, in a copy.
 mkdir "$work/src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work/src")
+if git -C "$root" rev-parse --git-dir > /dev/null 2>&1; then
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work/src")
+else  # a copy of the tree without its git metadata (the GPU machine's)
+  tar -C "$root" --exclude=./build --exclude=./.venv --exclude=./.deps --exclude=./.test-images \
+    --exclude=./.bench-images -cf - . | tar -C "$work/src" -xf -
+fi
 cp -r "$root/tests/python" "$work/tests"   # kept for step 4
 # The test images: shared/images beside this checkout or beside the one it was cloned from.
 if [[ -z "${TVX_IMAGES:-}" ]]; then
@@ -45,10 +50,11 @@ rm -rf "$work/src"
 # 3. A fresh venv with torch and the test tools, then the wheel (whose torch==X.Y.* the venv meets).
 t1=$SECONDS
 want=$("$py" -c 'import importlib.metadata as m; print(" ".join(f"{n}=={m.version(n)}" for n in ("torch", "torchvision", "numpy", "pytest", "pillow")))')
-if [[ "${TVX_WHEEL_SYSTEM_SITE:-}" == 1 ]]; then
-  "$py" -m venv --system-site-packages "$work/venv"
+"$py" -m venv "$work/venv"
+if [[ "${TVX_WHEEL_SHARE_SITE:-}" == 1 ]]; then
+  site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  "$py" -E -c 'import site, sysconfig; print(sysconfig.get_paths()["purelib"]); print(sysconfig.get_paths()["platlib"]); print(site.getusersitepackages())' > "$site/outer-site.pth"
 else
-  "$py" -m venv "$work/venv"
   "$work/venv/bin/pip" install -q ${TVX_WHEEL_PIP_ARGS:-} $want
 fi
 "$work/venv/bin/pip" install -q ${TVX_WHEEL_PIP_ARGS:-} "$wheel"

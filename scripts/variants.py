@@ -52,6 +52,7 @@ def cache_variables(name: str, row: dict) -> dict[str, str]:
     and the Nix expression's cmakeFlags."""
     cache = {"TVX_VARIANT": name}
     if row["cuda_archs"]:
+        cache["TVX_CUDA"] = "ON"  # a CUDA variant without nvcc is an error, not a CPU build
         cache["CMAKE_CUDA_ARCHITECTURES"] = ";".join(row["cuda_archs"])
     else:
         cache["TVX_CUDA"] = "OFF"
@@ -144,15 +145,23 @@ def nix_string(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${") + '"'
 
 
-def nix_capabilities(archs: list[str]) -> tuple[list[str], bool]:
+# Capabilities nixpkgs treats as Jetson (Thor): it builds for them only alone, on aarch64.
+NIX_JETSON = {"11.0"}
+
+
+def nix_capabilities(archs: list[str], platform: str) -> tuple[list[str], bool]:
     """nixpkgs' cudaCapabilities for CMake architectures ("120-real" -> "12.0"), and whether PTX
-    of the newest is wanted too (an architecture without -real: nixpkgs' cudaForwardCompat)."""
+    of the newest is wanted too (an architecture without -real: nixpkgs' cudaForwardCompat).
+    A Jetson capability beside others, or on x86_64, is left out (nixpkgs refuses the mix);
+    tvx still compiles it through CMAKE_CUDA_ARCHITECTURES."""
     caps, ptx = [], False
     for a in archs:
         number, _, kind = a.partition("-")
         digits = number.rstrip("af")
         caps.append(f"{digits[:-1]}.{digits[-1]}{number[len(digits):]}")
         ptx = ptx or kind != "real"
+    if platform != "aarch64-linux" or not set(caps) <= NIX_JETSON:
+        caps = [c for c in caps if c not in NIX_JETSON]
     return caps, ptx
 
 
@@ -161,7 +170,7 @@ def nix_variant(table: dict, row: dict) -> str:
     pinned nixpkgs configured for the row's GPUs; stage 2 on request; stage 3, tvx)."""
     platform = row_platform(table, row)
     tiers = platform_tiers(table, platform)
-    caps, ptx = nix_capabilities(row["cuda_archs"])
+    caps, ptx = nix_capabilities(row["cuda_archs"], platform)
     fields = [
         ("name", row["name"]),
         ("description", row["description"]),

@@ -10,6 +10,6 @@ import ../variant.nix {
   cpuTiers = [ "avx2" ];
   baselineFlags = "-mavx2 -mfma -mbmi -mbmi2 -mf16c -mlzcnt -mpclmul -maes";
   minDriver = "580.65.06";
-  cudaCapabilities = [ "9.0" "10.0" "11.0" "12.0" "12.1" ];
+  cudaCapabilities = [ "9.0" "10.0" "12.0" "12.1" ];
   cudaForwardCompat = true;
 }

@@ -22,8 +22,19 @@ def program_path() -> Path:
     raise FileNotFoundError(f"tvx: no tvx program beside {lib} (a build with TVX_BUILD_CLI=OFF has none)")
 
 
+def _environment() -> dict:
+    """The program's environment: LibTorch's directory first on the library path, so that the
+    program finds the torch this process imported wherever it is installed (the program's
+    own RUNPATH covers torch beside tvx in one site-packages only)."""
+    import torch
+
+    torch_lib = str(Path(torch.__file__).resolve().parent / "lib")
+    path = os.environ.get("LD_LIBRARY_PATH")
+    return {**os.environ, "LD_LIBRARY_PATH": torch_lib + (os.pathsep + path if path else "")}
+
+
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(program_path()), *args], capture_output=True, text=True)
+    return subprocess.run([str(program_path()), *args], capture_output=True, text=True, env=_environment())
 
 
 @functools.cache
@@ -62,4 +73,4 @@ def main() -> None:
         path = program_path()
     except (FileNotFoundError, ImportError) as e:
         sys.exit(str(e))
-    os.execv(path, [str(path), *sys.argv[1:]])
+    os.execve(path, [str(path), *sys.argv[1:]], _environment())

@@ -18,7 +18,9 @@ let
     cmakeFeature = k: v: "-D${k}:STRING=${v}";
     cmakeBool = k: v: "-D${k}:BOOL=${if v then "TRUE" else "FALSE"}";
     getDev = p: p.dev or p;
+    getLib = p: p.lib or p;
     cleanSource = p: p;
+    cleanSourceWith = { src, filter }: src;
     assertMsg = c: msg: if c then true else throw msg;
     versions.majorMinor = v: builtins.concatStringsSep "." (builtins.genList (builtins.elemAt (builtins.splitVersion v)) 2);
     genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
@@ -30,7 +32,7 @@ let
     cuda_nvcc = leaf "cuda_nvcc-${version}";
     cuda_cudart = leaf "cuda_cudart-${version}";
     cuda_cccl = leaf "cuda_cccl-${version}" // { dev = leaf "cuda_cccl-${version}-dev"; };
-    libnvjpeg = leaf "libnvjpeg-${version}";
+    libnvjpeg = leaf "libnvjpeg-${version}" // { dev = leaf "libnvjpeg-${version}-dev"; lib = leaf "libnvjpeg-${version}-lib"; };
     backendStdenv = stdenv // { cudaBackend = version; };
   };
   mkDerivation =
@@ -80,8 +82,12 @@ let
           sitePackages = "lib/python3.13/site-packages";
           withPackages = pick: leaf "python3-3.13-env" // { packages = map (p: p.pname) (pick py); };
         };
+        # nixpkgs 25.11's torch: broken with CUDA other than 11 and 12; sm_110 not among its targets.
         torch = overridable (a: leaf "torch" // {
           version = "2.9.1";
+          name = "python3.13-torch-2.9.1";
+          gpuTargets = a.gpuTargets;
+          meta.broken = !(builtins.elem (builtins.head (builtins.splitVersion a.cudaPackages.cudaMajorMinorVersion)) [ "11" "12" ]);
           patches = [ "nixpkgs-torch.patch" ];
           postPatch = "";
           preConfigure = "";
@@ -89,7 +95,7 @@ let
           magma = a.effectiveMagma.cudaPackages.cudaMajorMinorVersion;
           dev = leaf "torch-dev";
           cxxdev = leaf "torch-cxxdev";
-        }) { cudaPackages = final.cudaPackages; effectiveMagma = final.magma-cuda-static; };
+        }) { cudaPackages = final.cudaPackages; effectiveMagma = final.magma-cuda-static; gpuTargets = [ ]; };
         toPythonModule = d: d // { pythonModule = true; };
       }) final.pythonPackagesExtensions
     );

@@ -65,6 +65,7 @@ in {{
   inherit (d) pname cmakeFlags meta enableParallelBuilding pythonModule;
   inherit (d.passthru) nixpkgsCuda minDriver variant;
   propagated = map (p: p.pname) d.propagatedBuildInputs;
+  torch = let t = builtins.head d.propagatedBuildInputs; in {{ inherit (t) gpuTargets cudaVersion; broken = t.meta.broken; }};
   native = map (p: p.pname) d.nativeBuildInputs;
   build = map (p: p.pname) d.buildInputs;
   verify = {{ inherit (d.passthru.tests.verify) script requiredSystemFeatures; }};
@@ -88,11 +89,20 @@ def test_variant_derivation(row):
     assert {k: flags[k] for k in want} == want
     assert flags["TVX_BUILD_TESTS"] == "OFF" and flags["TVX_PYTHON"].endswith("/bin/python")
     assert ("CMAKE_CUDA_ARCHITECTURES" in flags) == cuda
+    if cuda:  # nvJPEG from its own store path
+        assert flags["TVX_NVJPEG_INCLUDE"] == "/nix/store/stub-libnvjpeg-13.0-dev/include"
+        assert flags["TVX_NVJPEG_LIBRARY"] == "/nix/store/stub-libnvjpeg-13.0-lib/lib/libnvjpeg.so"
     # Stage 1: the pinned nixpkgs configured for the row's GPUs, CUDA 13's package set.
-    caps, ptx = variants.nix_capabilities(row["cuda_archs"])
+    caps, ptx = variants.nix_capabilities(row["cuda_archs"], platform)
     assert d["nixpkgsCuda"] == {"capabilities": caps, "forwardCompat": ptx, "version": "13.0" if cuda else None}
-    for arch, cap in zip(row["cuda_archs"], caps):
-        assert arch.split("-")[0] == cap.replace(".", "")
+    archs = {a.split("-")[0] for a in row["cuda_archs"]}
+    assert {c.replace(".", "") for c in caps} <= archs
+    # Thor's 11.0 (Jetson for nixpkgs) only alone on aarch64; its SASS comes from CMake anyway.
+    assert ("11.0" in caps) == (archs == {"110"} and platform == "aarch64-linux")
+    assert cuda == bool(caps)
+    # nixpkgs' torch on CUDA 13 for the row's GPUs, not marked broken.
+    assert d["torch"] == {"gpuTargets": caps if cuda else [], "cudaVersion": "13.0",
+                          "broken": False}
     # CPU: the row's tier, the tiers below it and the platform's baseline flags.
     assert d["variant"]["cpuIsa"] == row["cpu_isa"] == flags["TVX_CPU_ISA"]
     assert d["variant"]["cpuTiers"] == tiers[: tiers.index(row["cpu_isa"]) + 1]
@@ -121,10 +131,12 @@ def test_stage_two_builds_torch_on_cuda13():
 let d = import ./nix/variants/tvx-cuda13_0-sm90-avx512.nix {
   nixpkgsSrc = ./tests/nix/stub-nixpkgs.nix; torchFromSource = true; torchSource = "pytorch-v2.11.0.tar.gz"; };
   torch = builtins.head d.propagatedBuildInputs;
-in { inherit (torch) version patches src PYTORCH_BUILD_VERSION cudaVersion magma postPatch preConfigure;
+in { inherit (torch) version name patches src PYTORCH_BUILD_VERSION cudaVersion magma postPatch preConfigure;
+     broken = torch.meta.broken;
      stage2 = torch.passthru.tvxStage2; }
 """)
     assert d["version"] == d["PYTORCH_BUILD_VERSION"] == "2.11.0" and d["src"] == "pytorch-v2.11.0.tar.gz"
+    assert d["name"] == "python3.13-torch-2.11.0" and d["broken"] is False
     assert d["patches"] == []  # nixpkgs' patches for its own version, cleared
     assert d["cudaVersion"] == d["magma"] == "13.0"  # torch and MAGMA on CUDA 13
     assert d["stage2"] == {"version": "2.11.0", "cudaVersion": "13.0", "magmaCudaVersion": "13.0"}
@@ -171,6 +183,7 @@ let
 in {
   packages = builtins.mapAttrs (system: ps: builtins.mapAttrs (n: p: p.pname) ps) flake.packages;
   shells = builtins.mapAttrs (system: s: s.default.TVX_PYTHON) flake.devShells;
+  shell_variants = builtins.mapAttrs (system: s: builtins.head (map (p: p.pname) s.default.inputsFrom)) flake.devShells;
   legacy = builtins.attrNames flake.devShell;
 }
 """)
@@ -179,3 +192,9 @@ in {
         assert d["packages"][system] == {n: n for n in rows}
         assert d["shells"][system].endswith("/bin/python")
     assert d["legacy"] == ["aarch64-linux", "x86_64-linux"]
+    assert d["shell_variants"] == {"x86_64-linux": "tvx-cuda13_0-sm90-avx512", "aarch64-linux": "tvx-cuda13_0-sm121-armv9"}
+
+
+def test_version_is_the_projects():
+    version = re.search(r"project\(tvx VERSION ([0-9.]+)", (ROOT / "CMakeLists.txt").read_text())[1]
+    assert f'version = "{version}";' in (ROOT / "nix" / "tvx.nix").read_text()

@@ -33,5 +33,6 @@ def test_the_wheel_declares_its_torch():
     import torch
 
     major, minor = torch.__version__.split(".")[:2]
-    assert requires("tvx") == [f"torch=={major}.{minor}.*"]
+    cuda = bool(tvx.info()["compiled_cuda_archs"])
+    assert requires("tvx") == [f"torch=={major}.{minor}.*"] + (["nvidia-nvjpeg==13.0.*"] if cuda else [])
     assert version("tvx") == tvx.__version__
