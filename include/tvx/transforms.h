@@ -6,6 +6,10 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/ArrayRef.h>
 
+#include <cstdint>
+#include <optional>
+#include <vector>
+
 namespace tvx::transforms {
 
 /// Where the channel axis of a uint8 image stands in memory.
@@ -27,5 +31,23 @@ at::Tensor to_tensor(const at::Tensor& image, Layout layout = Layout::HWC);
 /// zero in std is an error. With inplace, writes into `tensor` and returns it. Differentiable.
 at::Tensor normalize(const at::Tensor& tensor, c10::ArrayRef<double> mean, c10::ArrayRef<double> std,
                      bool inplace = false);
+
+/// Resampling filters, torchvision's InterpolationMode.
+enum class Interpolation { nearest, nearest_exact, bilinear, bicubic };
+
+/// torchvision's output size of resize for an image of height x width: size [h, w] as
+/// given; [s] makes the shorter edge s (the other keeps the aspect ratio, truncated); with
+/// max_size the longer edge is capped at it; an empty size with max_size makes the longer
+/// edge max_size. Returns {h, w}.
+std::vector<std::int64_t> resized_size(std::int64_t height, std::int64_t width, c10::IntArrayRef size,
+                                       std::optional<std::int64_t> max_size = std::nullopt);
+
+/// Resizes an image or batch [..., C, H, W] as torchvision.transforms.v2.functional.resize:
+/// uint8, float32 or float64 (float16 and bfloat16 on CUDA), contiguous or channels_last
+/// (kept). Bilinear and bicubic filter with antialias when shrinking (antialias=true, the
+/// default); nearest and nearest-exact ignore antialias. uint8 on the CPU is computed as
+/// ATen's uint8 path (16-bit fixed-point weights, rounded after each pass).
+at::Tensor resize(const at::Tensor& image, c10::IntArrayRef size, Interpolation interpolation = Interpolation::bilinear,
+                  std::optional<std::int64_t> max_size = std::nullopt, bool antialias = true);
 
 }  // namespace tvx::transforms

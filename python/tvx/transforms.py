@@ -1,12 +1,12 @@
 """Tensor transforms with torchvision.transforms.functional's signatures; kernels in libtvx."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
-__all__ = ["to_tensor", "normalize"]
+__all__ = ["to_tensor", "normalize", "resize"]
 
 
 def to_tensor(pic: Tensor, layout: str = "HWC") -> Tensor:
@@ -24,3 +24,46 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inpla
         torch.ops.tvx.normalize_(tensor, mean, std)
         return tensor
     return torch.ops.tvx.normalize(tensor, mean, std)
+
+
+def _resized_size(height: int, width: int, size: Optional[Union[int, Sequence[int]]], max_size: Optional[int]) -> list[int]:
+    """torchvision's output size: [h, w]; [s] or s for the shorter edge (capped by max_size);
+    None with max_size for the longer edge."""
+    if isinstance(size, int):
+        size = [size]
+    if size is not None and len(size) == 2:
+        if max_size is not None:
+            raise ValueError("max_size should only be passed if size is None or specifies the length of the smaller "
+                             "edge, i.e. size should be an int or a sequence of length 1 in torchscript mode.")
+        return [int(size[0]), int(size[1])]
+    shorter, longer = (width, height) if width <= height else (height, width)
+    if size is None:
+        if not isinstance(max_size, int):
+            raise ValueError(f"max_size must be an integer when size is None, but got {max_size} instead.")
+        new_short, new_long = int(max_size * shorter / longer), max_size
+    elif len(size) == 1:
+        new_short = int(size[0])
+        new_long = int(new_short * longer / shorter)
+        if max_size is not None:
+            if max_size <= new_short:
+                raise ValueError(f"max_size = {max_size} must be strictly greater than the requested size for the "
+                                 f"smaller edge size = {size}")
+            if new_long > max_size:
+                new_short, new_long = int(max_size * new_short / new_long), max_size
+    else:
+        raise ValueError(f"size must be an int, [h, w], [shorter edge] or None, got {size}")
+    return [new_long, new_short] if width <= height else [new_short, new_long]
+
+
+def resize(inpt: Tensor, size: Optional[Union[int, Sequence[int]]], interpolation="bilinear",
+           max_size: Optional[int] = None, antialias: Optional[bool] = True) -> Tensor:
+    """``torchvision.transforms.v2.functional.resize`` on a tensor [..., C, H, W]: uint8, float32
+    or float64 (float16/bfloat16 too), contiguous or channels_last. ``interpolation`` is an
+    InterpolationMode or its value ("nearest", "nearest-exact", "bilinear", "bicubic")."""
+    mode = getattr(interpolation, "value", interpolation)
+    if inpt.dim() < 3:
+        raise ValueError(f"tvx.resize: image must have shape [..., C, H, W], got {list(inpt.shape)}")
+    out_size = _resized_size(inpt.shape[-2], inpt.shape[-1], size, max_size)
+    if out_size == [inpt.shape[-2], inpt.shape[-1]]:
+        return inpt
+    return torch.ops.tvx.resize(inpt, out_size, mode, bool(antialias))

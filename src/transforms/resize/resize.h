@@ -1,0 +1,41 @@
+// Private to the resize folder: the argument checks and the resampling taps every backend shares.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/ArrayRef.h>
+#include <c10/util/string_view.h>
+
+#include <cstdint>
+#include <vector>
+
+#include <tvx/transforms.h>
+
+namespace tvx::transforms::detail {
+
+/// "nearest", "nearest-exact", "bilinear" or "bicubic" (InterpolationMode.value), else an error.
+Interpolation parse_interpolation(const char* op, c10::string_view name);
+
+/// Checks an image [..., C, H, W] of a supported dtype and an output size [h, w] >= 1.
+void check_resize_args(const char* op, const at::Tensor& image, c10::IntArrayRef size);
+
+/// One axis' resampling, as ATen's interpolate computes it for an image of `dtype`: output
+/// index i reads the input window [start[i], start[i] + count[i]) with weights w[i * width + j].
+///   antialias: the filter (bicubic a = -0.5) stretched by the scale when shrinking, centred on
+///     scale * (i + 0.5), normalised over the window (ATen's *_aa kernels);
+///   otherwise: bilinear at scale * (i + 0.5) - 0.5 clamped at 0; bicubic (a = -0.75) over four
+///     pixels with indices clamped to the image, their weights merged at the borders.
+/// The positions are computed in float32 for float32 images (as ATen does: it matters at the
+/// 1e-5 level), in double otherwise; uint8 takes ATen's uint8 CPU path's form.
+struct Taps {
+  std::vector<std::int64_t> start, count;
+  std::vector<double> weights;
+  std::int64_t width = 0;
+};
+Taps compute_taps(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype);
+
+/// Nearest source index of output index i: floor(i * scale) (nearest) or floor((i + 0.5) *
+/// scale) (nearest-exact), scale = in / out, clamped to in - 1, computed as ATen does: in double
+/// for float64 images, in float32 otherwise (119 * 480 / 224 is 255 in one and 254 in the other).
+std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, at::ScalarType dtype);
+
+}  // namespace tvx::transforms::detail

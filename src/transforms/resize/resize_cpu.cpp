@@ -1,0 +1,335 @@
+// resize on the CPU: separable resampling with precomputed taps (resize.cpp), a horizontal
+// pass then a vertical one, each over rows of pixels whose channels are interleaved
+// (channels_last) or planar (one channel a plane). A pass costs taps multiply-adds per output
+// value and reads its input once; threads split rows. uint8 follows ATen's uint8 path:
+// 16-bit fixed-point weights, a 32-bit sum, rounding and clamping after each pass; its planar
+// horizontal pass and its vertical pass are Highway kernels (16-bit multiply-add pairs, 32-bit
+// sums), the rest is scalar C++ the compiler vectorises. Nearest modes gather.
+// float16/bfloat16 are computed in float32 and rounded back, as torchvision does.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "transforms/resize/resize_cpu.cpp"
+#include "core/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tvx::transforms::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+std::int64_t I16Lanes() { return std::int64_t(hn::Lanes(hn::ScalableTag<std::int16_t>())); }
+
+// One planar row: dst[x] = clamp((2^(p-1) + sum_k w[x][k] * src[start[x] + k]) >> p). The
+// weights are padded with zeros to `width`, a multiple of I16Lanes(), and start[x] + width
+// stays inside the row (the caller shifts the window), so every load is whole.
+// dst[x * step] receives output x (step = the channels of an interleaved output row).
+void HorizontalRowU8(const std::uint8_t* src, std::uint8_t* dst, std::int64_t step, std::int64_t out_w,
+                     const std::int64_t* start, const std::int16_t* weights, std::int64_t width, int precision) {
+  const hn::ScalableTag<std::int16_t> d16;
+  const hn::Rebind<std::uint8_t, decltype(d16)> d8;
+  const hn::Repartition<std::int32_t, decltype(d16)> d32;
+  const std::int64_t n = std::int64_t(hn::Lanes(d16));
+  const std::int32_t half = 1 << (precision - 1);
+  for (std::int64_t x = 0; x < out_w; ++x) {
+    const std::uint8_t* s = src + start[x];
+    const std::int16_t* w = weights + x * width;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (std::int64_t k = 0; k < width; k += n)
+      sum0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, s + k)), hn::LoadU(d16, w + k), sum0,
+                                           sum1);
+    const std::int32_t sum = hn::GetLane(hn::SumOfLanes(d32, hn::Add(sum0, sum1))) + half;
+    dst[x * step] = std::uint8_t(std::clamp(sum >> precision, 0, 255));
+  }
+}
+
+// An interleaved row of w pixels of ch values into ch planar rows: planes[c * w + x].
+void DeinterleaveRowU8(const std::uint8_t* src, std::int64_t w, std::int64_t ch, std::uint8_t* planes) {
+  const hn::ScalableTag<std::uint8_t> d;
+  const std::int64_t n = std::int64_t(hn::Lanes(d));
+  std::int64_t x = 0;
+  if (ch == 3) {
+    for (; x + n <= w; x += n) {
+      hn::Vec<decltype(d)> a, b, c;
+      hn::LoadInterleaved3(d, src + 3 * x, a, b, c);
+      hn::StoreU(a, d, planes + x);
+      hn::StoreU(b, d, planes + w + x);
+      hn::StoreU(c, d, planes + 2 * w + x);
+    }
+  } else if (ch == 4) {
+    for (; x + n <= w; x += n) {
+      hn::Vec<decltype(d)> a, b, c, e;
+      hn::LoadInterleaved4(d, src + 4 * x, a, b, c, e);
+      hn::StoreU(a, d, planes + x);
+      hn::StoreU(b, d, planes + w + x);
+      hn::StoreU(c, d, planes + 2 * w + x);
+      hn::StoreU(e, d, planes + 3 * w + x);
+    }
+  }
+  for (; x < w; ++x)
+    for (std::int64_t c = 0; c < ch; ++c) planes[c * w + x] = src[x * ch + c];
+}
+
+// One output row of the vertical pass: dst[k] = clamp((2^(p-1) + sum_j w[j] * rows[j][k]) >> p),
+// rows[j] = src + j * stride.
+void VerticalRowU8(const std::uint8_t* src, std::int64_t stride, std::int64_t taps, const std::int16_t* weights,
+                   std::uint8_t* dst, std::int64_t n, int precision) {
+  const hn::ScalableTag<std::int32_t> d32;
+  const hn::Rebind<std::uint8_t, decltype(d32)> d8;
+  const std::int64_t lanes = std::int64_t(hn::Lanes(d32));
+  const std::int32_t half = 1 << (precision - 1);
+  std::int64_t k = 0;
+  for (; k + lanes <= n; k += lanes) {
+    auto acc = hn::Set(d32, half);
+    for (std::int64_t j = 0; j < taps; ++j)
+      acc = hn::Add(acc, hn::Mul(hn::PromoteTo(d32, hn::LoadU(d8, src + j * stride + k)), hn::Set(d32, weights[j])));
+    hn::StoreU(hn::DemoteTo(d8, hn::ShiftRightSame(acc, precision)), d8, dst + k);
+  }
+  for (; k < n; ++k) {
+    std::int32_t sum = half;
+    for (std::int64_t j = 0; j < taps; ++j) sum += std::int32_t(src[j * stride + k]) * weights[j];
+    dst[k] = std::uint8_t(std::clamp(sum >> precision, 0, 255));
+  }
+}
+
+}  // namespace tvx::transforms::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/registration.h"
+#include "transforms/resize/resize.h"
+
+namespace tvx::transforms {
+namespace {
+
+HWY_EXPORT(I16Lanes);
+HWY_EXPORT(HorizontalRowU8);
+HWY_EXPORT(DeinterleaveRowU8);
+HWY_EXPORT(VerticalRowU8);
+
+using detail::Taps;
+
+// An image batch as `planes` planes of h rows of w pixels of `ch` interleaved values.
+struct Geometry {
+  std::int64_t planes, h, w, ch;
+  std::int64_t row() const { return w * ch; }
+  std::int64_t plane() const { return h * w * ch; }
+};
+
+// The taps in 16-bit fixed point with the most fraction bits the largest weight allows.
+struct FixedTaps {
+  std::vector<std::int16_t> weights;
+  int precision = 0;
+};
+
+FixedTaps to_fixed(const Taps& t) {
+  double largest = 0;
+  for (double w : t.weights) largest = std::max(largest, w);
+  FixedTaps f;
+  while (f.precision < 22 && int(0.5 + largest * double(1 << (f.precision + 1))) < (1 << 15)) ++f.precision;
+  const double one = double(1 << f.precision);
+  f.weights.resize(t.weights.size());
+  for (std::size_t i = 0; i < t.weights.size(); ++i)
+    f.weights[i] = std::int16_t(t.weights[i] < 0 ? int(-0.5 + t.weights[i] * one) : int(0.5 + t.weights[i] * one));
+  return f;
+}
+
+std::uint8_t round_fixed(std::int32_t sum, int precision) {
+  return std::uint8_t(std::clamp(sum >> precision, 0, 255));
+}
+
+std::int64_t grain(std::int64_t per_item) { return std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(per_item, 1)); }
+
+// Horizontal pass: out[p][y][x][c] = sum_j w[x][j] * in[p][y][start[x] + j][c].
+template <typename T>
+void horizontal(const T* in, T* out, const Geometry& g, std::int64_t out_w, const Taps& t) {
+  const std::int64_t rows = g.planes * g.h, ch = g.ch, width = t.width;
+  at::parallel_for(0, rows, grain(out_w * ch * width), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const T* src = in + r * g.row();
+      T* dst = out + r * out_w * ch;
+      for (std::int64_t x = 0; x < out_w; ++x) {
+        const double* w = &t.weights[std::size_t(x * width)];
+        const T* s = src + t.start[x] * ch;
+        for (std::int64_t c = 0; c < ch; ++c) {
+          T sum = s[c] * T(w[0]);
+          for (std::int64_t j = 1; j < t.count[x]; ++j) sum += s[j * ch + c] * T(w[j]);
+          dst[x * ch + c] = sum;
+        }
+      }
+    }
+  });
+}
+
+void horizontal(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, std::int64_t out_w, const Taps& t) {
+  const FixedTaps f = to_fixed(t);
+  const std::int64_t rows = g.planes * g.h, ch = g.ch, width = t.width;
+  const std::int32_t half = 1 << (f.precision - 1);
+  // Rows go through the SIMD kernel, channel by channel (an interleaved row is split into
+  // planes first): the windows padded to whole vectors and moved left where they would run
+  // past the row (their weights moved right, zeros around them).
+  const std::int64_t lanes = HWY_DYNAMIC_DISPATCH(I16Lanes)();
+  const std::int64_t padded = (width + lanes - 1) / lanes * lanes;
+  if (padded <= g.w) {
+    std::vector<std::int16_t> w(std::size_t(out_w * padded), 0);
+    std::vector<std::int64_t> start(static_cast<std::size_t>(out_w));
+    for (std::int64_t x = 0; x < out_w; ++x) {
+      start[x] = std::min(t.start[x], g.w - padded);
+      const std::int64_t shift = t.start[x] - start[x];
+      std::copy_n(&f.weights[std::size_t(x * width)], t.count[x], &w[std::size_t(x * padded + shift)]);
+    }
+    at::parallel_for(0, rows, grain(out_w * ch * padded), [&](std::int64_t r0, std::int64_t r1) {
+      std::vector<std::uint8_t> planes(std::size_t(ch > 1 ? g.row() : 0));
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const std::uint8_t* src = in + r * g.row();
+        if (ch > 1) {
+          HWY_DYNAMIC_DISPATCH(DeinterleaveRowU8)(src, g.w, ch, planes.data());
+          src = planes.data();
+        }
+        for (std::int64_t c = 0; c < ch; ++c)
+          HWY_DYNAMIC_DISPATCH(HorizontalRowU8)(src + c * g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
+                                                w.data(), padded, f.precision);
+      }
+    });
+    return;
+  }
+  at::parallel_for(0, rows, grain(out_w * ch * width), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::uint8_t* src = in + r * g.row();
+      std::uint8_t* dst = out + r * out_w * ch;
+      for (std::int64_t x = 0; x < out_w; ++x) {
+        const std::int16_t* w = &f.weights[std::size_t(x * width)];
+        const std::uint8_t* s = src + t.start[x] * ch;
+        for (std::int64_t c = 0; c < ch; ++c) {
+          std::int32_t sum = half;
+          for (std::int64_t j = 0; j < t.count[x]; ++j) sum += std::int32_t(s[j * ch + c]) * w[j];
+          dst[x * ch + c] = round_fixed(sum, f.precision);
+        }
+      }
+    }
+  });
+}
+
+// Vertical pass: out[p][y] = sum_j w[y][j] * in[p][start[y] + j], whole rows at a time.
+template <typename T>
+void vertical(const T* in, T* out, const Geometry& g, std::int64_t out_h, const Taps& t) {
+  const std::int64_t n = g.row(), width = t.width;
+  at::parallel_for(0, g.planes * out_h, grain(n * width), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t p = i / out_h, y = i % out_h;
+      const double* w = &t.weights[std::size_t(y * width)];
+      const T* src = in + p * g.plane() + t.start[y] * n;
+      T* dst = out + i * n;
+      const T w0 = T(w[0]);
+      for (std::int64_t k = 0; k < n; ++k) dst[k] = src[k] * w0;
+      for (std::int64_t j = 1; j < t.count[y]; ++j) {
+        const T wj = T(w[j]);
+        const T* s = src + j * n;
+        for (std::int64_t k = 0; k < n; ++k) dst[k] += s[k] * wj;
+      }
+    }
+  });
+}
+
+void vertical(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, std::int64_t out_h, const Taps& t) {
+  const FixedTaps f = to_fixed(t);
+  const std::int64_t n = g.row(), width = t.width;
+  at::parallel_for(0, g.planes * out_h, grain(n * width), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t p = i / out_h, y = i % out_h;
+      HWY_DYNAMIC_DISPATCH(VerticalRowU8)(in + p * g.plane() + t.start[y] * n, n, t.count[y],
+                                          &f.weights[std::size_t(y * width)], out + i * n, n, f.precision);
+    }
+  });
+}
+
+template <typename T>
+void nearest(const T* in, T* out, const Geometry& g, std::int64_t out_h, std::int64_t out_w, bool exact) {
+  const auto dtype = c10::CppTypeToScalarType<T>::value;
+  const auto ys = detail::nearest_indices(g.h, out_h, exact, dtype), xs = detail::nearest_indices(g.w, out_w, exact, dtype);
+  const std::int64_t ch = g.ch;
+  at::parallel_for(0, g.planes * out_h, grain(out_w * ch), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t p = i / out_h, y = i % out_h;
+      const T* src = in + p * g.plane() + ys[std::size_t(y)] * g.row();
+      T* dst = out + i * out_w * ch;
+      for (std::int64_t x = 0; x < out_w; ++x)
+        for (std::int64_t c = 0; c < ch; ++c) dst[x * ch + c] = src[xs[std::size_t(x)] * ch + c];
+    }
+  });
+}
+
+template <typename T>
+void resample(const T* in, T* out, const Geometry& g, std::int64_t out_h, std::int64_t out_w,
+              Interpolation mode, bool antialias) {
+  if (mode == Interpolation::nearest || mode == Interpolation::nearest_exact) {
+    nearest(in, out, g, out_h, out_w, mode == Interpolation::nearest_exact);
+    return;
+  }
+  const auto dtype = c10::CppTypeToScalarType<T>::value;
+  const auto taps = [&](std::int64_t in, std::int64_t out) { return detail::compute_taps(in, out, mode, antialias, dtype); };
+  const bool across = out_w != g.w, down = out_h != g.h;
+  if (across && down) {
+    std::vector<T> tmp(std::size_t(g.planes * g.h * out_w * g.ch));
+    horizontal(in, tmp.data(), g, out_w, taps(g.w, out_w));
+    vertical(tmp.data(), out, Geometry{g.planes, g.h, out_w, g.ch}, out_h, taps(g.h, out_h));
+  } else if (across) {
+    horizontal(in, out, g, out_w, taps(g.w, out_w));
+  } else if (down) {
+    vertical(in, out, g, out_h, taps(g.h, out_h));
+  } else {
+    std::copy(in, in + g.planes * g.plane(), out);
+  }
+}
+
+at::Tensor resize_cpu(const at::Tensor& image, c10::IntArrayRef size, c10::string_view interpolation, bool antialias) {
+  detail::check_resize_args("tvx.resize", image, size);
+  const Interpolation mode = detail::parse_interpolation("tvx.resize", interpolation);
+  const bool gather = mode == Interpolation::nearest || mode == Interpolation::nearest_exact;
+  const auto dtype = image.scalar_type();
+  // Half and bfloat16 resample in float32 (torchvision casts them too); nearest copies them.
+  if (!gather && (dtype == at::kHalf || dtype == at::kBFloat16))
+    return resize_cpu(image.to(at::kFloat), size, interpolation, antialias).to(dtype);
+
+  const std::int64_t c = image.size(-3), h = image.size(-2), w = image.size(-1), oh = size[0], ow = size[1];
+  std::vector<std::int64_t> out_shape(image.sizes().begin(), image.sizes().end() - 2);
+  out_shape.insert(out_shape.end(), {oh, ow});
+  const at::Tensor x = image.reshape({-1, c, h, w});
+  const std::int64_t n = x.size(0);
+  // Channels interleaved in memory (channels_last, or a CHW view of HWC data) stay so.
+  const bool interleaved = c > 1 && x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+  const at::Tensor in = interleaved ? x : x.contiguous();
+  at::Tensor out = at::empty({n, c, oh, ow}, image.options().memory_format(interleaved ? at::MemoryFormat::ChannelsLast
+                                                                                         : at::MemoryFormat::Contiguous));
+  if (out.numel() == 0 || in.numel() == 0) return out.view(out_shape);
+  const Geometry g = interleaved ? Geometry{n, h, w, c} : Geometry{n * c, h, w, 1};
+  AT_DISPATCH_SWITCH(dtype, "tvx.resize",
+                     AT_DISPATCH_CASE(at::kByte, [&] { resample(in.const_data_ptr<std::uint8_t>(),
+                                                                out.mutable_data_ptr<std::uint8_t>(), g, oh, ow, mode,
+                                                                antialias); })
+                     AT_DISPATCH_CASE(at::kFloat, [&] { resample(in.const_data_ptr<float>(),
+                                                                 out.mutable_data_ptr<float>(), g, oh, ow, mode,
+                                                                 antialias); })
+                     AT_DISPATCH_CASE(at::kDouble, [&] { resample(in.const_data_ptr<double>(),
+                                                                  out.mutable_data_ptr<double>(), g, oh, ow, mode,
+                                                                  antialias); })
+                     AT_DISPATCH_CASE(at::kHalf, [&] { nearest(in.const_data_ptr<at::Half>(),
+                                                               out.mutable_data_ptr<at::Half>(), g, oh, ow,
+                                                               mode == Interpolation::nearest_exact); })
+                     AT_DISPATCH_CASE(at::kBFloat16, [&] { nearest(in.const_data_ptr<at::BFloat16>(),
+                                                                   out.mutable_data_ptr<at::BFloat16>(), g, oh, ow,
+                                                                   mode == Interpolation::nearest_exact); }));
+  return out.view(out_shape);
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CPU, m) { m.impl("resize", &resize_cpu); }
+
+}  // namespace tvx::transforms
+#endif  // HWY_ONCE

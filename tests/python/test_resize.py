@@ -1,0 +1,152 @@
+"""tvx.transforms.resize against torchvision.transforms.v2.functional.resize (0.26): every mode
+with and without antialias, uint8 / float32 / float64, contiguous and channels_last, random
+images and real photos, odd sizes, large factors; the output-size rule; errors; gradients."""
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision.transforms.v2.functional as F
+from torchvision.io import decode_jpeg, read_file
+from torchvision.transforms import InterpolationMode
+
+import tvx
+from contract import Bad, Contract
+from test_io import IMAGES
+
+MODES = ["nearest", "nearest-exact", "bilinear", "bicubic"]
+# (h, w) -> (oh, ow): shrink, enlarge, one axis, 1xN and Nx1, large factors both ways.
+SHAPES = [((37, 53), (13, 17)), ((37, 53), (80, 90)), ((50, 50), (50, 20)), ((50, 50), (20, 50)), ((5, 7), (3, 30)),
+          ((1, 9), (4, 2)), ((9, 1), (3, 7)), ((1, 1), (5, 6)), ((300, 400), (7, 5)), ((6, 4), (240, 200)),
+          ((480, 640), (224, 224))]
+
+
+def tv(image, size, mode, antialias):
+    return F.resize(image, list(size), interpolation=InterpolationMode(mode), antialias=antialias)
+
+
+def random_image(dtype, shape, seed, channels=3, batch=(2,)):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (*batch, channels, *shape), generator=g, dtype=torch.uint8)
+    return x if dtype == torch.uint8 else x.to(dtype) / 255
+
+
+def assert_matches(got, want, what):
+    assert got.shape == want.shape and got.dtype == want.dtype, what
+    if got.dtype == torch.uint8:
+        # The CPU computes ATen's uint8 path (its fixed-point weights and rounding): equal.
+        assert torch.equal(got, want), f"{what}: max diff {(got.int() - want.int()).abs().max()}"
+    else:
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-5, msg=what)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("antialias", [True, False])
+def test_parity_random(dtype, mode, antialias):
+    for i, (shape, size) in enumerate(SHAPES):
+        x = random_image(dtype, shape, i)
+        for memory in (torch.contiguous_format, torch.channels_last):
+            xi = x.contiguous(memory_format=memory)
+            got, want = tvx.transforms.resize(xi, size, interpolation=mode, antialias=antialias), tv(xi, size, mode, antialias)
+            assert_matches(got, want, f"{shape}->{size} {memory}")
+            assert got.stride() == want.stride(), f"{shape}->{size} {memory}"  # the memory format kept
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_parity_photos(mode):
+    """Real photos, uint8 CHW (decode_image's layout) and float, to the sizes models take."""
+    photos = sorted((IMAGES / "photo-500").glob("*.jpg"))[:4] + sorted((IMAGES / "photo-1080p").glob("*.jpg"))[:2]
+    assert photos
+    for path in photos:
+        img = decode_jpeg(read_file(str(path)))
+        for size in ([224, 224], [256], [97, 333], [900, 1700]):
+            for antialias in (True, False):
+                got = tvx.transforms.resize(img, size, interpolation=mode, antialias=antialias)
+                assert_matches(got, tv(img, size, mode, antialias), f"{path.name} {size} {antialias}")
+        f = img[:, :300, :400].float() / 255
+        assert_matches(tvx.transforms.resize(f, [224, 224], mode), tv(f, [224, 224], mode, True), f"{path.name} float")
+
+
+def test_hwc_view_stays_interleaved():
+    """A CHW view of HWC data (a decoded image permuted) is read and written interleaved."""
+    hwc = random_image(torch.uint8, (40, 60), 3, batch=()).permute(1, 2, 0).contiguous()
+    chw = hwc.permute(2, 0, 1)
+    got = tvx.transforms.resize(chw, [20, 25])
+    assert_matches(got, tv(chw, [20, 25], "bilinear", True), "HWC view")
+    assert got.stride() == (1, 25 * 3, 3)
+
+
+@pytest.mark.parametrize("shape,size,max_size", [((40, 60), 20, None), ((60, 40), [20], None), ((40, 60), 20, 25),
+                                                 ((50, 50), 30, None), ((40, 60), None, 33), ((61, 17), 9, 100),
+                                                 ((40, 60), [21, 31], None)])
+def test_output_size_rule(shape, size, max_size):
+    x = random_image(torch.float32, shape, 5)
+    want = F.resize(x, size, max_size=max_size)
+    got = tvx.transforms.resize(x, size, max_size=max_size)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-5)
+    h, w = torch.ops.tvx.resize(x, list(want.shape[-2:]), "bilinear", True).shape[-2:]
+    assert [h, w] == list(want.shape[-2:])
+
+
+def test_output_size_errors_match_torchvision():
+    x = random_image(torch.float32, (40, 60), 5)
+    for size, max_size in ((20, 20), ([20, 30], 40), (None, None)):
+        with pytest.raises(ValueError) as theirs:
+            F.resize(x, size, max_size=max_size)
+        with pytest.raises(ValueError) as ours:
+            tvx.transforms.resize(x, size, max_size=max_size)
+        assert str(ours.value).split()[:3] == str(theirs.value).split()[:3]
+
+
+def test_same_size_returns_the_input():
+    x = random_image(torch.uint8, (8, 9), 1)
+    assert tvx.transforms.resize(x, [8, 9]) is x
+
+
+def test_half_and_bfloat16_resample_in_float():
+    for dtype in (torch.float16, torch.bfloat16):
+        x = random_image(torch.float32, (30, 40), 2).to(dtype)
+        for mode in MODES:
+            got = tvx.transforms.resize(x, [17, 23], interpolation=mode)
+            want = tv(x.float(), [17, 23], mode, True).to(dtype) if "nearest" not in mode else tv(x, [17, 23], mode, True)
+            assert got.dtype == dtype
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+RESIZE = Contract(
+    op=torch.ops.tvx.resize.default,
+    make=lambda device, n, seed: (random_image(torch.float32, (n // 3 + 4, n // 2 + 5), seed, batch=(min(n, 2),)).to(device),
+                                  [n // 5 + 3, n // 3 + 2], "bilinear", True),
+    oracle=lambda image, size, mode, antialias: tv(image, size, mode, antialias),
+    atol=1e-5,
+    grad_args=(0,),
+    bad=[
+        Bad("[H, W] image", lambda d: (torch.rand(4, 4, device=d), [2, 2], "bilinear", True),
+            r"tvx.resize: image must have shape \[..., C, H, W\]"),
+        Bad("int32 image", lambda d: (torch.zeros(3, 4, 4, dtype=torch.int32, device=d), [2, 2], "bilinear", True),
+            "tvx.resize: image must be uint8, float32, float64, float16 or bfloat16, got int32"),
+        Bad("negative size", lambda d: (torch.rand(3, 4, 4, device=d), [-2, 2], "bilinear", True),
+            r"tvx.resize: size must be positive, got \[-2, 2\]"),
+        Bad("three sizes", lambda d: (torch.rand(3, 4, 4, device=d), [2, 2, 2], "bilinear", True),
+            r"tvx.resize: size must be \[height, width\], got 3 values"),
+        Bad("unknown mode", lambda d: (torch.rand(3, 4, 4, device=d), [2, 2], "area", True),
+            'tvx.resize: interpolation must be "nearest", "nearest-exact", "bilinear" or "bicubic", got "area"'),
+    ],
+)
+
+
+@pytest.mark.parametrize("check", RESIZE.checks())
+def test_resize_contract(check):
+    RESIZE.run(check, "cpu")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("antialias", [True, False])
+def test_gradients_every_mode(mode, antialias):
+    x = random_image(torch.float64, (6, 7), 4).requires_grad_()
+    for size in ([3, 4], [9, 11]):
+        assert torch.autograd.gradcheck(lambda t: torch.ops.tvx.resize(t, size, mode, antialias), (x,))
+        want = torch.autograd.grad(tv(x, size, mode, antialias).sum(), x)[0]
+        got = torch.autograd.grad(torch.ops.tvx.resize(x, size, mode, antialias).sum(), x)[0]
+        torch.testing.assert_close(got, want)
