@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|io] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|resize|io] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -373,6 +373,96 @@ def transforms_cases(quick: bool, images: Path):
     return cases
 
 
+def resize_cases(quick: bool, images: Path):
+    """resize and preprocess on real photos (shared/images), against torchvision v2 on the same
+    tensors (decode_jpeg's CHW views of HWC data, as a pipeline has them), and on the CPU also
+    against OpenCV (INTER_AREA) and Pillow (BILINEAR) on the HWC arrays: the "torchvision"
+    column is the best of those, each named with its time.
+    - CPU: uint8 1080p -> 224x224 antialiased bilinear and bicubic, all threads; float32 too.
+    - CUDA: a uint8 batch 64x3x512x512 (photos cropped and resized to 512) -> 224x224
+      antialiased bilinear; a list of 64 photos of different sizes (500x375 to 2560x1600) ->
+      224x224 (tvx: one launch; torchvision: a loop); resize + to_dtype + normalize of the
+      batch (tvx.preprocess, one kernel) against torchvision's three calls. Bytes moved (input
+      read once, output written once) over time is printed against the H100's ~3 TB/s."""
+    import torchvision.transforms.v2.functional as F
+    from torchvision.io import decode_jpeg, read_file
+    from torchvision.transforms import InterpolationMode as IM
+    if not (images / "photo-1080p").is_dir():
+        print(f"# resize: no photos under {images}; skipped (pass --images)")
+        return []
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    cases = []
+    files = {sub: sorted((images / sub).glob("*.jpg")) for sub in ("photo-500", "photo-1080p", "photo-2560")}
+    decoded = {sub: [decode_jpeg(read_file(str(f))) for f in fs] for sub, fs in files.items()}
+    runs = 5 if quick else 30
+    try:
+        import cv2
+    except ImportError:
+        cv2 = None
+    from PIL import Image
+    for mode in ("bilinear", "bicubic"):
+        for dtype in (torch.uint8, torch.float32):
+            if dtype == torch.float32 and mode == "bicubic":
+                continue
+            img = decoded["photo-1080p"][0]
+            x = img if dtype == torch.uint8 else img.float()
+            tv = lambda: F.resize(x, [224, 224], interpolation=IM(mode), antialias=True)
+            ours = lambda: tvx.transforms.resize(x, [224, 224], interpolation=mode)
+            got, want = ours(), tv()
+            assert (got.double() - want.double()).abs().max() <= (0 if dtype == torch.uint8 else 1e-4)
+            peers = {"tv": median_time(tv, "cpu", runs)}
+            if dtype == torch.uint8:
+                arr = img.permute(1, 2, 0).contiguous().numpy()
+                if cv2 is not None:
+                    flag = cv2.INTER_AREA if mode == "bilinear" else cv2.INTER_CUBIC
+                    peers["cv2"] = median_time(lambda: cv2.resize(arr, (224, 224), interpolation=flag), "cpu", runs)
+                pil = Image.fromarray(arr)
+                filt = Image.BILINEAR if mode == "bilinear" else Image.BICUBIC
+                peers["PIL"] = median_time(lambda: pil.resize((224, 224), filt), "cpu", runs)
+            named = " ".join(f"{k} {fmt_time(v)}" for k, v in peers.items())
+            cases.append(dict(case=f"resize cpu {str(dtype)[6:]} {mode} AA 1920x1080->224 (best of {named})",
+                              torchvision=min(peers.values()), tvx=median_time(ours, "cpu", runs),
+                              torchvision_mem=None, tvx_mem=None))
+    if not torch.cuda.is_available():
+        return cases
+    runs = 10 if quick else 100
+    pool = [img for sub in ("photo-1080p", "photo-2560", "photo-500") for img in decoded[sub]]
+    batch = torch.stack([F.resize(F.center_crop(img, [min(img.shape[-2:])] * 2), [512, 512]) for img in
+                         (pool * 8)[:64]]).cuda()
+    bytes_moved = batch.numel() + 64 * 3 * 224 * 224
+    for mode in ("bilinear", "bicubic"):
+        tv = lambda: F.resize(batch, [224, 224], interpolation=IM(mode), antialias=True)
+        ours = lambda: tvx.transforms.resize(batch, [224, 224], interpolation=mode)
+        assert (ours().int() - tv().int()).abs().max() <= 1
+        t = median_time(ours, "cuda", runs)
+        cases.append(dict(case=f"resize cuda u8 {mode} AA 64x512x512->224 ({bytes_moved / t / 1e9:.0f} GB/s)",
+                          torchvision=median_time(tv, "cuda", runs), tvx=t,
+                          torchvision_mem=peak_memory(tv, "cuda"), tvx_mem=peak_memory(ours, "cuda")))
+    varlen = [img.cuda() for img in (pool * 4)[:64]]
+    tv = lambda: [F.resize(img, [224, 224], antialias=True) for img in varlen]
+    ours = lambda: tvx.transforms.resize(varlen, [224, 224])
+    assert all((a.int() - b.int()).abs().max() <= 1 for a, b in zip(ours(), tv()))
+    cases.append(dict(case="resize cuda u8 list of 64 photos 375..2560 px ->224 (1 launch)",
+                      torchvision=median_time(tv, "cuda", runs), tvx=median_time(ours, "cuda", runs),
+                      torchvision_mem=peak_memory(tv, "cuda"), tvx_mem=peak_memory(ours, "cuda")))
+    tv = lambda: F.normalize(F.to_dtype(F.resize(batch, [224, 224], antialias=True), torch.float32, scale=True), mean, std)
+    ours = lambda: tvx.transforms.preprocess(batch, resize=[224, 224], mean=mean, std=std)
+    torch.testing.assert_close(ours(), tv(), rtol=0, atol=1 / 255 / 0.224 + 1e-5)
+    t = median_time(ours, "cuda", runs)
+    moved = batch.numel() + 64 * 3 * 224 * 224 * 4
+    cases.append(dict(case=f"preprocess cuda 64x512x512 u8->224 f32 normalized ({moved / t / 1e9:.0f} GB/s)",
+                      torchvision=median_time(tv, "cuda", runs), tvx=t,
+                      torchvision_mem=peak_memory(tv, "cuda"), tvx_mem=peak_memory(ours, "cuda")))
+    tv = lambda: torch.stack([F.normalize(F.to_dtype(F.resize(F.center_crop(F.resize(img, [256], antialias=True),
+                                                                               [224, 224]), [224, 224]), torch.float32,
+                                                      scale=True), mean, std) for img in varlen])
+    ours = lambda: tvx.transforms.preprocess(varlen, resize=[256], crop=[224, 224], mean=mean, std=std)
+    cases.append(dict(case="preprocess cuda list of 64 photos resize 256 crop 224 normalize",
+                      torchvision=median_time(tv, "cuda", runs), tvx=median_time(ours, "cuda", runs),
+                      torchvision_mem=peak_memory(tv, "cuda"), tvx_mem=peak_memory(ours, "cuda")))
+    return cases
+
+
 def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
     """Median wall seconds of fn() (synchronised when on CUDA): decoders do host work too."""
     for _ in range(warmup):
@@ -520,7 +610,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "io"])
+    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "resize", "io"])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
@@ -539,6 +629,8 @@ def main() -> None:
         cases += resnet_cases(args.quick)
     if args.only in (None, "transforms"):
         cases += transforms_cases(args.quick, args.images)
+    if args.only in (None, "resize"):
+        cases += resize_cases(args.quick, args.images)
     if args.only in (None, "io"):
         cases += io_cases(args.quick, args.images)
     for c in cases:

@@ -1,6 +1,6 @@
 """Small runs of every CUDA kernel, for compute-sanitizer: nms at sizes around the 64-box
 block edges and in chunks, to_tensor on HWC/CHW/strided images, normalize in and out of place in every
-dtype, the roi family and deform_conv2d forward and backward, nvJPEG's decode (ycc.cu) and
+dtype, resize and preprocess (every mode, lists, odd sizes, padding crops), the roi family and deform_conv2d forward and backward, nvJPEG's decode (ycc.cu) and
 encode. Each compared with the CPU."""
 import os
 import sys
@@ -49,6 +49,32 @@ if "transforms" not in SKIP:
             y = x.cuda()
             tvx.transforms.normalize(y, mean, std, inplace=True)
             assert torch.equal(y.cpu(), want), (dtype, shape)
+
+    # resize (tensor and list, every mode, odd sizes, HWC views) and preprocess (padding crops,
+    # every dtype, NHWC): against torchvision on the GPU.
+    import torchvision.transforms.v2.functional as F
+    from torchvision.transforms import InterpolationMode as IM
+    imgs = [torch.randint(0, 256, (c, h, w), dtype=torch.uint8).cuda() for c, h, w in
+            ((3, 1, 1), (3, 7, 13), (1, 31, 17), (4, 5, 9), (3, 64, 48), (2, 9, 9))]
+    imgs.append(torch.randint(0, 256, (40, 30, 3), dtype=torch.uint8).cuda().permute(2, 0, 1))
+    for mode in ("nearest", "nearest-exact", "bilinear", "bicubic"):
+        for aa in (True, False):
+            for size in ([5, 3], [40, 70]):
+                for img in imgs:
+                    want = F.resize(img, size, interpolation=IM(mode), antialias=aa)
+                    got = tvx.transforms.resize(img, size, interpolation=mode, antialias=aa)
+                    assert (got.int() - want.int()).abs().max() <= 1, (mode, aa, size, img.shape)
+                    f = img.double() / 255
+                    assert (tvx.transforms.resize(f, size, mode, antialias=aa) - F.resize(f, size, IM(mode), antialias=aa)).abs().max() < 1e-9
+                for got, img in zip(tvx.transforms.resize(imgs, size, interpolation=mode, antialias=aa), imgs):
+                    assert (got.int() - F.resize(img, size, IM(mode), antialias=aa).int()).abs().max() <= 1
+    rgb = [img for img in imgs if img.shape[0] == 3]
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        for cl in (False, True):
+            got = tvx.transforms.preprocess(rgb, resize=[6], crop=[8, 5], mean=mean, std=std, dtype=dtype, channels_last=cl)
+            want = torch.stack([F.normalize(F.to_dtype(F.center_crop(F.resize(i, [6]), [8, 5]), torch.float32, scale=True),
+                                            mean, std) for i in rgb]).to(dtype)
+            assert (got.double() - want.double()).abs().max() < 0.05, (dtype, cl)
 
 # The roi family: forward and backward in every dtype, NCHW and channels_last, the atomic
 # and deterministic roi_pool backward, and a backward that takes several chunks (large RoIs,

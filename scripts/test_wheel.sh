@@ -54,6 +54,12 @@ want=$("$py" -c 'import importlib.metadata as m; print(" ".join(f"{n}=={m.versio
 if [[ "${TVX_WHEEL_SHARE_SITE:-}" == 1 ]]; then
   site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   "$py" -E -c 'import site, sysconfig; print(sysconfig.get_paths()["purelib"]); print(sysconfig.get_paths()["platlib"]); print(site.getusersitepackages())' > "$site/outer-site.pth"
+  # torch and the nvidia-* libraries where a real install has them, beside tvx in one
+  # site-packages, so that the installed program's relative RUNPATH is what is tested.
+  for pkg in torch nvidia; do
+    dir=$("$py" -E -c "import importlib.util as u, os; s = u.find_spec('$pkg'); print(os.path.dirname(list(s.submodule_search_locations)[0]) if s else '')")
+    [[ -n $dir && -d $dir/$pkg ]] && ln -s "$dir/$pkg" "$site/$pkg"
+  done
 else
   "$work/venv/bin/pip" install -q ${TVX_WHEEL_PIP_ARGS:-} $want
 fi

@@ -50,4 +50,30 @@ std::vector<std::int64_t> resized_size(std::int64_t height, std::int64_t width, 
 at::Tensor resize(const at::Tensor& image, c10::IntArrayRef size, Interpolation interpolation = Interpolation::bilinear,
                   std::optional<std::int64_t> max_size = std::nullopt, bool antialias = true);
 
+/// Resizes a list of [C, H, W] images of any sizes, each by the same rule (size [h, w], or the
+/// shorter edge, with max_size) and in the same way as the tensor form; on CUDA in one launch
+/// for the whole list. The images share a device.
+std::vector<at::Tensor> resize(at::TensorList images, c10::IntArrayRef size,
+                               Interpolation interpolation = Interpolation::bilinear,
+                               std::optional<std::int64_t> max_size = std::nullopt, bool antialias = true);
+
+/// What tvx::preprocess does to each image.
+struct PreprocessOptions {
+  std::vector<std::int64_t> resize;      ///< [h, w], [shorter edge] or empty (no resize), as resize's size
+  std::optional<std::int64_t> max_size;  ///< resize's max_size
+  Interpolation interpolation = Interpolation::bilinear;
+  bool antialias = true;
+  std::vector<std::int64_t> crop;        ///< center_crop's [h, w] or [s]; empty: none
+  std::vector<double> mean, std;         ///< normalize's, 1 or C values each; empty: scale to [0, 1] only
+  at::ScalarType dtype = at::kFloat;     ///< float32, float16, bfloat16 or float64
+  at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  ///< or ChannelsLast (NHWC)
+};
+
+/// uint8 images [C, H, W] of any sizes (planar or HWC views, one device) to one batch
+/// [N, C, h, w]: resize, center_crop, to_dtype(scale=True) and normalize of
+/// torchvision.transforms.v2.functional in one pass, with no intermediate tensors; on CUDA in
+/// one kernel over the batch. Equal to those four calls (float32 and float64 to within their
+/// rounding, float16/bfloat16 as the float32 result rounded); the crops must have one size.
+at::Tensor preprocess(at::TensorList images, const PreprocessOptions& options = {});
+
 }  // namespace tvx::transforms

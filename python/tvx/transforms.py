@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-__all__ = ["to_tensor", "normalize", "resize"]
+__all__ = ["to_tensor", "normalize", "resize", "preprocess"]
 
 
 def to_tensor(pic: Tensor, layout: str = "HWC") -> Tensor:
@@ -55,15 +55,50 @@ def _resized_size(height: int, width: int, size: Optional[Union[int, Sequence[in
     return [new_long, new_short] if width <= height else [new_short, new_long]
 
 
-def resize(inpt: Tensor, size: Optional[Union[int, Sequence[int]]], interpolation="bilinear",
-           max_size: Optional[int] = None, antialias: Optional[bool] = True) -> Tensor:
+def resize(inpt, size: Optional[Union[int, Sequence[int]]], interpolation="bilinear",
+           max_size: Optional[int] = None, antialias: Optional[bool] = True):
     """``torchvision.transforms.v2.functional.resize`` on a tensor [..., C, H, W]: uint8, float32
     or float64 (float16/bfloat16 too), contiguous or channels_last. ``interpolation`` is an
-    InterpolationMode or its value ("nearest", "nearest-exact", "bilinear", "bicubic")."""
+    InterpolationMode or its value ("nearest", "nearest-exact", "bilinear", "bicubic").
+
+    A list of [C, H, W] images of any sizes gives a list, each resized by the same rule; on CUDA
+    the whole list is one kernel launch."""
     mode = getattr(interpolation, "value", interpolation)
+    if isinstance(inpt, (list, tuple)):
+        sizes = []
+        for i, img in enumerate(inpt):
+            if img.dim() != 3:
+                raise ValueError(f"tvx.resize: image {i} must have shape [C, H, W], got {list(img.shape)}")
+            sizes += _resized_size(img.shape[-2], img.shape[-1], size, max_size)
+        if not sizes:  # no tensor to dispatch on
+            return []
+        return torch.ops.tvx.resize_list(list(inpt), sizes, mode, bool(antialias))
     if inpt.dim() < 3:
         raise ValueError(f"tvx.resize: image must have shape [..., C, H, W], got {list(inpt.shape)}")
     out_size = _resized_size(inpt.shape[-2], inpt.shape[-1], size, max_size)
     if out_size == [inpt.shape[-2], inpt.shape[-1]]:
         return inpt
     return torch.ops.tvx.resize(inpt, out_size, mode, bool(antialias))
+
+
+def preprocess(images, resize=None, crop=None, mean=None, std=None, dtype=torch.float32, channels_last=False,
+               interpolation="bilinear", antialias=True, max_size=None) -> Tensor:
+    """uint8 images [C, H, W] (a list of any sizes, or a batch) to one normalised batch
+    [N, C, h, w] in one pass: ``resize(size=resize, max_size)``, ``center_crop(crop)``,
+    ``to_dtype(dtype, scale=True)`` and ``normalize(mean, std)`` of
+    torchvision.transforms.v2.functional; each step is skipped when its argument is None.
+    ``channels_last`` gives an NHWC batch. On CUDA one kernel makes the whole batch."""
+    if isinstance(images, Tensor):
+        images = list(images.unbind(0)) if images.dim() == 4 else [images]
+    def as_list(v):
+        if v is None:
+            return []
+        return [int(v)] if isinstance(v, int) else [int(x) for x in v]
+    mean = [] if mean is None else [float(m) for m in mean]
+    std = [] if std is None else [float(s) for s in std]
+    if not images:  # no tensor to dispatch on: an empty batch of the crop's (or resize's) size
+        size = as_list(crop) or (as_list(resize) if len(as_list(resize)) == 2 else [0, 0])
+        size = size * 2 if len(size) == 1 else size
+        return torch.empty(0, 0, *size, dtype=dtype)
+    return torch.ops.tvx.preprocess(list(images), as_list(resize), max_size, as_list(crop), mean, std, dtype,
+                                    bool(channels_last), getattr(interpolation, "value", interpolation), bool(antialias))

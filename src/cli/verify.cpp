@@ -8,11 +8,14 @@
 #include <ATen/ops/randn.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/Context.h>
+#include <ATen/ops/_upsample_bilinear2d_aa.h>
 #include <ATen/ops/abs.h>
+#include <ATen/ops/arange.h>
 #include <ATen/ops/max.h>
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -63,6 +66,37 @@ std::string check_to_tensor_normalize() {
         if (std::abs(got - want) > 1e-5)
           return c10::str("value at (", c, ",", y, ",", x, ") is ", got, ", expected ", want);
       }
+  return {};
+}
+
+// A photo-like ramp 3x48x64 (uint8 and float), resized to 20x30 with antialiasing: tvx's resize
+// against ATen's antialiased interpolate (float32 within 1e-5), the uint8 result against the
+// float one rounded (within 1), and preprocess (resize 24, center crop 20, normalize) against
+// resize, crop and normalize called one by one.
+std::string check_resize(const at::Device& device) {
+  const at::Tensor ramp = (at::arange(3 * 48 * 64, at::kFloat).view({3, 48, 64}) * 7).remainder(256);
+  const at::Tensor u8 = ramp.to(at::kByte).to(device), f = ramp.div(255).to(device);
+  const at::Tensor got = transforms::resize(f, {20, 30});
+  const at::Tensor want = at::_upsample_bilinear2d_aa(f.unsqueeze(0), {20, 30}, false).squeeze(0);
+  if (double err = (got - want).abs().max().item<double>(); err > 1e-5)
+    return c10::str("float32 resize differs from ATen's interpolate by ", err);
+  const at::Tensor g8 = transforms::resize(u8, {20, 30});
+  if (double err = (g8.to(at::kFloat) - want.mul(255)).abs().max().item<double>(); err > 1.0)
+    return c10::str("uint8 resize differs from the float result by ", err);
+  const double mean[3] = {0.485, 0.456, 0.406}, std_[3] = {0.229, 0.224, 0.225};
+  transforms::PreprocessOptions o;
+  o.resize = {24};
+  o.crop = {20, 20};
+  o.mean = {mean, mean + 3};
+  o.std = {std_, std_ + 3};
+  const at::Tensor batch = transforms::preprocess({u8}, o);
+  const at::Tensor r = transforms::resize(u8, {24});  // 24 x 32
+  const auto anchor = [](std::int64_t size) { return std::int64_t(std::nearbyint((size - 20) / 2.0)); };
+  const std::int64_t top = anchor(r.size(1)), left = anchor(r.size(2));
+  const at::Tensor crop = r.slice(1, top, top + 20).slice(2, left, left + 20);
+  const at::Tensor chain = transforms::normalize(crop.to(at::kFloat).mul(1.0 / 255), mean, std_);
+  if (double err = (batch[0] - chain).abs().max().item<double>(); err > 1.0 / 255 / 0.224 + 1e-5)
+    return c10::str("preprocess differs from resize, crop and normalize by ", err);
   return {};
 }
 
@@ -154,6 +188,7 @@ int verify(bool json) {
           });
   }
   check("to_tensor + normalize values", check_to_tensor_normalize);
+  check("resize and preprocess against ATen's interpolate (CPU)", [] { return check_resize(at::kCPU); });
   check("nms on a known case (CPU)", check_nms_known_answer);
 
   const at::Device device = gpu ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
@@ -161,6 +196,7 @@ int verify(bool json) {
   if (gpu) {
     check("ResNet-18 logits on CUDA equal the CPU's (same weights and input)",
           [&] { return check_resnet_cpu_vs(device); });
+    check("resize and preprocess against ATen's interpolate (CUDA)", [&] { return check_resize(device); });
     check("nms agrees between CPU and CUDA (5000 random boxes)", [&]() -> std::string {
       const at::Tensor boxes = random_boxes(5000, at::kFloat);
       const at::Tensor scores = at::rand({5000}, at::kFloat);
@@ -171,7 +207,7 @@ int verify(bool json) {
       return {};
     });
   } else {
-    note = "no usable GPU: the CUDA checks (driver, ResNet-18 and nms on CUDA against the CPU) were not run";
+    note = "no usable GPU: the CUDA checks (driver, ResNet-18, resize and nms on CUDA against the CPU) were not run";
     check("ResNet-18 inference on the CPU", [&]() -> std::string {
       c10::InferenceMode guard;
       auto net = models::resnet18();

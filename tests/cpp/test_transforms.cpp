@@ -1,5 +1,6 @@
-// to_tensor and normalize: the shared contract on CPU and CUDA, the layout rules, in-place
-// normalize, and every SIMD tier this CPU runs giving the same bits.
+// to_tensor, normalize and resize: the shared contract on CPU and CUDA, the layout rules,
+// in-place normalize, resize's size rule and its list form, preprocess against the chain of
+// calls, and every SIMD tier this CPU runs giving the same bits.
 #include <tvx/core.h>
 #include <tvx/transforms.h>
 
@@ -65,6 +66,30 @@ tvx::test::OpContract normalize_contract() {
   return c;
 }
 
+// ATen's antialiased bilinear interpolate: torchvision's resize of a float image.
+tvx::test::OpContract resize_contract() {
+  tvx::test::OpContract c;
+  c.name = "resize";
+  c.make = [](std::int64_t n, std::uint64_t seed) {
+    at::manual_seed(seed);
+    return Inputs{at::rand({std::min<std::int64_t>(n, 2), 3, n / 3 + 4, n / 2 + 5})};
+  };
+  c.call = [](const Inputs& in) { return tvx::transforms::resize(in[0], {in[0].size(-2) / 2 + 1, in[0].size(-1) + 3}); };
+  c.reference = [](const Inputs& in) {
+    return at::_upsample_bilinear2d_aa(in[0], {in[0].size(2) / 2 + 1, in[0].size(3) + 3}, false);
+  };
+  c.atol = 1e-5;
+  c.grad_inputs = {0};
+  c.bad = {
+      {"[H, W] image", [] { return Inputs{at::rand({4, 4})}; }, "tvx.resize: image must have shape [..., C, H, W]"},
+      {"int32 image", [] { return Inputs{at::zeros({3, 4, 4}, at::kInt)}; },
+       "tvx.resize: image must be uint8, float32, float64, float16 or bfloat16, got int32"},
+  };
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(Resize, Contract, ::testing::ValuesIn(tvx::test::checks(resize_contract())),
+                         tvx::test::check_name);
 INSTANTIATE_TEST_SUITE_P(ToTensor, Contract, ::testing::ValuesIn(tvx::test::checks(to_tensor_contract())),
                          tvx::test::check_name);
 INSTANTIATE_TEST_SUITE_P(Normalize, Contract, ::testing::ValuesIn(tvx::test::checks(normalize_contract())),
@@ -142,3 +167,66 @@ TEST(Simd, EveryTierThisCpuRunsGivesTheSameBits) {
 }
 
 }  // namespace
+
+TEST(Resize, OutputSizeRule) {
+  using tvx::transforms::resized_size;
+  EXPECT_EQ(resized_size(40, 60, {20}), (std::vector<std::int64_t>{20, 30}));
+  EXPECT_EQ(resized_size(60, 40, {20}), (std::vector<std::int64_t>{30, 20}));
+  EXPECT_EQ(resized_size(40, 60, {20}, 25), (std::vector<std::int64_t>{16, 25}));
+  EXPECT_EQ(resized_size(40, 60, {}, 33), (std::vector<std::int64_t>{22, 33}));
+  EXPECT_EQ(resized_size(40, 60, {21, 31}), (std::vector<std::int64_t>{21, 31}));
+  EXPECT_NE(tvx::test::error_of([] { resized_size(40, 60, {20}, 20); }).find("must be strictly greater"),
+            std::string::npos);
+  EXPECT_NE(tvx::test::error_of([] { resized_size(40, 60, {20, 30}, 50); }).find("max_size is only for"),
+            std::string::npos);
+}
+
+TEST(Resize, Uint8EqualsAtenOnTheCpu) {
+  // ATen's uint8 path (AVX2 hosts) is what torchvision calls: tvx computes it bit for bit.
+  at::manual_seed(3);
+  const at::Tensor img = at::randint(0, 256, {1, 3, 97, 131}, at::kByte);
+  for (const auto& size : {std::vector<std::int64_t>{31, 40}, std::vector<std::int64_t>{200, 150}}) {
+    const at::Tensor want = at::_upsample_bilinear2d_aa(img, size, false);
+    EXPECT_TRUE(at::equal(tvx::transforms::resize(img, size), want));
+    const at::Tensor cl = img.contiguous(at::MemoryFormat::ChannelsLast);
+    EXPECT_TRUE(at::equal(tvx::transforms::resize(cl, size), want));
+  }
+}
+
+TEST(Resize, ListEqualsEachImage) {
+  at::manual_seed(4);
+  std::vector<at::Tensor> images{at::randint(0, 256, {3, 50, 70}, at::kByte), at::randint(0, 256, {3, 33, 20}, at::kByte),
+                                 at::randint(0, 256, {1, 64, 64}, at::kByte)};
+  const auto out = tvx::transforms::resize(images, {24}, tvx::transforms::Interpolation::bicubic);
+  ASSERT_EQ(out.size(), images.size());
+  for (std::size_t i = 0; i < images.size(); ++i)
+    EXPECT_TRUE(at::equal(out[i], tvx::transforms::resize(images[i], {24}, tvx::transforms::Interpolation::bicubic)));
+  EXPECT_TRUE(tvx::transforms::resize(std::vector<at::Tensor>{}, {24}).empty());
+}
+
+TEST(Preprocess, EqualsResizeCropToDtypeNormalize) {
+  at::manual_seed(5);
+  std::vector<at::Tensor> images{at::randint(0, 256, {3, 120, 90}, at::kByte),
+                                 at::randint(0, 256, {70, 200, 3}, at::kByte).permute({2, 0, 1})};
+  tvx::transforms::PreprocessOptions o;
+  o.resize = {64};
+  o.crop = {56, 48};
+  o.mean = kMean;
+  o.std = kStd;
+  for (auto format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    o.memory_format = format;
+    const at::Tensor batch = tvx::transforms::preprocess(images, o);
+    ASSERT_EQ(batch.sizes(), (at::IntArrayRef{2, 3, 56, 48}));
+    EXPECT_TRUE(batch.is_contiguous(format));
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const at::Tensor r = tvx::transforms::resize(images[i], {64});
+      const auto anchor = [](std::int64_t size, std::int64_t crop) {
+        return std::int64_t(std::nearbyint((size - crop) / 2.0));
+      };
+      const std::int64_t top = anchor(r.size(1), 56), left = anchor(r.size(2), 48);
+      const at::Tensor crop = r.slice(1, top, top + 56).slice(2, left, left + 48);
+      const at::Tensor want = reference_normalize(crop.to(at::kFloat).mul(1.0 / 255));
+      EXPECT_TRUE(at::equal(batch[std::int64_t(i)], want)) << "image " << i;
+    }
+  }
+}

@@ -33,6 +33,15 @@ void check_resize_args(const char* op, const at::Tensor& image, c10::IntArrayRef
   TORCH_CHECK(size[0] > 0 && size[1] > 0, op, ": size must be positive, got [", size[0], ", ", size[1], "]");
 }
 
+void check_resize_list_args(at::TensorList images, c10::IntArrayRef sizes) {
+  TORCH_CHECK(sizes.size() == 2 * images.size(), "tvx.resize_list: sizes must hold [h, w] for each of the ",
+              images.size(), " images, got ", sizes.size(), " values");
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    TORCH_CHECK(images[i].dim() == 3, "tvx.resize_list: image ", i, " must have shape [C, H, W], got ", images[i].sizes());
+    check_resize_args("tvx.resize_list", images[i], sizes.slice(2 * i, 2));
+  }
+}
+
 namespace {
 
 template <typename A>
@@ -147,6 +156,18 @@ std::vector<std::int64_t> nearest(std::int64_t in, std::int64_t out, bool exact)
 
 }  // namespace
 
+Taps slice(const Taps& t, std::int64_t first, std::int64_t n) {
+  Taps s;
+  s.width = t.width;
+  s.largest = t.largest;
+  if (s.largest == 0)
+    for (double w : t.weights) s.largest = std::max(s.largest, w);
+  s.start.assign(t.start.begin() + first, t.start.begin() + first + n);
+  s.count.assign(t.count.begin() + first, t.count.begin() + first + n);
+  s.weights.assign(t.weights.begin() + first * t.width, t.weights.begin() + (first + n) * t.width);
+  return s;
+}
+
 std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, at::ScalarType dtype) {
   return dtype == at::kDouble ? nearest<double>(in, out, exact) : nearest<float>(in, out, exact);
 }
@@ -155,6 +176,8 @@ std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, boo
 
 TVX_LIBRARY(m) {
   m.def("resize(Tensor image, SymInt[] size, str interpolation=\"bilinear\", bool antialias=True) -> Tensor");
+  // A list of [C, H, W] images of any sizes, sizes = [h0, w0, h1, w1, ...]: one CUDA launch.
+  m.def("resize_list(Tensor[] images, SymInt[] sizes, str interpolation=\"bilinear\", bool antialias=True) -> Tensor[]");
 }
 
 std::vector<std::int64_t> resized_size(std::int64_t height, std::int64_t width, c10::IntArrayRef size,
@@ -193,6 +216,21 @@ at::Tensor resize(const at::Tensor& image, c10::IntArrayRef size, Interpolation 
   static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
   using Sig = at::Tensor(const at::Tensor&, c10::SymIntArrayRef, c10::string_view, bool);
   return core::call_op<"tvx::resize", Sig>(image, c10::fromIntArrayRefSlow(hw), names[int(interpolation)], antialias);
+}
+
+std::vector<at::Tensor> resize(at::TensorList images, c10::IntArrayRef size, Interpolation interpolation,
+                               std::optional<std::int64_t> max_size, bool antialias) {
+  std::vector<std::int64_t> sizes;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    TORCH_CHECK(images[i].dim() == 3, "tvx.resize_list: image ", i, " must have shape [C, H, W], got ", images[i].sizes());
+    const auto hw = resized_size(images[i].size(1), images[i].size(2), size, max_size);
+    sizes.insert(sizes.end(), hw.begin(), hw.end());
+  }
+  if (images.empty()) return {};  // no tensor to dispatch on
+  static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
+  using Sig = std::vector<at::Tensor>(at::TensorList, c10::SymIntArrayRef, c10::string_view, bool);
+  return core::call_op<"tvx::resize_list", Sig>(images, c10::fromIntArrayRefSlow(sizes), names[int(interpolation)],
+                                                antialias);
 }
 
 }  // namespace tvx::transforms

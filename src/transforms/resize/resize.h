@@ -18,6 +18,9 @@ Interpolation parse_interpolation(const char* op, c10::string_view name);
 /// Checks an image [..., C, H, W] of a supported dtype and an output size [h, w] >= 1.
 void check_resize_args(const char* op, const at::Tensor& image, c10::IntArrayRef size);
 
+/// Checks resize_list's images ([C, H, W] each) and sizes ([h, w] for each image).
+void check_resize_list_args(at::TensorList images, c10::IntArrayRef sizes);
+
 /// One axis' resampling, as ATen's interpolate computes it for an image of `dtype`: output
 /// index i reads the input window [start[i], start[i] + count[i]) with weights w[i * width + j].
 ///   antialias: the filter (bicubic a = -0.5) stretched by the scale when shrinking, centred on
@@ -30,7 +33,18 @@ struct Taps {
   std::vector<std::int64_t> start, count;
   std::vector<double> weights;
   std::int64_t width = 0;
+  double largest = 0;  // the axis' largest weight (sets uint8's fixed-point precision); 0: these weights'
 };
+
+/// Entries [first, first + n) of an axis' taps (a crop of its output), keeping the axis'
+/// fixed-point precision.
+Taps slice(const Taps& t, std::int64_t first, std::int64_t n);
+
+/// uint8 resampling on the CPU with ATen's uint8 arithmetic, of `planes` images h x w of `ch`
+/// interleaved values (ch = 1: planar) into planes x ty.start.size() x tx.start.size() x ch:
+/// output row i from ty's entry i, column j from tx's entry j. Equal to resize then crop.
+void resample_u8(const std::uint8_t* in, std::int64_t planes, std::int64_t h, std::int64_t w, std::int64_t ch,
+                 const Taps& ty, const Taps& tx, std::uint8_t* out);
 Taps compute_taps(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype);
 
 /// Nearest source index of output index i: floor(i * scale) (nearest) or floor((i + 0.5) *

@@ -128,8 +128,9 @@ struct FixedTaps {
 };
 
 FixedTaps to_fixed(const Taps& t) {
-  double largest = 0;
-  for (double w : t.weights) largest = std::max(largest, w);
+  double largest = t.largest;
+  if (largest == 0)
+    for (double w : t.weights) largest = std::max(largest, w);
   FixedTaps f;
   while (f.precision < 22 && int(0.5 + largest * double(1 << (f.precision + 1))) < (1 << 15)) ++f.precision;
   const double one = double(1 << f.precision);
@@ -327,9 +328,43 @@ at::Tensor resize_cpu(const at::Tensor& image, c10::IntArrayRef size, c10::strin
   return out.view(out_shape);
 }
 
+std::vector<at::Tensor> resize_list_cpu(at::TensorList images, c10::IntArrayRef sizes, c10::string_view interpolation,
+                                        bool antialias) {
+  detail::parse_interpolation("tvx.resize_list", interpolation);
+  detail::check_resize_list_args(images, sizes);
+  std::vector<at::Tensor> out;
+  out.reserve(images.size());
+  for (std::size_t i = 0; i < images.size(); ++i)  // each image on all threads
+    out.push_back(resize_cpu(images[i], sizes.slice(2 * i, 2), interpolation, antialias));
+  return out;
+}
+
 }  // namespace
 
-TVX_LIBRARY_IMPL(CPU, m) { m.impl("resize", &resize_cpu); }
+void detail::resample_u8(const std::uint8_t* in, std::int64_t planes, std::int64_t h, std::int64_t w, std::int64_t ch,
+                         const Taps& ty, const Taps& tx, std::uint8_t* out) {
+  const std::int64_t oh = std::int64_t(ty.start.size()), ow = std::int64_t(tx.start.size());
+  if (oh == 0 || ow == 0 || planes == 0) return;
+  // Only the input rows the output rows read go through the horizontal pass.
+  std::int64_t y0 = h, y1 = 0;
+  for (std::int64_t i = 0; i < oh; ++i) {
+    y0 = std::min(y0, ty.start[i]);
+    y1 = std::max(y1, ty.start[i] + ty.count[i]);
+  }
+  const Geometry g{planes, h, w, ch};
+  std::vector<std::uint8_t> tmp(static_cast<std::size_t>(planes * (y1 - y0) * ow * ch));
+  for (std::int64_t p = 0; p < planes; ++p)
+    horizontal(in + p * g.plane() + y0 * g.row(), tmp.data() + p * (y1 - y0) * ow * ch, Geometry{1, y1 - y0, w, ch}, ow,
+               tx);
+  Taps shifted = ty;
+  for (auto& s : shifted.start) s -= y0;
+  vertical(tmp.data(), out, Geometry{planes, y1 - y0, ow, ch}, oh, shifted);
+}
+
+TVX_LIBRARY_IMPL(CPU, m) {
+  m.impl("resize", &resize_cpu);
+  m.impl("resize_list", &resize_list_cpu);
+}
 
 }  // namespace tvx::transforms
 #endif  // HWY_ONCE

@@ -25,8 +25,21 @@ at::Tensor resize_meta(const at::Tensor& image, c10::SymIntArrayRef size, c10::s
       .view_symint(shape);
 }
 
+std::vector<at::Tensor> resize_list_meta(at::TensorList images, c10::SymIntArrayRef sizes,
+                                         c10::string_view interpolation, bool antialias) {
+  TORCH_CHECK(sizes.size() == 2 * images.size(), "tvx.resize_list: sizes must hold [h, w] for each of the ",
+              images.size(), " images, got ", sizes.size(), " values");
+  std::vector<at::Tensor> out;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    out.push_back(resize_meta(images[i], sizes.slice(2 * i, 2), interpolation, antialias));
+  return out;
+}
+
 }  // namespace
 
-TVX_LIBRARY_IMPL(Meta, m) { m.impl("resize", &resize_meta); }
+TVX_LIBRARY_IMPL(Meta, m) {
+  m.impl("resize", &resize_meta);
+  m.impl("resize_list", &resize_list_meta);
+}
 
 }  // namespace tvx::transforms

@@ -1,0 +1,99 @@
+// preprocess on CUDA: one launch for the whole batch (resize_cuda.cuh's kernel, image in
+// blockIdx.y), each thread one output pixel: the resized value as torchvision's CUDA resize
+// computes it (float32, clamped, rounded to uint8), then x * (1 / 255), then (x - mean) / std,
+// each rounded as the separate ops round (no fused multiply-add), stored in the batch's dtype
+// and layout. Reads each input pixel a window touches, writes 2-8 bytes per output value.
+#include <ATen/Dispatch.h>
+
+#include <type_traits>
+
+#include "core/registration.h"
+#include "transforms/preprocess/preprocess.h"
+#include "transforms/resize/resize_cuda.cuh"
+
+namespace tvx::transforms {
+namespace {
+
+using cuda_resize::Job;
+using detail::PreprocessArgs;
+constexpr int kMaxChannels = 4;
+
+__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float sub_rn(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ double sub_rn(double a, double b) { return __dsub_rn(a, b); }
+__device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
+
+// Norm: the type of to_dtype and normalize, float64 for a float64 batch, float32 otherwise.
+template <typename Out, typename Acc, typename Norm = std::conditional_t<std::is_same_v<Out, double>, double, float>>
+struct StoreNormalized {
+  Norm mean[kMaxChannels], std[kMaxChannels];
+  bool normalize;
+  __device__ void operator()(const Job& job, std::int32_t c, std::int32_t y, std::int32_t x, Acc acc) const {
+    const Norm v = Norm(rint(fmin(fmax(acc, Acc(0)), Acc(255))));  // resize's uint8 result
+    Norm r = mul_rn(v, Norm(1.0 / 255.0));
+    if (normalize) r = div_rn(sub_rn(r, mean[c]), std[c]);
+    static_cast<Out*>(job.out)[c * job.out_sc + y * job.out_sy + x * job.out_sx] = static_cast<Out>(r);
+  }
+};
+
+at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::optional<std::int64_t> max_size,
+                           c10::IntArrayRef crop, c10::ArrayRef<double> mean, c10::ArrayRef<double> std,
+                           at::ScalarType dtype, bool channels_last, c10::string_view interpolation, bool antialias) {
+  const auto [a, plans, out] =
+      detail::prepare(images, resize, max_size, crop, mean, std, dtype, channels_last, interpolation, antialias);
+  if (out.numel() == 0) return out;
+  TORCH_CHECK(a.channels <= kMaxChannels, "tvx.preprocess: CUDA takes up to ", kMaxChannels, " channels, got ",
+              a.channels);
+  const core::cuda::DeviceGuard guard(images[0]);
+  const auto run = [&](auto acc_tag) {
+    using Acc = decltype(acc_tag);
+    cuda_resize::TapTable<Acc> table;
+    std::vector<Job> jobs;
+    std::int64_t max_pixels = 0;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& p = plans[i];
+      const at::Tensor o = out[std::int64_t(i)];
+      Job j{};
+      j.in = images[i].const_data_ptr();
+      j.out = o.mutable_data_ptr();
+      j.in_sc = images[i].stride(0), j.in_sy = images[i].stride(1), j.in_sx = images[i].stride(2);
+      j.out_sc = o.stride(0), j.out_sy = o.stride(1), j.out_sx = o.stride(2);
+      j.h = std::int32_t(p.h), j.w = std::int32_t(p.w), j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw);
+      j.oh = std::int32_t(p.oh), j.ow = std::int32_t(p.ow), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
+      // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
+      j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
+      j.taps_x = table.add(p.w, p.rw, a.mode, a.antialias, at::kFloat);
+      max_pixels = std::max<std::int64_t>(max_pixels, p.oh * p.ow);
+      jobs.push_back(j);
+    }
+    const auto plan = cuda_resize::upload(jobs, table, images[0].device());
+    const auto launch = [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      using Store = StoreNormalized<Out, Acc>;
+      Store store{};
+      store.normalize = !a.mean.empty();
+      for (std::int64_t c = 0; c < a.channels && store.normalize; ++c) {
+        store.mean[c] = decltype(store.mean[0])(a.mean[c]);
+        store.std[c] = decltype(store.std[0])(a.std[c]);
+      }
+      cuda_resize::launch<std::uint8_t, Acc>(plan, std::int64_t(jobs.size()), max_pixels, std::int32_t(a.channels), store);
+    };
+    AT_DISPATCH_SWITCH(a.dtype, "tvx.preprocess",
+      AT_DISPATCH_CASE(at::kFloat, [&] { launch(float()); })
+      AT_DISPATCH_CASE(at::kDouble, [&] { launch(double()); })
+      AT_DISPATCH_CASE(at::kHalf, [&] { launch(at::Half()); })
+      AT_DISPATCH_CASE(at::kBFloat16, [&] { launch(at::BFloat16()); }));
+  };
+  // The resized value is computed as torchvision's CUDA resize does for uint8: in float32 (a
+  // float64 batch is scaled and normalised in double from that value).
+  run(float());
+  return out;
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CUDA, m) { m.impl("preprocess", &preprocess_cuda); }
+
+}  // namespace tvx::transforms

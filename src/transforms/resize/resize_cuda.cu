@@ -1,0 +1,137 @@
+// resize and resize_list on CUDA: the batch kernel of resize_cuda.cuh, one launch for a tensor
+// batch or for a list of images of different sizes. Computes as torchvision's CUDA path does:
+// uint8, float16 and bfloat16 in float32 (uint8 clamped and rounded half to even at the end,
+// as torchvision's round_ and cast), float64 in double; nearest modes read one pixel.
+// Moves each input pixel that a window touches once from DRAM and writes each output once.
+#include <ATen/Dispatch.h>
+#include <ATen/ops/empty.h>
+
+#include <map>
+
+#include "core/registration.h"
+#include "transforms/resize/resize.h"
+#include "transforms/resize/resize_cuda.cuh"
+
+namespace tvx::transforms {
+namespace {
+
+using cuda_resize::Job;
+
+// Writes acc into the job's output, rounded and clamped for uint8.
+template <typename Out, typename Acc>
+struct StoreResize {
+  __device__ void operator()(const Job& job, std::int32_t c, std::int32_t y, std::int32_t x, Acc acc) const {
+    Out* out = static_cast<Out*>(job.out) + c * job.out_sc + y * job.out_sy + x * job.out_sx;
+    if constexpr (std::is_same_v<Out, std::uint8_t>)
+      *out = static_cast<std::uint8_t>(rintf(fminf(fmaxf(acc, 0.0f), 255.0f)));
+    else
+      *out = static_cast<Out>(acc);
+  }
+};
+
+Job make_job(const at::Tensor& in, const at::Tensor& out) {  // [C, H, W] views
+  Job j{};
+  j.in = in.const_data_ptr();
+  j.out = out.mutable_data_ptr();
+  j.in_sc = in.stride(0), j.in_sy = in.stride(1), j.in_sx = in.stride(2);
+  j.out_sc = out.stride(0), j.out_sy = out.stride(1), j.out_sx = out.stride(2);
+  j.h = std::int32_t(in.size(1)), j.w = std::int32_t(in.size(2));
+  j.oh = std::int32_t(out.size(1)), j.ow = std::int32_t(out.size(2));
+  j.rh = j.oh, j.rw = j.ow;
+  return j;
+}
+
+// Resamples in[i] into out[i] ([C, H, W] views, one dtype and channel count) in one launch.
+void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& out, Interpolation mode,
+              bool antialias) {
+  if (in.empty()) return;
+  const auto dtype = in[0].scalar_type();
+  const bool nearest = mode == Interpolation::nearest || mode == Interpolation::nearest_exact;
+  // Positions as ATen's CUDA kernels compute them: in double for float64 interpolation, in
+  // float32 otherwise (nearest always in float32).
+  const auto taps_dtype = dtype == at::kDouble && !nearest ? at::kDouble : at::kFloat;
+  std::int64_t max_pixels = 0;
+  const auto run = [&](auto acc_tag) {
+    using Acc = decltype(acc_tag);
+    cuda_resize::TapTable<Acc> table;
+    std::vector<Job> jobs;
+    jobs.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      Job j = make_job(in[i], out[i]);
+      j.taps_y = table.add(j.h, j.oh, mode, antialias, taps_dtype);
+      j.taps_x = table.add(j.w, j.ow, mode, antialias, taps_dtype);
+      max_pixels = std::max<std::int64_t>(max_pixels, std::int64_t(j.oh) * j.ow);
+      jobs.push_back(j);
+    }
+    const auto plan = cuda_resize::upload(jobs, table, in[0].device());
+    const auto channels = std::int32_t(in[0].size(0));
+    AT_DISPATCH_SWITCH(dtype, "tvx.resize",
+      AT_DISPATCH_CASE(at::kByte, [&] { cuda_resize::launch<std::uint8_t, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<std::uint8_t, Acc>{}); })
+      AT_DISPATCH_CASE(at::kFloat, [&] { cuda_resize::launch<float, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<float, Acc>{}); })
+      AT_DISPATCH_CASE(at::kDouble, [&] { cuda_resize::launch<double, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<double, Acc>{}); })
+      AT_DISPATCH_CASE(at::kHalf, [&] { cuda_resize::launch<at::Half, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<at::Half, Acc>{}); })
+      AT_DISPATCH_CASE(at::kBFloat16, [&] { cuda_resize::launch<at::BFloat16, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<at::BFloat16, Acc>{}); }));
+  };
+  if (dtype == at::kDouble)
+    run(double());
+  else
+    run(float());
+}
+
+// The output of one image: its memory format kept (interleaved channels stay interleaved).
+at::Tensor output_like(const at::Tensor& x4, std::int64_t oh, std::int64_t ow) {
+  const bool interleaved = x4.size(1) > 1 && x4.is_contiguous(at::MemoryFormat::ChannelsLast) && !x4.is_contiguous();
+  return at::empty({x4.size(0), x4.size(1), oh, ow},
+                   x4.options().memory_format(interleaved ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+}
+
+at::Tensor resize_cuda(const at::Tensor& image, c10::IntArrayRef size, c10::string_view interpolation, bool antialias) {
+  detail::check_resize_args("tvx.resize", image, size);
+  const Interpolation mode = detail::parse_interpolation("tvx.resize", interpolation);
+  const core::cuda::DeviceGuard guard(image);
+  const std::int64_t c = image.size(-3), h = image.size(-2), w = image.size(-1);
+  std::vector<std::int64_t> out_shape(image.sizes().begin(), image.sizes().end() - 2);
+  out_shape.insert(out_shape.end(), {size[0], size[1]});
+  const at::Tensor x = image.reshape({-1, c, h, w});
+  at::Tensor out = output_like(x, size[0], size[1]);
+  if (out.numel() == 0 || x.numel() == 0) return out.view(out_shape);
+  std::vector<at::Tensor> ins, outs;
+  for (std::int64_t b = 0; b < x.size(0); ++b) {
+    ins.push_back(x[b]);
+    outs.push_back(out[b]);
+  }
+  resample(ins, outs, mode, antialias);
+  return out.view(out_shape);
+}
+
+std::vector<at::Tensor> resize_list_cuda(at::TensorList images, c10::IntArrayRef sizes, c10::string_view interpolation,
+                                         bool antialias) {
+  const Interpolation mode = detail::parse_interpolation("tvx.resize_list", interpolation);
+  detail::check_resize_list_args(images, sizes);
+  std::vector<at::Tensor> outs(images.size());
+  if (images.empty()) return outs;
+  const core::cuda::DeviceGuard guard(images[0]);
+  // One launch per dtype and channel count (one, in practice).
+  std::map<std::pair<int, std::int64_t>, std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>>> groups;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const at::Tensor& img = images[i];
+    TORCH_CHECK(img.is_cuda() && img.device() == images[0].device(), "tvx.resize_list: image ", i, " is on ",
+                img.device(), ", image 0 on ", images[0].device());
+    outs[i] = output_like(img.unsqueeze(0), sizes[2 * i], sizes[2 * i + 1])[0];
+    if (img.numel() == 0 || outs[i].numel() == 0) continue;
+    auto& g = groups[{int(img.scalar_type()), img.size(0)}];
+    g.first.push_back(img);
+    g.second.push_back(outs[i]);
+  }
+  for (auto& [key, g] : groups) resample(g.first, g.second, mode, antialias);
+  return outs;
+}
+
+}  // namespace
+
+TVX_LIBRARY_IMPL(CUDA, m) {
+  m.impl("resize", &resize_cuda);
+  m.impl("resize_list", &resize_list_cuda);
+}
+
+}  // namespace tvx::transforms

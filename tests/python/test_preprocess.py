@@ -1,0 +1,119 @@
+"""tvx.transforms.preprocess against torchvision's four calls (resize -> center_crop ->
+to_dtype(scale=True) -> normalize), on CPU and CUDA: photos and random images of different
+sizes and layouts, padding crops, every mode, dtypes and memory formats, errors."""
+import pytest
+import torch
+import torchvision.transforms.v2.functional as F
+from torchvision.io import decode_jpeg, read_file
+from torchvision.transforms import InterpolationMode
+
+import tvx
+from test_io import IMAGES
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def chain(img, resize, crop, mean, std, dtype=torch.float32, mode="bilinear", antialias=True, max_size=None):
+    x = img
+    if resize is not None:
+        x = F.resize(x, resize, interpolation=InterpolationMode(mode), antialias=antialias, max_size=max_size)
+    if crop is not None:
+        x = F.center_crop(x, crop)
+    x = F.to_dtype(x, torch.float64 if dtype == torch.float64 else torch.float32, scale=True)
+    if mean is not None:
+        x = F.normalize(x, mean, std)
+    return x.to(dtype)
+
+
+def images(device):
+    g = torch.Generator().manual_seed(0)
+    out = [torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8) for h, w in ((100, 200), (333, 250), (64, 64))]
+    out.append(torch.randint(0, 256, (300, 401, 3), generator=g, dtype=torch.uint8).permute(2, 0, 1))  # HWC view
+    out += [decode_jpeg(read_file(str(p))) for p in sorted((IMAGES / "photo-500").glob("*.jpg"))[:3]]
+    return [img.to(device) for img in out]
+
+
+def assert_close(got, want, device, what):
+    assert got.shape == want.shape and got.dtype == want.dtype, what
+    if device == "cpu":
+        torch.testing.assert_close(got, want, rtol=0, atol=0, msg=what)  # the same arithmetic
+    else:
+        # CUDA: a float32 resample sum a rounding apart may round to the neighbouring uint8:
+        # within 1 LSB before normalisation, 1 / (255 * min(std)) after it.
+        lsb = 1 / 255 / min(STD) + 1e-5
+        torch.testing.assert_close(got.double(), want.double(), rtol=0.01 if got.dtype in (torch.float16, torch.bfloat16) else 0,
+                                   atol=lsb, msg=what)
+
+
+@pytest.mark.parametrize("resize,crop,max_size", [([256], [224, 224], None), ([224, 224], None, None),
+                                                   (None, [50, 50], None), ([100], [120, 90], None),
+                                                   ([60], [60, 60], 100), ([97, 131], [97, 131], None)])
+def test_equals_the_four_calls(resize, crop, max_size, device):
+    imgs = images(device)
+    got = tvx.transforms.preprocess(imgs, resize=resize, crop=crop, mean=MEAN, std=STD, max_size=max_size)
+    want = torch.stack([chain(i, resize, crop, MEAN, STD, max_size=max_size) for i in imgs])
+    assert_close(got, want, device, f"{resize} {crop}")
+    assert got.is_contiguous()
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
+@pytest.mark.parametrize("antialias", [True, False])
+def test_every_mode(mode, antialias, device):
+    imgs = images(device)
+    got = tvx.transforms.preprocess(imgs, resize=[80], crop=[72, 72], mean=MEAN, std=STD, interpolation=mode,
+                                    antialias=antialias)
+    want = torch.stack([chain(i, [80], [72, 72], MEAN, STD, mode=mode, antialias=antialias) for i in imgs])
+    assert_close(got, want, device, mode)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_dtypes_and_layouts(dtype, channels_last, device):
+    imgs = images(device)
+    got = tvx.transforms.preprocess(imgs, resize=[64], crop=[56, 48], mean=MEAN, std=STD, dtype=dtype,
+                                    channels_last=channels_last)
+    want = torch.stack([chain(i, [64], [56, 48], MEAN, STD, dtype=dtype) for i in imgs])
+    assert_close(got, want, device, str(dtype))
+    assert got.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+
+
+def test_without_normalisation_and_gray(device):
+    g = torch.Generator().manual_seed(3)
+    gray = [torch.randint(0, 256, (1, h, w), generator=g, dtype=torch.uint8).to(device) for h, w in ((30, 50), (41, 29))]
+    got = tvx.transforms.preprocess(gray, resize=[20, 20])
+    assert_close(got, torch.stack([chain(i, [20, 20], None, None, None) for i in gray]), device, "scale only")
+    got = tvx.transforms.preprocess(gray, resize=[20, 20], mean=[0.5], std=[0.25])
+    assert_close(got, torch.stack([chain(i, [20, 20], None, [0.5], [0.25]) for i in gray]), device, "one mean")
+
+
+def test_batch_tensor_and_empty(device):
+    batch = torch.randint(0, 256, (4, 3, 40, 50), dtype=torch.uint8).to(device)
+    got = tvx.transforms.preprocess(batch, resize=[20, 25], mean=MEAN, std=STD)
+    assert_close(got, torch.stack([chain(i, [20, 25], None, MEAN, STD) for i in batch]), device, "batch")
+    empty = tvx.transforms.preprocess([], resize=[20], crop=[16, 16], mean=MEAN, std=STD)
+    assert empty.shape == (0, 0, 16, 16)
+
+
+def test_opcheck(device):
+    imgs = images(device)[:3]
+    torch.library.opcheck(torch.ops.tvx.preprocess.default,
+                          (imgs, [64], None, [32, 32], MEAN, STD, torch.float32, False, "bilinear", True))
+
+
+def test_bad_inputs(device):
+    img = torch.zeros(3, 10, 10, dtype=torch.uint8, device=device)
+    cases = [
+        (dict(images=[img.float()]), "tvx.preprocess: image 0 must be uint8, got float32"),
+        (dict(images=[img[0]]), r"tvx.preprocess: image 0 must have shape \[C, H, W\]"),
+        (dict(images=[img, img[:1]]), "tvx.preprocess: image 1 has 1 channels, image 0 has 3"),
+        (dict(images=[img, torch.zeros(3, 10, 12, dtype=torch.uint8, device=device)]), "a batch needs one size"),
+        (dict(images=[img], mean=MEAN[:2], std=STD[:2]), "mean and std must have 1 or 3 values"),
+        (dict(images=[img], mean=MEAN, std=[0.2, 0.0, 0.1]), "std evaluated to zero"),
+        (dict(images=[img], dtype=torch.int32), "dtype must be float32, float16, bfloat16 or float64, got int32"),
+        (dict(images=[img], crop=[0, 4]), "crop must be positive"),
+        (dict(images=[img], resize=[4, 4, 4]), "resize must be"),
+        (dict(images=[img], interpolation="area"), 'interpolation must be "nearest"'),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            tvx.transforms.preprocess(**kwargs)
