@@ -87,7 +87,9 @@ def preprocess(images, resize=None, crop=None, mean=None, std=None, dtype=torch.
     [N, C, h, w] in one pass: ``resize(size=resize, max_size)``, ``center_crop(crop)``,
     ``to_dtype(dtype, scale=True)`` and ``normalize(mean, std)`` of
     torchvision.transforms.v2.functional; each step is skipped when its argument is None.
-    ``channels_last`` gives an NHWC batch. On CUDA one kernel makes the whole batch."""
+    ``channels_last`` gives an NHWC batch. On CUDA one kernel makes the whole batch. float16 and
+    bfloat16 batches are the float32 result rounded once (torchvision's chain in those types
+    rounds after each step, up to 2 units of the last place away)."""
     if isinstance(images, Tensor):
         images = list(images.unbind(0)) if images.dim() == 4 else [images]
     def as_list(v):

@@ -84,10 +84,11 @@ class Contract:
     make_smooth: Optional[Callable[[str, int, int], Args]] = None  # gradcheck's inputs, where make's are not smooth
     call: Optional[Callable[..., Any]] = None       # how to call it; default: the op itself
     nondet_tol: float = 0.0                         # gradcheck: backward may differ by this between runs (atomics)
+    deterministic: bool = True                      # with grad_args: backward bitwise reproducible (checked)
 
     def checks(self) -> list[str]:
         out = ["parity", "opcheck", "gradients", "empty", "non_contiguous", "channels_last", "autocast", "bad_inputs"]
-        if self.grad_args:
+        if self.grad_args and self.deterministic:
             out.append("deterministic")
         return (["schema"] if self.torchvision else []) + out
 

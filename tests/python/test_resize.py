@@ -21,8 +21,24 @@ SHAPES = [((37, 53), (13, 17)), ((37, 53), (80, 90)), ((50, 50), (50, 20)), ((50
           ((480, 640), (224, 224))]
 
 
+# torchvision's uint8 bilinear is native (fixed point) on AVX2/AVX-512 CPUs only; elsewhere it
+# resizes in float32 and rounds, where tvx can differ by 1 (see assert_matches).
+NATIVE_UINT8 = torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
+
+
 def tv(image, size, mode, antialias):
-    return F.resize(image, list(size), interpolation=InterpolationMode(mode), antialias=antialias)
+    """torchvision's resize; where its CUDA kernel refuses (antialiased shrinking by large
+    factors needs more shared memory than it has), its CPU result on the same image."""
+    try:
+        return F.resize(image, list(size), interpolation=InterpolationMode(mode), antialias=antialias)
+    except RuntimeError as e:
+        if image.device.type != "cuda" or "Too much shared memory" not in str(e):
+            raise
+        cpu = image.cpu() if image.dtype != torch.uint8 else image.cpu().float()
+        out = F.resize(cpu, list(size), interpolation=InterpolationMode(mode), antialias=antialias)
+        if image.dtype == torch.uint8:  # torchvision's CUDA uint8 path: float, clamp, round
+            out = out.clamp(0, 255).round().to(torch.uint8)
+        return out.to(image.device)
 
 
 def random_image(dtype, shape, seed, channels=3, batch=(2,)):
@@ -33,7 +49,7 @@ def random_image(dtype, shape, seed, channels=3, batch=(2,)):
 
 def assert_matches(got, want, what):
     assert got.shape == want.shape and got.dtype == want.dtype and got.device == want.device, what
-    if got.dtype == torch.uint8 and got.device.type == "cpu":
+    if got.dtype == torch.uint8 and got.device.type == "cpu" and NATIVE_UINT8:
         # The CPU computes ATen's uint8 path (its fixed-point weights and rounding): equal.
         assert torch.equal(got, want), f"{what}: max diff {(got.int() - want.int()).abs().max()}"
     elif got.dtype == torch.uint8:
@@ -117,10 +133,10 @@ def test_half_and_bfloat16_resample_in_float(device):
             got = tvx.transforms.resize(x, [17, 23], interpolation=mode)
             want = tv(x.float(), [17, 23], mode, True).to(dtype) if "nearest" not in mode else tv(x, [17, 23], mode, True)
             assert got.dtype == dtype
-            if device == "cpu":
-                torch.testing.assert_close(got, want, rtol=0, atol=0)
-            else:  # float32 sums a rounding apart, then rounded to 8 mantissa bits at most
-                torch.testing.assert_close(got.float(), want.float(), rtol=0.01, atol=1e-2)
+            # float32 sums a rounding apart (ATen's kernels differ by shape) may round to the
+            # neighbouring float16/bfloat16 value: within one unit of the last place.
+            torch.testing.assert_close(got.float(), want.float(), rtol=2 ** -7 if dtype == torch.bfloat16 else 2 ** -10,
+                                       atol=1e-3)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -146,6 +162,17 @@ def test_list_of_sizes(mode, device):
         torch.ops.tvx.resize_list(images[:2], [4, 4], "bilinear", True)
 
 
+def test_list_gradients(device):
+    """A list with an image that needs a gradient goes through resize's autograd, image by image."""
+    images = [random_image(torch.float64, (9, 11), 1, batch=()).to(device).requires_grad_(),
+              random_image(torch.float64, (5, 13), 2, batch=()).to(device)]
+    out = tvx.transforms.resize(images, [4, 6], interpolation="bicubic")
+    out[0].sum().backward()
+    want = torch.autograd.grad(tv(images[0], [4, 6], "bicubic", True).sum(), images[0])[0]
+    torch.testing.assert_close(images[0].grad, want)
+    assert not out[1].requires_grad
+
+
 def test_list_opcheck(device):
     images = [random_image(torch.float32, (9, 11), 1, batch=()).to(device), random_image(torch.float32, (5, 13), 2, batch=()).to(device)]
     torch.library.opcheck(torch.ops.tvx.resize_list.default, (images, [4, 5, 6, 7], "bicubic", True))
@@ -158,6 +185,9 @@ RESIZE = Contract(
     oracle=lambda image, size, mode, antialias: tv(image, size, mode, antialias),
     atol=1e-5,
     grad_args=(0,),
+    # The gradient is ATen's upsample backward, which has no deterministic CUDA kernel (nor
+    # has torchvision's resize): a deterministic backward is yet to be written.
+    deterministic=False,
     bad=[
         Bad("[H, W] image", lambda d: (torch.rand(4, 4, device=d), [2, 2], "bilinear", True),
             r"tvx.resize: image must have shape \[..., C, H, W\]"),

@@ -79,7 +79,7 @@ std::vector<ImagePlan> plan_images(at::TensorList images, const PreprocessArgs& 
   for (std::size_t i = 0; i < images.size(); ++i) {
     ImagePlan p{};
     p.h = images[i].size(1), p.w = images[i].size(2);
-    if (a.resize.empty()) {
+    if (a.resize.empty() && !a.max_size) {
       p.rh = p.h, p.rw = p.w;
     } else {
       const auto hw = resized_size(p.h, p.w, a.resize, a.max_size);

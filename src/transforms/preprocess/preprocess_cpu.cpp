@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/op.h"
 #include "core/registration.h"
 #include "transforms/preprocess/preprocess.h"
 #include "transforms/resize/resize.h"
@@ -19,12 +20,13 @@ using detail::ImagePlan;
 using detail::PreprocessArgs;
 using detail::Taps;
 
-// The uint8 taps of one axis, as resize's CPU kernel has them (nearest: one pixel, weight 1).
-Taps axis_taps(std::int64_t in, std::int64_t out, const PreprocessArgs& a) {
+// The uint8 taps of one axis, as resize's CPU kernel has them (nearest: one pixel, weight 1,
+// its index rounded as ATen's kernel for this image and resized size rounds it).
+Taps axis_taps(std::int64_t in, std::int64_t out, const PreprocessArgs& a, detail::NearestKernel kernel) {
   if (a.mode == Interpolation::bilinear || a.mode == Interpolation::bicubic)
     return detail::compute_taps(in, out, a.mode, a.antialias, at::kByte);
   Taps t;
-  t.start = detail::nearest_indices(in, out, a.mode == Interpolation::nearest_exact, at::kByte);
+  t.start = detail::nearest_indices(in, out, a.mode == Interpolation::nearest_exact, kernel);
   t.count.assign(t.start.size(), 1);
   t.weights.assign(t.start.size(), 1.0);
   t.width = 1;
@@ -66,15 +68,25 @@ void preprocess_image(const at::Tensor& image, const ImagePlan& p, const Preproc
   const bool interleaved = nc > 1 && image.stride(0) == 1 && image.stride(2) == nc && image.stride(1) == nc * image.size(2);
   const at::Tensor in = interleaved ? image : image.contiguous();
   std::vector<std::uint8_t> buffer;
+  at::Tensor resized;
   const std::uint8_t* region = nullptr;
   std::int64_t rc = 0, ry = 0, rx = 0;
   if (r1 > r0 && c1 > c0) {
     if (p.rh == p.h && p.rw == p.w) {  // no resampling: read the crop from the image
       region = in.const_data_ptr<std::uint8_t>() + r0 * in.stride(1) + c0 * in.stride(2);
       rc = in.stride(0), ry = in.stride(1), rx = in.stride(2);
+    } else if (!detail::native_uint8_resize(a.mode)) {
+      // Where torchvision resizes uint8 as float32 (no AVX2), so does tvx: through resize.
+      static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
+      using Sig = at::Tensor(const at::Tensor&, c10::SymIntArrayRef, c10::string_view, bool);
+      resized = core::call_op<"tvx::resize", Sig>(in, c10::fromIntArrayRefSlow(std::vector<std::int64_t>{p.rh, p.rw}),
+                                                   names[int(a.mode)], a.antialias);
+      region = resized.const_data_ptr<std::uint8_t>() + r0 * resized.stride(1) + c0 * resized.stride(2);
+      rc = resized.stride(0), ry = resized.stride(1), rx = resized.stride(2);
     } else {
-      const Taps ty = detail::slice(axis_taps(p.h, p.rh, a), r0, r1 - r0);
-      const Taps tx = detail::slice(axis_taps(p.w, p.rw, a), c0, c1 - c0);
+      const auto kernel = detail::cpu_nearest_kernel(at::kByte, nc, interleaved, p.rh, p.rw);
+      const Taps ty = detail::slice(axis_taps(p.h, p.rh, a, kernel), r0, r1 - r0);
+      const Taps tx = detail::slice(axis_taps(p.w, p.rw, a, kernel), c0, c1 - c0);
       const std::int64_t planes = interleaved ? 1 : nc, ch = interleaved ? nc : 1;
       buffer.resize(static_cast<std::size_t>(nc * (r1 - r0) * (c1 - c0)));
       detail::resample_u8(in.const_data_ptr<std::uint8_t>(), planes, p.h, p.w, ch, ty, tx, buffer.data());

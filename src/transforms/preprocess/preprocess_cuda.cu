@@ -26,7 +26,10 @@ __device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, 
 __device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
 
 // Norm: the type of to_dtype and normalize, float64 for a float64 batch, float32 otherwise.
-template <typename Out, typename Acc, typename Norm = std::conditional_t<std::is_same_v<Out, double>, double, float>>
+template <typename Out>
+using NormOf = std::conditional_t<std::is_same_v<Out, double>, double, float>;
+
+template <typename Out, typename Acc, typename Norm = NormOf<Out>>
 struct StoreNormalized {
   Norm mean[kMaxChannels], std[kMaxChannels];
   bool normalize;
@@ -75,8 +78,8 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
       Store store{};
       store.normalize = !a.mean.empty();
       for (std::int64_t c = 0; c < a.channels && store.normalize; ++c) {
-        store.mean[c] = decltype(store.mean[0])(a.mean[c]);
-        store.std[c] = decltype(store.std[0])(a.std[c]);
+        store.mean[c] = NormOf<Out>(a.mean[c]);
+        store.std[c] = NormOf<Out>(a.std[c]);
       }
       cuda_resize::launch<std::uint8_t, Acc>(plan, std::int64_t(jobs.size()), max_pixels, std::int32_t(a.channels), store);
     };

@@ -38,6 +38,8 @@ void check_resize_list_args(at::TensorList images, c10::IntArrayRef sizes) {
               images.size(), " images, got ", sizes.size(), " values");
   for (std::size_t i = 0; i < images.size(); ++i) {
     TORCH_CHECK(images[i].dim() == 3, "tvx.resize_list: image ", i, " must have shape [C, H, W], got ", images[i].sizes());
+    TORCH_CHECK(images[i].size(1) > 0 && images[i].size(2) > 0, "tvx.resize_list: image ", i, " has no pixels (",
+                images[i].sizes(), ")");
     check_resize_args("tvx.resize_list", images[i], sizes.slice(2 * i, 2));
   }
 }
@@ -141,21 +143,6 @@ Taps compute_taps(std::int64_t in, std::int64_t out, Interpolation mode, bool an
   return antialias ? normalized<double>(in, out, mode, true) : plain<double>(in, out, mode);
 }
 
-namespace {
-
-template <typename A>
-std::vector<std::int64_t> nearest(std::int64_t in, std::int64_t out, bool exact) {
-  const A scale = A(in) / A(out);
-  std::vector<std::int64_t> idx(static_cast<std::size_t>(out));
-  for (std::int64_t i = 0; i < out; ++i) {
-    const A src = std::floor(exact ? (A(i) + A(0.5)) * scale : A(i) * scale);
-    idx[std::size_t(i)] = std::min<std::int64_t>(std::int64_t(src), in - 1);
-  }
-  return idx;
-}
-
-}  // namespace
-
 Taps slice(const Taps& t, std::int64_t first, std::int64_t n) {
   Taps s;
   s.width = t.width;
@@ -168,8 +155,32 @@ Taps slice(const Taps& t, std::int64_t first, std::int64_t n) {
   return s;
 }
 
-std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, at::ScalarType dtype) {
-  return dtype == at::kDouble ? nearest<double>(in, out, exact) : nearest<float>(in, out, exact);
+std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, NearestKernel kernel) {
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(out));
+  const float fs = float(in) / float(out);
+  const double ds = double(in) / double(out);
+  for (std::int64_t i = 0; i < out; ++i) {
+    float src;
+    switch (kernel) {
+      case NearestKernel::channels_last:  // and CUDA: the scale and the product in float
+        src = exact ? float((double(i) + 0.5) * double(fs)) : float(i) * fs;
+        break;
+      case NearestKernel::generic_float:  // exact: (i + 0.5) * scale - 0.5 in one rounding, then + 0.5
+        src = exact ? std::max(std::fma(fs, float(i) + 0.5f, -0.5f), 0.0f) + 0.5f : fs * float(i);
+        break;
+      case NearestKernel::generic_double:  // computed in double, rounded to float before the floor
+        src = exact ? float(std::max(std::fma(ds, double(i) + 0.5, -0.5), 0.0) + 0.5) : float(ds * double(i));
+        break;
+    }
+    idx[std::size_t(i)] = std::min<std::int64_t>(std::int64_t(std::floor(src)), in - 1);
+  }
+  return idx;
+}
+
+NearestKernel cpu_nearest_kernel(at::ScalarType dtype, std::int64_t channels, bool interleaved, std::int64_t out_h,
+                                 std::int64_t out_w) {
+  if ((interleaved && channels > 3) || out_h + out_w <= 128) return NearestKernel::channels_last;
+  return dtype == at::kDouble ? NearestKernel::generic_double : NearestKernel::generic_float;
 }
 
 }  // namespace detail

@@ -40,6 +40,11 @@ struct Taps {
 /// fixed-point precision.
 Taps slice(const Taps& t, std::int64_t first, std::int64_t n);
 
+/// Whether torchvision resizes uint8 natively on this CPU (ATen's fixed-point path): bicubic
+/// always, bilinear where ATen's CPU capability is AVX2 or AVX-512; elsewhere (ARM, older x86)
+/// it resizes the image as float32 and rounds, and so does tvx.
+bool native_uint8_resize(Interpolation mode);
+
 /// uint8 resampling on the CPU with ATen's uint8 arithmetic, of `planes` images h x w of `ch`
 /// interleaved values (ch = 1: planar) into planes x ty.start.size() x tx.start.size() x ch:
 /// output row i from ty's entry i, column j from tx's entry j. Equal to resize then crop.
@@ -47,9 +52,20 @@ void resample_u8(const std::uint8_t* in, std::int64_t planes, std::int64_t h, st
                  const Taps& ty, const Taps& tx, std::uint8_t* out);
 Taps compute_taps(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype);
 
-/// Nearest source index of output index i: floor(i * scale) (nearest) or floor((i + 0.5) *
-/// scale) (nearest-exact), scale = in / out, clamped to in - 1, computed as ATen does: in double
-/// for float64 images, in float32 otherwise (119 * 480 / 224 is 255 in one and 254 in the other).
-std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, at::ScalarType dtype);
+/// How ATen computes a nearest source index floor(i * scale) (nearest) or floor((i + 0.5) *
+/// scale) (nearest-exact), scale = in / out, clamped to in - 1; its CPU kernels round
+/// differently (119 * 480 / 224 is 255 in one and 254 in another):
+///   channels_last: the scale and the product in float32 (ATen's channels-last CPU kernel,
+///     which it also takes for outputs of h + w <= 128, and its CUDA kernels);
+///   generic_float: ATen's other CPU kernel, float32 images (uint8 too); nearest-exact as
+///     floor(max((i + 0.5) * scale - 0.5, 0) + 0.5);
+///   generic_double: that kernel for float64 images: computed in double, rounded to float.
+enum class NearestKernel { channels_last, generic_float, generic_double };
+std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, bool exact, NearestKernel kernel);
+
+/// The kernel ATen's CPU resize takes for an image of `channels`, interleaved (channels_last)
+/// or not, resized to out_h x out_w.
+NearestKernel cpu_nearest_kernel(at::ScalarType dtype, std::int64_t channels, bool interleaved, std::int64_t out_h,
+                                 std::int64_t out_w);
 
 }  // namespace tvx::transforms::detail

@@ -8,6 +8,7 @@
 #include <ATen/ops/upsample_bilinear2d_backward.h>
 #include <ATen/ops/upsample_nearest2d_backward.h>
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/VariableTypeUtils.h>
 
 #include "core/op.h"
 #include "core/registration.h"
@@ -65,8 +66,31 @@ at::Tensor resize_autograd(const at::Tensor& image, c10::SymIntArrayRef size, c1
   return ResizeFunction::apply(image, size.vec(), std::string(interpolation), antialias);
 }
 
+// A list with an image that needs a gradient: each image through ResizeFunction (one launch
+// each); otherwise the list kernel (one launch for the list on CUDA).
+std::vector<at::Tensor> resize_list_autograd(at::TensorList images, c10::SymIntArrayRef sizes,
+                                             c10::string_view interpolation, bool antialias) {
+  bool grad = false;
+  for (const auto& img : images) grad = grad || torch::autograd::compute_requires_grad(img);
+  if (!grad) {
+    at::AutoDispatchBelowADInplaceOrView below;
+    using Sig = std::vector<at::Tensor>(at::TensorList, c10::SymIntArrayRef, c10::string_view, bool);
+    return core::call_op<"tvx::resize_list", Sig>(images, sizes, interpolation, antialias);
+  }
+  TORCH_CHECK(sizes.size() == 2 * images.size(), "tvx.resize_list: sizes must hold [h, w] for each of the ",
+              images.size(), " images, got ", sizes.size(), " values");
+  std::vector<at::Tensor> out;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    out.push_back(ResizeFunction::apply(images[i], std::vector<c10::SymInt>{sizes[2 * i], sizes[2 * i + 1]},
+                                        std::string(interpolation), antialias));
+  return out;
+}
+
 }  // namespace
 
-TVX_LIBRARY_IMPL(Autograd, m) { m.impl("resize", &resize_autograd); }
+TVX_LIBRARY_IMPL(Autograd, m) {
+  m.impl("resize", &resize_autograd);
+  m.impl("resize_list", &resize_list_autograd);
+}
 
 }  // namespace tvx::transforms

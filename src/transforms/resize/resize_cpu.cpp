@@ -94,6 +94,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/ops/empty.h>
 
 #include <algorithm>
@@ -251,8 +252,8 @@ void vertical(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, std:
 
 template <typename T>
 void nearest(const T* in, T* out, const Geometry& g, std::int64_t out_h, std::int64_t out_w, bool exact) {
-  const auto dtype = c10::CppTypeToScalarType<T>::value;
-  const auto ys = detail::nearest_indices(g.h, out_h, exact, dtype), xs = detail::nearest_indices(g.w, out_w, exact, dtype);
+  const auto kernel = detail::cpu_nearest_kernel(c10::CppTypeToScalarType<T>::value, g.ch, g.ch > 1, out_h, out_w);
+  const auto ys = detail::nearest_indices(g.h, out_h, exact, kernel), xs = detail::nearest_indices(g.w, out_w, exact, kernel);
   const std::int64_t ch = g.ch;
   at::parallel_for(0, g.planes * out_h, grain(out_w * ch), [&](std::int64_t i0, std::int64_t i1) {
     for (std::int64_t i = i0; i < i1; ++i) {
@@ -293,22 +294,32 @@ at::Tensor resize_cpu(const at::Tensor& image, c10::IntArrayRef size, c10::strin
   const Interpolation mode = detail::parse_interpolation("tvx.resize", interpolation);
   const bool gather = mode == Interpolation::nearest || mode == Interpolation::nearest_exact;
   const auto dtype = image.scalar_type();
-  // Half and bfloat16 resample in float32 (torchvision casts them too); nearest copies them.
-  if (!gather && (dtype == at::kHalf || dtype == at::kBFloat16))
-    return resize_cpu(image.to(at::kFloat), size, interpolation, antialias).to(dtype);
-
   const std::int64_t c = image.size(-3), h = image.size(-2), w = image.size(-1), oh = size[0], ow = size[1];
   std::vector<std::int64_t> out_shape(image.sizes().begin(), image.sizes().end() - 2);
   out_shape.insert(out_shape.end(), {oh, ow});
+  if (image.numel() == 0)
+    return at::empty(out_shape, image.options());
   const at::Tensor x = image.reshape({-1, c, h, w});
   const std::int64_t n = x.size(0);
   // Channels interleaved in memory (channels_last, or a CHW view of HWC data) stay so.
   const bool interleaved = c > 1 && x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+  const auto format = interleaved ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   const at::Tensor in = interleaved ? x : x.contiguous();
-  at::Tensor out = at::empty({n, c, oh, ow}, image.options().memory_format(interleaved ? at::MemoryFormat::ChannelsLast
-                                                                                         : at::MemoryFormat::Contiguous));
-  if (out.numel() == 0 || in.numel() == 0) return out.view(out_shape);
+  at::Tensor out = at::empty({n, c, oh, ow}, image.options().memory_format(format));
+  if (out.numel() == 0) return out.view(out_shape);
   const Geometry g = interleaved ? Geometry{n, h, w, c} : Geometry{n * c, h, w, 1};
+  // float16 and bfloat16 resample in float32, as torchvision casts them (nearest copies them);
+  // so does uint8 bilinear where torchvision has no native uint8 path (it rounds the result).
+  const bool via_float = !gather && (dtype == at::kHalf || dtype == at::kBFloat16 ||
+                                     (dtype == at::kByte && !detail::native_uint8_resize(mode)));
+  if (via_float) {
+    const at::Tensor fin = in.to(at::kFloat, /*non_blocking=*/false, /*copy=*/false, format);
+    at::Tensor fout = at::empty({n, c, oh, ow}, out.options().dtype(at::kFloat).memory_format(format));
+    resample(fin.const_data_ptr<float>(), fout.mutable_data_ptr<float>(), g, oh, ow, mode, antialias);
+    if (dtype == at::kByte) fout.clamp_(0, 255).round_();
+    out.copy_(fout);
+    return out.view(out_shape);
+  }
   AT_DISPATCH_SWITCH(dtype, "tvx.resize",
                      AT_DISPATCH_CASE(at::kByte, [&] { resample(in.const_data_ptr<std::uint8_t>(),
                                                                 out.mutable_data_ptr<std::uint8_t>(), g, oh, ow, mode,
@@ -340,6 +351,12 @@ std::vector<at::Tensor> resize_list_cpu(at::TensorList images, c10::IntArrayRef 
 }
 
 }  // namespace
+
+bool detail::native_uint8_resize(Interpolation mode) {
+  if (mode != Interpolation::bilinear) return true;
+  const std::string cap = at::get_cpu_capability();
+  return cap == "AVX2" || cap == "AVX512";
+}
 
 void detail::resample_u8(const std::uint8_t* in, std::int64_t planes, std::int64_t h, std::int64_t w, std::int64_t ch,
                          const Taps& ty, const Taps& tx, std::uint8_t* out) {

@@ -52,7 +52,8 @@ struct TapTable {
     if (auto it = seen.find(key); it != seen.end()) return it->second;
     detail::Taps t;
     if (mode == Interpolation::nearest || mode == Interpolation::nearest_exact) {
-      const auto idx = detail::nearest_indices(in, out, mode == Interpolation::nearest_exact, dtype);
+      const auto idx = detail::nearest_indices(in, out, mode == Interpolation::nearest_exact,
+                                               detail::NearestKernel::channels_last);  // ATen's CUDA rounding
       t.start = idx;
       t.count.assign(idx.size(), 1);
       t.weights.assign(idx.size(), 1.0);
