@@ -57,6 +57,34 @@ std::vector<at::Tensor> resize(at::TensorList images, c10::IntArrayRef size,
                                Interpolation interpolation = Interpolation::bilinear,
                                std::optional<std::int64_t> max_size = std::nullopt, bool antialias = true);
 
+// Colour transforms, as torchvision.transforms.v2.functional's on tensors [..., C, H, W]
+// (uint8, other integers and floating point as torchvision takes them); each is also
+// torch.ops.tvx.<name>, differentiable where torchvision's is.
+
+/// The dtype conversion; with scale, values are mapped between the dtypes' ranges.
+at::Tensor to_dtype(const at::Tensor& image, at::ScalarType dtype = at::kFloat, bool scale = false);
+/// 0.2989 R + 0.587 G + 0.114 B, in 1 or 3 channels, in the image's dtype.
+at::Tensor rgb_to_grayscale(const at::Tensor& image, std::int64_t num_output_channels = 1);
+at::Tensor adjust_brightness(const at::Tensor& image, double brightness_factor);
+at::Tensor adjust_contrast(const at::Tensor& image, double contrast_factor);
+at::Tensor adjust_saturation(const at::Tensor& image, double saturation_factor);
+at::Tensor adjust_sharpness(const at::Tensor& image, double sharpness_factor);
+/// hue_factor in [-0.5, 0.5]: the hue rotated in HSV.
+at::Tensor adjust_hue(const at::Tensor& image, double hue_factor);
+at::Tensor adjust_gamma(const at::Tensor& image, double gamma, double gain = 1.0);
+/// Keeps the `bits` (0..8) highest bits of each value.
+at::Tensor posterize(const at::Tensor& image, std::int64_t bits);
+/// Inverts the values at or above threshold.
+at::Tensor solarize(const at::Tensor& image, double threshold);
+/// Stretches each channel to the dtype's full range.
+at::Tensor autocontrast(const at::Tensor& image);
+/// Histogram equalisation per channel (on the image as uint8).
+at::Tensor equalize(const at::Tensor& image);
+at::Tensor invert(const at::Tensor& image);
+/// Gaussian blur with reflected borders; sigma defaults to 0.15 * size + 0.35.
+at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,
+                         std::optional<c10::ArrayRef<double>> sigma = std::nullopt);
+
 /// What tvx::preprocess does to each image.
 struct PreprocessOptions {
   std::vector<std::int64_t> resize;      ///< [h, w], [shorter edge] or empty (no resize), as resize's size

@@ -6,7 +6,9 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-__all__ = ["to_tensor", "normalize", "resize", "preprocess"]
+__all__ = ["to_tensor", "normalize", "resize", "preprocess", "to_dtype", "rgb_to_grayscale", "adjust_brightness",
+           "adjust_contrast", "adjust_saturation", "adjust_sharpness", "adjust_hue", "adjust_gamma", "posterize",
+           "solarize", "autocontrast", "equalize", "invert", "gaussian_blur"]
 
 
 def to_tensor(pic: Tensor, layout: str = "HWC") -> Tensor:
@@ -104,3 +106,64 @@ def preprocess(images, resize=None, crop=None, mean=None, std=None, dtype=torch.
         return torch.empty(0, 0, *size, dtype=dtype)
     return torch.ops.tvx.preprocess(list(images), as_list(resize), max_size, as_list(crop), mean, std, dtype,
                                     bool(channels_last), getattr(interpolation, "value", interpolation), bool(antialias))
+
+
+# Colour transforms: torchvision.transforms.v2.functional's signatures, kernels in libtvx.
+
+def to_dtype(inpt: Tensor, dtype: torch.dtype = torch.float, scale: bool = False) -> Tensor:
+    return torch.ops.tvx.to_dtype(inpt, dtype, scale)
+
+
+def rgb_to_grayscale(inpt: Tensor, num_output_channels: int = 1) -> Tensor:
+    return torch.ops.tvx.rgb_to_grayscale(inpt, num_output_channels)
+
+
+def adjust_brightness(inpt: Tensor, brightness_factor: float) -> Tensor:
+    return torch.ops.tvx.adjust_brightness(inpt, float(brightness_factor))
+
+
+def adjust_contrast(inpt: Tensor, contrast_factor: float) -> Tensor:
+    return torch.ops.tvx.adjust_contrast(inpt, float(contrast_factor))
+
+
+def adjust_saturation(inpt: Tensor, saturation_factor: float) -> Tensor:
+    return torch.ops.tvx.adjust_saturation(inpt, float(saturation_factor))
+
+
+def adjust_sharpness(inpt: Tensor, sharpness_factor: float) -> Tensor:
+    return torch.ops.tvx.adjust_sharpness(inpt, float(sharpness_factor))
+
+
+def adjust_hue(inpt: Tensor, hue_factor: float) -> Tensor:
+    return torch.ops.tvx.adjust_hue(inpt, float(hue_factor))
+
+
+def adjust_gamma(inpt: Tensor, gamma: float, gain: float = 1) -> Tensor:
+    return torch.ops.tvx.adjust_gamma(inpt, float(gamma), float(gain))
+
+
+def posterize(inpt: Tensor, bits: int) -> Tensor:
+    return torch.ops.tvx.posterize(inpt, int(bits))
+
+
+def solarize(inpt: Tensor, threshold: float) -> Tensor:
+    return torch.ops.tvx.solarize(inpt, float(threshold))
+
+
+def autocontrast(inpt: Tensor) -> Tensor:
+    return torch.ops.tvx.autocontrast(inpt)
+
+
+def equalize(inpt: Tensor) -> Tensor:
+    return torch.ops.tvx.equalize(inpt)
+
+
+def invert(inpt: Tensor) -> Tensor:
+    return torch.ops.tvx.invert(inpt)
+
+
+def gaussian_blur(inpt: Tensor, kernel_size, sigma=None) -> Tensor:
+    kernel_size = [int(kernel_size)] if isinstance(kernel_size, int) else [int(k) for k in kernel_size]
+    if sigma is not None:
+        sigma = [float(sigma)] if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
+    return torch.ops.tvx.gaussian_blur(inpt, kernel_size, sigma)

@@ -230,3 +230,21 @@ TEST(Preprocess, EqualsResizeCropToDtypeNormalize) {
     }
   }
 }
+
+TEST(Color, CppApiFollowsTheDefinitions) {
+  at::manual_seed(6);
+  const at::Tensor x = at::rand({2, 3, 9, 11});
+  EXPECT_TRUE(at::equal(tvx::transforms::adjust_brightness(x, 1.3), x.mul(1.3).clamp(0, 1)));
+  EXPECT_TRUE(at::equal(tvx::transforms::invert(x), 1.0 - x));
+  const at::Tensor u8 = x.mul(255).to(at::kByte);
+  EXPECT_TRUE(at::equal(tvx::transforms::posterize(u8, 3), u8.bitwise_and(0xE0)));
+  EXPECT_TRUE(at::equal(tvx::transforms::to_dtype(u8, at::kFloat, true), u8.to(at::kFloat).mul(1.0 / 255)));
+  const at::Tensor gray = tvx::transforms::rgb_to_grayscale(x, 3);
+  EXPECT_EQ(gray.sizes(), x.sizes());
+  EXPECT_TRUE(at::allclose(gray.select(-3, 0), x.select(-3, 0) * 0.2989 + x.select(-3, 1) * 0.587 + x.select(-3, 2) * 0.114));
+  // A constant image blurs to itself (reflected borders, a normalised kernel).
+  const at::Tensor flat = at::full({3, 12, 12}, 0.25);
+  EXPECT_TRUE(at::allclose(tvx::transforms::gaussian_blur(flat, {5, 3}), flat));
+  EXPECT_NE(tvx::test::error_of([&] { tvx::transforms::adjust_hue(x, 0.9); }).find("is not in [-0.5, 0.5]"),
+            std::string::npos);
+}

@@ -6,6 +6,9 @@
 // horizontal pass and its vertical pass are Highway kernels (16-bit multiply-add pairs, 32-bit
 // sums), the rest is scalar C++ the compiler vectorises. Nearest modes gather.
 // float16/bfloat16 are computed in float32 and rounded back, as torchvision does.
+#include <algorithm>
+#include <cstdint>
+
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "transforms/resize/resize_cpu.cpp"
 #include "core/highway.h"
