@@ -75,7 +75,7 @@ at::Tensor adjust_gamma(const at::Tensor& image, double gamma, double gain = 1.0
 /// Keeps the `bits` (0..8) highest bits of each value.
 at::Tensor posterize(const at::Tensor& image, std::int64_t bits);
 /// Inverts the values at or above threshold.
-at::Tensor solarize(const at::Tensor& image, double threshold);
+at::Tensor solarize(const at::Tensor& image, const at::Scalar& threshold);
 /// Stretches each channel to the dtype's full range.
 at::Tensor autocontrast(const at::Tensor& image);
 /// Histogram equalisation per channel (on the image as uint8).

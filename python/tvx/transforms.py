@@ -143,11 +143,13 @@ def adjust_gamma(inpt: Tensor, gamma: float, gain: float = 1) -> Tensor:
 
 
 def posterize(inpt: Tensor, bits: int) -> Tensor:
-    return torch.ops.tvx.posterize(inpt, int(bits))
+    if not isinstance(bits, int) or not 0 <= bits <= 8:
+        raise TypeError(f"bits must be a positive integer in the range [0, 8], got {bits} instead.")
+    return torch.ops.tvx.posterize(inpt, bits)
 
 
 def solarize(inpt: Tensor, threshold: float) -> Tensor:
-    return torch.ops.tvx.solarize(inpt, float(threshold))
+    return torch.ops.tvx.solarize(inpt, threshold)  # an int stays an int (compared exactly)
 
 
 def autocontrast(inpt: Tensor) -> Tensor:
@@ -163,7 +165,11 @@ def invert(inpt: Tensor) -> Tensor:
 
 
 def gaussian_blur(inpt: Tensor, kernel_size, sigma=None) -> Tensor:
-    kernel_size = [int(kernel_size)] if isinstance(kernel_size, int) else [int(k) for k in kernel_size]
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size]
+    elif len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(kernel_size)}")
+    kernel_size = [int(k) for k in kernel_size]
     if sigma is not None:
         sigma = [float(sigma)] if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
     return torch.ops.tvx.gaussian_blur(inpt, kernel_size, sigma)

@@ -16,7 +16,8 @@ def images(device):
            torch.randint(0, 256, (2, 3, 9, 8), generator=g, dtype=torch.uint8),
            torch.randint(0, 256, (1, 12, 10), generator=g, dtype=torch.uint8),
            decode_jpeg(read_file(str(sorted((IMAGES / "photo-500").glob("*.jpg"))[0])))]
-    out += [x.float() / 255 for x in out]
+    out += [x.float() / 255 for x in out[:2]] + [x.to(torch.float16) / 255 for x in out[:2]] + \
+        [x.to(torch.bfloat16) / 255 for x in out[:2]] + [x.float() / 255 for x in out[2:]]
     return [x.to(device) for x in out]
 
 
@@ -29,6 +30,7 @@ CASES = [
     ("adjust_gamma", dict(gamma=0.5), "any"), ("adjust_gamma", dict(gamma=2.2, gain=1.3), "any"),
     ("posterize", dict(bits=3), "any"), ("posterize", dict(bits=8), "any"), ("posterize", dict(bits=0), "any"),
     ("solarize", dict(threshold=0.5), "float"), ("solarize", dict(threshold=128), "uint8"),
+    ("solarize", dict(threshold=-1), "uint8"),
     ("autocontrast", dict(), "any"), ("equalize", dict(), "any"), ("invert", dict(), "any"),
     ("rgb_to_grayscale", dict(), "any"), ("rgb_to_grayscale", dict(num_output_channels=3), "any"),
     ("gaussian_blur", dict(kernel_size=[3, 5]), "any"), ("gaussian_blur", dict(kernel_size=[7, 7], sigma=[1.5, 0.7]), "any"),
@@ -85,6 +87,32 @@ def test_gradients_flow_like_torchvision():
         torch.testing.assert_close(got, want)
 
 
+def test_solarize_integer_thresholds_are_exact():
+    big = torch.tensor([[[16777216, 16777217, 16777218]]], dtype=torch.int32)
+    assert torch.equal(tvx.transforms.solarize(big, 16777217), F.solarize(big, 16777217))
+    with pytest.raises(RuntimeError, match="threshold should be at most"):
+        tvx.transforms.solarize(big.long(), float(2 ** 63))  # torchvision refuses it too
+    with pytest.raises((RuntimeError, OverflowError)):
+        tvx.transforms.solarize(big.long(), 2 ** 63)  # not an int64 at all
+
+
+def test_nan_factors_pass_as_in_torchvision():
+    x = torch.rand(3, 6, 7)
+    for name, kwargs in (("adjust_brightness", dict(brightness_factor=float("nan"))),
+                         ("adjust_gamma", dict(gamma=float("nan"))), ("solarize", dict(threshold=float("nan")))):
+        torch.testing.assert_close(getattr(tvx.transforms, name)(x, **kwargs), getattr(F, name)(x, **kwargs),
+                                   rtol=0, atol=0, equal_nan=True)
+
+
+def test_python_arguments_checked_as_torchvision():
+    x = torch.rand(3, 6, 7)
+    with pytest.raises(TypeError):
+        tvx.transforms.posterize(x, 3.0)
+    with pytest.raises(ValueError):
+        tvx.transforms.gaussian_blur(x, [3])
+    assert torch.equal(tvx.transforms.equalize((x[0] * 255).to(torch.uint8)), F.equalize((x[0] * 255).to(torch.uint8)))
+
+
 def test_opcheck():
     x = torch.rand(2, 3, 6, 7)
     u8 = (x * 255).to(torch.uint8)
@@ -101,7 +129,7 @@ def test_bad_inputs():
         (lambda: tvx.transforms.adjust_brightness(x, -1), r"brightness_factor \(-1\) is not non-negative"),
         (lambda: tvx.transforms.adjust_hue(x, 0.7), r"hue_factor \(0.7\) is not in \[-0.5, 0.5\]"),
         (lambda: tvx.transforms.adjust_contrast(torch.rand(2, 8, 8), 1.0), "must have 1 or 3 channels, got 2"),
-        (lambda: tvx.transforms.posterize(x, 9), r"bits must be an integer in \[0, 8\], got 9"),
+        (lambda: torch.ops.tvx.posterize(x, 9), r"bits must be an integer in \[0, 8\], got 9"),
         (lambda: tvx.transforms.solarize((x * 255).to(torch.uint8), 300), "threshold should be at most"),
         (lambda: tvx.transforms.gaussian_blur(x, [4, 3]), "odd and positive integers"),
         (lambda: tvx.transforms.gaussian_blur(x, [3, 3], [0.0]), "sigma should have positive values"),

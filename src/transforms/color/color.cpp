@@ -123,14 +123,14 @@ at::Tensor rgb_to_grayscale(const at::Tensor& image, std::int64_t num_output_cha
 }
 
 at::Tensor adjust_brightness(const at::Tensor& image, double factor) {
-  TORCH_CHECK(factor >= 0, "tvx.adjust_brightness: brightness_factor (", factor, ") is not non-negative");
+  TORCH_CHECK(!(factor < 0), "tvx.adjust_brightness: brightness_factor (", factor, ") is not non-negative");
   check_one_or_three("tvx.adjust_brightness", image);
   at::Tensor out = image.mul(factor).clamp_(0, max_value(image.scalar_type()));
   return image.is_floating_point() ? out : out.to(image.scalar_type());
 }
 
 at::Tensor adjust_saturation(const at::Tensor& image, double factor) {
-  TORCH_CHECK(factor >= 0, "tvx.adjust_saturation: saturation_factor (", factor, ") is not non-negative");
+  TORCH_CHECK(!(factor < 0), "tvx.adjust_saturation: saturation_factor (", factor, ") is not non-negative");
   check_one_or_three("tvx.adjust_saturation", image);
   if (image.sym_size(-3) == 1) return image;  // as PIL
   at::Tensor gray = luma(image);
@@ -139,7 +139,7 @@ at::Tensor adjust_saturation(const at::Tensor& image, double factor) {
 }
 
 at::Tensor adjust_contrast(const at::Tensor& image, double factor) {
-  TORCH_CHECK(factor >= 0, "tvx.adjust_contrast: contrast_factor (", factor, ") is not non-negative");
+  TORCH_CHECK(!(factor < 0), "tvx.adjust_contrast: contrast_factor (", factor, ") is not non-negative");
   check_one_or_three("tvx.adjust_contrast", image);
   const bool fp = image.is_floating_point();
   at::Tensor gray;
@@ -154,7 +154,7 @@ at::Tensor adjust_contrast(const at::Tensor& image, double factor) {
 
 at::Tensor adjust_sharpness(const at::Tensor& image, double factor) {
   check_one_or_three("tvx.adjust_sharpness", image);
-  TORCH_CHECK(factor >= 0, "tvx.adjust_sharpness: sharpness_factor (", factor, ") is not non-negative");
+  TORCH_CHECK(!(factor < 0), "tvx.adjust_sharpness: sharpness_factor (", factor, ") is not non-negative");
   const c10::SymInt c = image.sym_size(-3), h = image.sym_size(-2), w = image.sym_size(-1);
   if (image.sym_numel() == 0 || h <= 2 || w <= 2) return image;
   const bool fp = image.is_floating_point();
@@ -236,9 +236,10 @@ at::Tensor adjust_hue(const at::Tensor& image, double factor) {
 }
 
 at::Tensor adjust_gamma(const at::Tensor& image, double gamma, double gain) {
-  TORCH_CHECK(gamma >= 0, "tvx.adjust_gamma: gamma should be a non-negative real number, got ", gamma);
+  TORCH_CHECK(!(gamma < 0), "tvx.adjust_gamma: gamma should be a non-negative real number, got ", gamma);
   at::Tensor out = image.is_floating_point() ? image.pow(gamma) : to_dtype_impl(image, at::kFloat, true).pow_(gamma);
-  if (gain != 1.0) out = out.mul_(gain).clamp_(0.0, 1.0);
+  // Out of place: mul_ with a Scalar rounds it to float16/bfloat16 first, Python's mul_ does not.
+  if (gain != 1.0) out = out.mul(gain).clamp_(0.0, 1.0);
   return to_dtype_impl(out, image.scalar_type(), true);
 }
 
@@ -259,9 +260,20 @@ at::Tensor invert(const at::Tensor& image) {
   return image.bitwise_xor((std::int64_t(1) << value_bits("tvx.invert", image.scalar_type())) - 1);
 }
 
-at::Tensor solarize(const at::Tensor& image, double threshold) {
-  TORCH_CHECK(threshold <= max_value(image.scalar_type()), "tvx.solarize: threshold should be at most the dtype's "
-              "maximum value (", max_value(image.scalar_type()), "), got ", threshold);
+// An integer threshold is compared as an integer (exactly, in the image's dtype), as Python's
+// int is by torchvision; a float one as a double.
+at::Tensor solarize(const at::Tensor& image, const at::Scalar& threshold) {
+  const auto t = image.scalar_type();
+  bool above;
+  if (at::isIntegralType(t, false) && threshold.isIntegral(false)) {
+    const std::int64_t limit = t == at::kLong ? std::numeric_limits<std::int64_t>::max() : std::int64_t(max_value(t));
+    above = threshold.toLong() > limit;
+  } else {
+    const double v = threshold.toDouble();
+    above = t == at::kLong ? v >= 9223372036854775808.0 : v > max_value(t);
+  }
+  TORCH_CHECK(!above, "tvx.solarize: threshold should be at most the dtype's maximum value (", max_value(t), "), got ",
+              threshold);
   return at::where(image >= threshold, invert(image), image);
 }
 
@@ -280,8 +292,8 @@ at::Tensor autocontrast(const at::Tensor& image) {
 }
 
 at::Tensor equalize(const at::Tensor& image) {
-  check_image("tvx.equalize", image);
   if (image.sym_numel() == 0) return image;
+  TORCH_CHECK(image.dim() >= 2, "tvx.equalize: image must have shape [..., H, W], got ", image.sym_sizes());
   const auto dtype = image.scalar_type();
   const at::Tensor u8 = to_dtype_impl(image, at::kByte, true);
   const at::Tensor flat = u8.flatten(-2).to(at::kLong);
@@ -304,7 +316,6 @@ at::Tensor equalize(const at::Tensor& image) {
 
 at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,
                          std::optional<c10::ArrayRef<double>> sigma) {
-  check_image("tvx.gaussian_blur", image);
   TORCH_CHECK(kernel_size.size() == 1 || kernel_size.size() == 2,
               "tvx.gaussian_blur: kernel_size must have 1 or 2 values, got ", kernel_size.size());
   const std::int64_t kx = kernel_size[0], ky = kernel_size.size() == 2 ? kernel_size[1] : kernel_size[0];
@@ -317,8 +328,9 @@ at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,
     sx = (*sigma)[0];
     sy = sigma->size() == 2 ? (*sigma)[1] : (*sigma)[0];
   }
-  TORCH_CHECK(sx > 0 && sy > 0, "tvx.gaussian_blur: sigma should have positive values, got ", sx, ", ", sy);
-  if (image.sym_numel() == 0) return image;
+  TORCH_CHECK(!(sx <= 0) && !(sy <= 0), "tvx.gaussian_blur: sigma should have positive values, got ", sx, ", ", sy);
+  if (image.sym_numel() == 0) return image;  // any shape, as torchvision
+  check_image("tvx.gaussian_blur", image);
   const bool fp = image.is_floating_point();
   const auto kdtype = fp ? image.scalar_type() : at::kFloat;
   const auto kernel1d = [&](std::int64_t k, double s) {
@@ -346,7 +358,7 @@ TVX_LIBRARY(m) {
   m.def("adjust_hue(Tensor image, float hue_factor) -> Tensor");
   m.def("adjust_gamma(Tensor image, float gamma, float gain=1) -> Tensor");
   m.def("posterize(Tensor image, int bits) -> Tensor");
-  m.def("solarize(Tensor image, float threshold) -> Tensor");
+  m.def("solarize(Tensor image, Scalar threshold) -> Tensor");
   m.def("autocontrast(Tensor image) -> Tensor");
   m.def("equalize(Tensor image) -> Tensor");
   m.def("invert(Tensor image) -> Tensor");
