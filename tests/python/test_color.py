@@ -7,6 +7,7 @@ import torchvision.transforms.v2.functional as F
 from torchvision.io import decode_jpeg, read_file
 
 import tvx
+from contract import Bad, Contract
 from test_io import IMAGES
 
 
@@ -141,3 +142,33 @@ def test_bad_inputs():
             continue
         with pytest.raises(RuntimeError, match=message):
             call()
+
+
+# Two of the family on the shared operator contract (parity, opcheck, gradients, empty,
+# strided and channels_last inputs, no autocast kernel, bad inputs), on CPU and CUDA.
+def _float_image(device, n, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(min(n, 2), 3, n // 4 + 4, n // 3 + 5, generator=g).to(device)
+
+
+CONTRACTS = {
+    "adjust_contrast": Contract(
+        op=torch.ops.tvx.adjust_contrast.default,
+        make=lambda device, n, seed: (_float_image(device, n, seed), 1.7),
+        oracle=lambda image, factor: F.adjust_contrast(image, factor),
+        grad_args=(0,),
+        bad=[Bad("2 channels", lambda d: (torch.rand(2, 4, 4, device=d), 1.0), "must have 1 or 3 channels, got 2"),
+             Bad("negative factor", lambda d: (torch.rand(3, 4, 4, device=d), -1.0), "is not non-negative")]),
+    "gaussian_blur": Contract(
+        op=torch.ops.tvx.gaussian_blur.default,
+        make=lambda device, n, seed: (_float_image(device, n, seed), [3, 5], [0.9, 1.3]),
+        oracle=lambda image, k, s: F.gaussian_blur(image, k, s),
+        grad_args=(0,),
+        bad=[Bad("even kernel", lambda d: (torch.rand(3, 8, 8, device=d), [4, 3], None), "odd and positive integers"),
+             Bad("[H, W] image", lambda d: (torch.rand(8, 8, device=d), [3, 3], None), r"must have shape \[..., C, H, W\]")]),
+}
+
+
+@pytest.mark.parametrize("name,check", [(n, c) for n, contract in CONTRACTS.items() for c in contract.checks()])
+def test_contract(name, check, device):
+    CONTRACTS[name].run(check, device)

@@ -76,7 +76,7 @@ at::Tensor luma(const at::Tensor& image) {
 
 }  // namespace
 
-static at::Tensor to_dtype_impl(const at::Tensor& image, at::ScalarType dtype, bool scale) {
+at::Tensor to_dtype(const at::Tensor& image, at::ScalarType dtype, bool scale) {
   if (image.scalar_type() == dtype) return image;
   if (!scale) return image.to(dtype);
   const bool float_in = image.is_floating_point(), float_out = at::isFloatingType(dtype);
@@ -99,12 +99,6 @@ static at::Tensor to_dtype_impl(const at::Tensor& image, at::ScalarType dtype, b
   if (dtype == at::kUInt16) return image.to(dtype).mul(std::int64_t(1) << shift);
   return image.to(dtype).bitwise_left_shift_(shift);
 }
-
-at::Tensor to_dtype(const at::Tensor& image, at::ScalarType dtype, bool scale) { return to_dtype_impl(image, dtype, scale); }
-
-namespace {
-
-}  // namespace
 
 at::Tensor rgb_to_grayscale(const at::Tensor& image, std::int64_t num_output_channels) {
   check_image("tvx.rgb_to_grayscale", image);
@@ -229,18 +223,18 @@ at::Tensor adjust_hue(const at::Tensor& image, double factor) {
   check_one_or_three("tvx.adjust_hue", image);
   if (image.sym_size(-3) == 1 || image.sym_numel() == 0) return image;
   const auto dtype = image.scalar_type();
-  const at::Tensor hsv = rgb_to_hsv(to_dtype_impl(image, at::kFloat, true));
+  const at::Tensor hsv = rgb_to_hsv(to_dtype(image, at::kFloat, true));
   const auto p = hsv.unbind(-3);
   const at::Tensor h = p[0].add(factor).remainder_(1.0);
-  return to_dtype_impl(hsv_to_rgb(at::stack({h, p[1], p[2]}, -3)), dtype, true);
+  return to_dtype(hsv_to_rgb(at::stack({h, p[1], p[2]}, -3)), dtype, true);
 }
 
 at::Tensor adjust_gamma(const at::Tensor& image, double gamma, double gain) {
   TORCH_CHECK(!(gamma < 0), "tvx.adjust_gamma: gamma should be a non-negative real number, got ", gamma);
-  at::Tensor out = image.is_floating_point() ? image.pow(gamma) : to_dtype_impl(image, at::kFloat, true).pow_(gamma);
+  at::Tensor out = image.is_floating_point() ? image.pow(gamma) : to_dtype(image, at::kFloat, true).pow_(gamma);
   // Out of place: mul_ with a Scalar rounds it to float16/bfloat16 first, Python's mul_ does not.
   if (gain != 1.0) out = out.mul(gain).clamp_(0.0, 1.0);
-  return to_dtype_impl(out, image.scalar_type(), true);
+  return to_dtype(out, image.scalar_type(), true);
 }
 
 at::Tensor posterize(const at::Tensor& image, std::int64_t bits) {
@@ -295,7 +289,7 @@ at::Tensor equalize(const at::Tensor& image) {
   if (image.sym_numel() == 0) return image;
   TORCH_CHECK(image.dim() >= 2, "tvx.equalize: image must have shape [..., H, W], got ", image.sym_sizes());
   const auto dtype = image.scalar_type();
-  const at::Tensor u8 = to_dtype_impl(image, at::kByte, true);
+  const at::Tensor u8 = to_dtype(image, at::kByte, true);
   const at::Tensor flat = u8.flatten(-2).to(at::kLong);
   std::vector<c10::SymInt> hshape(u8.sym_sizes().begin(), u8.sym_sizes().end() - 2);
   hshape.push_back(256);
@@ -311,7 +305,7 @@ at::Tensor equalize(const at::Tensor& image) {
   cum = cum.add(step.div(2, "floor")).div(step.clamp(1), "floor").clamp_(0, 255);
   at::Tensor lut = at::cat({at::zeros_like(cum.slice(-1, 0, 1)), cum}, -1).to(at::kByte);
   const at::Tensor equalized = lut.gather(-1, flat).view_as(u8);
-  return to_dtype_impl(at::where(valid, equalized, u8), dtype, true);
+  return to_dtype(at::where(valid, equalized, u8), dtype, true);
 }
 
 at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,

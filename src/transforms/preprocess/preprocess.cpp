@@ -126,7 +126,6 @@ TVX_LIBRARY(m) {
 at::Tensor preprocess(at::TensorList images, const PreprocessOptions& o) {
   TORCH_CHECK(o.memory_format == at::MemoryFormat::Contiguous || o.memory_format == at::MemoryFormat::ChannelsLast,
               "tvx.preprocess: memory_format must be Contiguous (NCHW) or ChannelsLast (NHWC)");
-  static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
   using Sig = at::Tensor(at::TensorList, c10::SymIntArrayRef, std::optional<c10::SymInt>, c10::SymIntArrayRef,
                          c10::ArrayRef<double>, c10::ArrayRef<double>, at::ScalarType, bool, c10::string_view, bool);
   if (images.empty()) {  // no tensor to dispatch on: an empty batch of the crop's (or resize's) size
@@ -139,7 +138,7 @@ at::Tensor preprocess(at::TensorList images, const PreprocessOptions& o) {
   return core::call_op<"tvx::preprocess", Sig>(images, c10::fromIntArrayRefSlow(o.resize), max_size,
                                                 c10::fromIntArrayRefSlow(o.crop), o.mean, o.std, o.dtype,
                                                 o.memory_format == at::MemoryFormat::ChannelsLast,
-                                                names[int(o.interpolation)], o.antialias);
+                                                detail::interpolation_name(o.interpolation), o.antialias);
 }
 
 }  // namespace tvx::transforms

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/op.h"
 #include "core/registration.h"
 #include "transforms/preprocess/preprocess.h"
 #include "transforms/resize/resize.h"
@@ -77,10 +76,7 @@ void preprocess_image(const at::Tensor& image, const ImagePlan& p, const Preproc
       rc = in.stride(0), ry = in.stride(1), rx = in.stride(2);
     } else if (!detail::native_uint8_resize(a.mode)) {
       // Where torchvision resizes uint8 as float32 (no AVX2), so does tvx: through resize.
-      static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
-      using Sig = at::Tensor(const at::Tensor&, c10::SymIntArrayRef, c10::string_view, bool);
-      resized = core::call_op<"tvx::resize", Sig>(in, c10::fromIntArrayRefSlow(std::vector<std::int64_t>{p.rh, p.rw}),
-                                                   names[int(a.mode)], a.antialias);
+      resized = resize(in, {p.rh, p.rw}, a.mode, std::nullopt, a.antialias);
       region = resized.const_data_ptr<std::uint8_t>() + r0 * resized.stride(1) + c0 * resized.stride(2);
       rc = resized.stride(0), ry = resized.stride(1), rx = resized.stride(2);
     } else {

@@ -58,13 +58,8 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& p = plans[i];
       const at::Tensor o = out[std::int64_t(i)];
-      Job j{};
-      j.in = images[i].const_data_ptr();
-      j.out = o.mutable_data_ptr();
-      j.in_sc = images[i].stride(0), j.in_sy = images[i].stride(1), j.in_sx = images[i].stride(2);
-      j.out_sc = o.stride(0), j.out_sy = o.stride(1), j.out_sx = o.stride(2);
-      j.h = std::int32_t(p.h), j.w = std::int32_t(p.w), j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw);
-      j.oh = std::int32_t(p.oh), j.ow = std::int32_t(p.ow), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
+      Job j = cuda_resize::make_job(images[i], o);
+      j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
       // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
       j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
       j.taps_x = table.add(p.w, p.rw, a.mode, a.antialias, at::kFloat);

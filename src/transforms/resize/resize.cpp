@@ -24,6 +24,11 @@ Interpolation parse_interpolation(const char* op, c10::string_view name) {
               std::string(name), "\"");
 }
 
+const char* interpolation_name(Interpolation mode) {
+  static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
+  return names[int(mode)];
+}
+
 void check_resize_args(const char* op, const at::Tensor& image, c10::IntArrayRef size) {
   TORCH_CHECK(image.dim() >= 3, op, ": image must have shape [..., C, H, W], got ", image.sizes());
   const auto t = image.scalar_type();
@@ -224,9 +229,9 @@ at::Tensor resize(const at::Tensor& image, c10::IntArrayRef size, Interpolation 
                   std::optional<std::int64_t> max_size, bool antialias) {
   TORCH_CHECK(image.dim() >= 3, "tvx.resize: image must have shape [..., C, H, W], got ", image.sizes());
   const auto hw = resized_size(image.size(-2), image.size(-1), size, max_size);
-  static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
   using Sig = at::Tensor(const at::Tensor&, c10::SymIntArrayRef, c10::string_view, bool);
-  return core::call_op<"tvx::resize", Sig>(image, c10::fromIntArrayRefSlow(hw), names[int(interpolation)], antialias);
+  return core::call_op<"tvx::resize", Sig>(image, c10::fromIntArrayRefSlow(hw), detail::interpolation_name(interpolation),
+                                           antialias);
 }
 
 std::vector<at::Tensor> resize(at::TensorList images, c10::IntArrayRef size, Interpolation interpolation,
@@ -238,10 +243,9 @@ std::vector<at::Tensor> resize(at::TensorList images, c10::IntArrayRef size, Int
     sizes.insert(sizes.end(), hw.begin(), hw.end());
   }
   if (images.empty()) return {};  // no tensor to dispatch on
-  static const char* names[] = {"nearest", "nearest-exact", "bilinear", "bicubic"};
   using Sig = std::vector<at::Tensor>(at::TensorList, c10::SymIntArrayRef, c10::string_view, bool);
-  return core::call_op<"tvx::resize_list", Sig>(images, c10::fromIntArrayRefSlow(sizes), names[int(interpolation)],
-                                                antialias);
+  return core::call_op<"tvx::resize_list", Sig>(images, c10::fromIntArrayRefSlow(sizes),
+                                                detail::interpolation_name(interpolation), antialias);
 }
 
 }  // namespace tvx::transforms

@@ -14,6 +14,8 @@ namespace tvx::transforms::detail {
 
 /// "nearest", "nearest-exact", "bilinear" or "bicubic" (InterpolationMode.value), else an error.
 Interpolation parse_interpolation(const char* op, c10::string_view name);
+/// The schema's spelling of a mode (parse_interpolation's inverse).
+const char* interpolation_name(Interpolation mode);
 
 /// Checks an image [..., C, H, W] of a supported dtype and an output size [h, w] >= 1.
 void check_resize_args(const char* op, const at::Tensor& image, c10::IntArrayRef size);

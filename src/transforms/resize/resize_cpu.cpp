@@ -357,8 +357,11 @@ std::vector<at::Tensor> resize_list_cpu(at::TensorList images, c10::IntArrayRef 
 
 bool detail::native_uint8_resize(Interpolation mode) {
   if (mode != Interpolation::bilinear) return true;
-  const std::string cap = at::get_cpu_capability();
-  return cap == "AVX2" || cap == "AVX512";
+  static const bool native = [] {  // ATen reads it once too (ATEN_CPU_CAPABILITY, the CPU)
+    const std::string cap = at::get_cpu_capability();
+    return cap == "AVX2" || cap == "AVX512";
+  }();
+  return native;
 }
 
 void detail::resample_u8(const std::uint8_t* in, std::int64_t planes, std::int64_t h, std::int64_t w, std::int64_t ch,

@@ -16,6 +16,7 @@ namespace tvx::transforms {
 namespace {
 
 using cuda_resize::Job;
+using cuda_resize::make_job;
 
 // Writes acc into the job's output, rounded and clamped for uint8.
 template <typename Out, typename Acc>
@@ -28,18 +29,6 @@ struct StoreResize {
       *out = static_cast<Out>(acc);
   }
 };
-
-Job make_job(const at::Tensor& in, const at::Tensor& out) {  // [C, H, W] views
-  Job j{};
-  j.in = in.const_data_ptr();
-  j.out = out.mutable_data_ptr();
-  j.in_sc = in.stride(0), j.in_sy = in.stride(1), j.in_sx = in.stride(2);
-  j.out_sc = out.stride(0), j.out_sy = out.stride(1), j.out_sx = out.stride(2);
-  j.h = std::int32_t(in.size(1)), j.w = std::int32_t(in.size(2));
-  j.oh = std::int32_t(out.size(1)), j.ow = std::int32_t(out.size(2));
-  j.rh = j.oh, j.rw = j.ow;
-  return j;
-}
 
 // Resamples in[i] into out[i] ([C, H, W] views, one dtype and channel count) in one launch.
 void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& out, Interpolation mode,

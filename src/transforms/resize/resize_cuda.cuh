@@ -35,6 +35,20 @@ struct Job {
   std::int32_t taps_y, taps_x;          // the first tap entry of each axis in the table
 };
 
+/// The job that resamples all of `in` into all of `out` ([C, H, W] views); preprocess then
+/// sets the resized grid and the crop.
+inline Job make_job(const at::Tensor& in, const at::Tensor& out) {
+  Job j{};
+  j.in = in.const_data_ptr();
+  j.out = out.mutable_data_ptr();
+  j.in_sc = in.stride(0), j.in_sy = in.stride(1), j.in_sx = in.stride(2);
+  j.out_sc = out.stride(0), j.out_sy = out.stride(1), j.out_sx = out.stride(2);
+  j.h = std::int32_t(in.size(1)), j.w = std::int32_t(in.size(2));
+  j.oh = std::int32_t(out.size(1)), j.ow = std::int32_t(out.size(2));
+  j.rh = j.oh, j.rw = j.ow;
+  return j;
+}
+
 /// The taps of every axis of a batch, in one table: entry e reads start[e] .. start[e] +
 /// count[e] - 1 with weights[e * stride ...]. Equal axes (same sizes) share entries.
 template <typename Acc>
