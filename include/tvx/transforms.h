@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/ArrayRef.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -84,6 +85,121 @@ at::Tensor invert(const at::Tensor& image);
 /// Gaussian blur with reflected borders; sigma defaults to 0.15 * size + 0.35.
 at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,
                          std::optional<c10::ArrayRef<double>> sigma = std::nullopt);
+
+// Geometry, as torchvision.transforms.v2.functional's on tensors. Images are [..., C, H, W]
+// (the flips and rotate90 take [..., H, W] too); each is also torch.ops.tvx.<name>,
+// differentiable where torchvision's is. Masks ([..., H, W] or [..., C, H, W], any dtype) go
+// through the *_mask forms (nearest sampling, fill 0) and bounding boxes through the
+// *_bounding_boxes forms, so that both follow the image.
+
+at::Tensor horizontal_flip(const at::Tensor& image);
+at::Tensor vertical_flip(const at::Tensor& image);
+/// Rotates by k quarter turns counter-clockwise (torch.rot90 over the last two axes): equal to
+/// rotate(image, 90 * k, expand=true) without resampling.
+at::Tensor rotate90(const at::Tensor& image, std::int64_t k = 1);
+/// The region [top, top + height) x [left, left + width); what lies outside the image is 0.
+at::Tensor crop(const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width);
+/// The centred region of output_size ([h, w] or [s]), padded with zeros where larger than the image.
+at::Tensor center_crop(const at::Tensor& image, c10::IntArrayRef output_size);
+/// crop, then resize to `size` (as resize's size).
+at::Tensor resized_crop(const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height,
+                        std::int64_t width, c10::IntArrayRef size, Interpolation interpolation = Interpolation::bilinear,
+                        bool antialias = true);
+/// Border modes of pad.
+enum class PaddingMode { constant, edge, reflect, symmetric };
+/// padding: [all], [left/right, top/bottom] or [left, top, right, bottom] (negative values crop);
+/// fill (constant mode): one value or one per channel, default 0.
+at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<c10::ArrayRef<double>> fill = std::nullopt,
+               PaddingMode padding_mode = PaddingMode::constant);
+/// The affine map of torchvision: rotation by angle (degrees, counter-clockwise), translation,
+/// scale and shear (degrees, [x] or [x, y]) about center (pixels; default the image's centre),
+/// sampled with nearest or bilinear; fill (one value or one per channel) where no pixel maps,
+/// zeros when absent.
+at::Tensor affine(const at::Tensor& image, double angle, c10::ArrayRef<double> translate, double scale,
+                  c10::ArrayRef<double> shear, Interpolation interpolation = Interpolation::nearest,
+                  std::optional<c10::ArrayRef<double>> fill = std::nullopt,
+                  std::optional<c10::ArrayRef<double>> center = std::nullopt);
+/// Rotation by angle degrees counter-clockwise about center; with expand the output grows to
+/// hold the whole rotated image.
+at::Tensor rotate(const at::Tensor& image, double angle, Interpolation interpolation = Interpolation::nearest,
+                  bool expand = false, std::optional<c10::ArrayRef<double>> center = std::nullopt,
+                  std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+/// torchvision's perspective coefficients (a, b, c, d, e, f, g, h) that map the four endpoints
+/// ([x, y] x 4, flattened) to the startpoints, rounded to float32 as torchvision's.
+std::vector<double> perspective_coefficients(c10::ArrayRef<double> startpoints, c10::ArrayRef<double> endpoints);
+/// The perspective warp with the given 8 coefficients (from perspective_coefficients).
+at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficients,
+                       Interpolation interpolation = Interpolation::bilinear,
+                       std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+/// Moves each pixel by displacement [1, H, W, 2] (in grid units, torchvision's elastic).
+at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement,
+                   Interpolation interpolation = Interpolation::bilinear,
+                   std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+
+// Masks: the image forms with nearest sampling (resize, resized_crop) and a [H, W] mask taken
+// as one channel. The flips and rotate90 serve masks as they are.
+at::Tensor resize_mask(const at::Tensor& mask, c10::IntArrayRef size, std::optional<std::int64_t> max_size = std::nullopt);
+at::Tensor crop_mask(const at::Tensor& mask, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width);
+at::Tensor center_crop_mask(const at::Tensor& mask, c10::IntArrayRef output_size);
+at::Tensor resized_crop_mask(const at::Tensor& mask, std::int64_t top, std::int64_t left, std::int64_t height,
+                             std::int64_t width, c10::IntArrayRef size);
+at::Tensor pad_mask(const at::Tensor& mask, c10::IntArrayRef padding, double fill = 0,
+                    PaddingMode padding_mode = PaddingMode::constant);
+at::Tensor affine_mask(const at::Tensor& mask, double angle, c10::ArrayRef<double> translate, double scale,
+                       c10::ArrayRef<double> shear, std::optional<c10::ArrayRef<double>> fill = std::nullopt,
+                       std::optional<c10::ArrayRef<double>> center = std::nullopt);
+at::Tensor rotate_mask(const at::Tensor& mask, double angle, bool expand = false,
+                       std::optional<c10::ArrayRef<double>> center = std::nullopt,
+                       std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+at::Tensor perspective_mask(const at::Tensor& mask, c10::ArrayRef<double> coefficients,
+                            std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+at::Tensor elastic_mask(const at::Tensor& mask, const at::Tensor& displacement,
+                        std::optional<c10::ArrayRef<double>> fill = std::nullopt);
+
+// Bounding boxes [..., 4] on a canvas {height, width}: the forms that change the canvas return
+// the new one beside the boxes. Integer boxes are computed as torchvision computes them (in
+// float32 where it does, truncated back).
+
+enum class BoxFormat { XYXY, XYWH, CXCYWH };
+/// clamping_mode of torchvision: none leaves boxes as they fall; soft and hard (equal for
+/// these formats) clamp them to the canvas.
+enum class ClampingMode { none, soft, hard };
+using CanvasSize = std::array<std::int64_t, 2>;  ///< {height, width}
+struct Boxes {
+  at::Tensor boxes;
+  CanvasSize canvas_size;
+};
+
+at::Tensor convert_bounding_box_format(const at::Tensor& boxes, BoxFormat old_format, BoxFormat new_format);
+at::Tensor clamp_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size,
+                                ClampingMode clamping_mode = ClampingMode::soft);
+at::Tensor horizontal_flip_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size);
+at::Tensor vertical_flip_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size);
+Boxes rotate90_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, std::int64_t k = 1,
+                              ClampingMode clamping_mode = ClampingMode::soft);
+Boxes resize_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, c10::IntArrayRef size,
+                            std::optional<std::int64_t> max_size = std::nullopt);
+Boxes crop_bounding_boxes(const at::Tensor& boxes, BoxFormat format, std::int64_t top, std::int64_t left,
+                          std::int64_t height, std::int64_t width, ClampingMode clamping_mode = ClampingMode::soft);
+Boxes center_crop_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size,
+                                 c10::IntArrayRef output_size, ClampingMode clamping_mode = ClampingMode::soft);
+Boxes resized_crop_bounding_boxes(const at::Tensor& boxes, BoxFormat format, std::int64_t top, std::int64_t left,
+                                  std::int64_t height, std::int64_t width, c10::IntArrayRef size,
+                                  ClampingMode clamping_mode = ClampingMode::soft);
+Boxes pad_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, c10::IntArrayRef padding,
+                         ClampingMode clamping_mode = ClampingMode::soft);
+at::Tensor affine_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, double angle,
+                                 c10::ArrayRef<double> translate, double scale, c10::ArrayRef<double> shear,
+                                 std::optional<c10::ArrayRef<double>> center = std::nullopt,
+                                 ClampingMode clamping_mode = ClampingMode::soft);
+Boxes rotate_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, double angle,
+                            bool expand = false, std::optional<c10::ArrayRef<double>> center = std::nullopt,
+                            ClampingMode clamping_mode = ClampingMode::soft);
+at::Tensor perspective_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size,
+                                      c10::ArrayRef<double> coefficients,
+                                      ClampingMode clamping_mode = ClampingMode::soft);
+at::Tensor elastic_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size,
+                                  const at::Tensor& displacement, ClampingMode clamping_mode = ClampingMode::soft);
 
 /// What tvx::preprocess does to each image.
 struct PreprocessOptions {

@@ -8,7 +8,15 @@ from torch import Tensor
 
 __all__ = ["to_tensor", "normalize", "resize", "preprocess", "to_dtype", "rgb_to_grayscale", "adjust_brightness",
            "adjust_contrast", "adjust_saturation", "adjust_sharpness", "adjust_hue", "adjust_gamma", "posterize",
-           "solarize", "autocontrast", "equalize", "invert", "gaussian_blur"]
+           "solarize", "autocontrast", "equalize", "invert", "gaussian_blur",
+           "horizontal_flip", "vertical_flip", "rotate90", "crop", "center_crop", "resized_crop", "pad", "affine",
+           "rotate", "perspective", "elastic",
+           "horizontal_flip_mask", "vertical_flip_mask", "resize_mask", "crop_mask", "center_crop_mask",
+           "resized_crop_mask", "pad_mask", "affine_mask", "rotate_mask", "perspective_mask", "elastic_mask",
+           "convert_bounding_box_format", "clamp_bounding_boxes", "horizontal_flip_bounding_boxes",
+           "vertical_flip_bounding_boxes", "rotate90_bounding_boxes", "resize_bounding_boxes", "crop_bounding_boxes",
+           "center_crop_bounding_boxes", "resized_crop_bounding_boxes", "pad_bounding_boxes", "affine_bounding_boxes",
+           "rotate_bounding_boxes", "perspective_bounding_boxes", "elastic_bounding_boxes"]
 
 
 def to_tensor(pic: Tensor, layout: str = "HWC") -> Tensor:
@@ -173,3 +181,232 @@ def gaussian_blur(inpt: Tensor, kernel_size, sigma=None) -> Tensor:
     if sigma is not None:
         sigma = [float(sigma)] if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
     return torch.ops.tvx.gaussian_blur(inpt, kernel_size, sigma)
+
+
+# Geometry: torchvision.transforms.v2.functional's image, mask and bounding-box kernels
+# (horizontal_flip is horizontal_flip_image, and so on), with its signatures.
+
+def _mode(interpolation) -> str:
+    return getattr(interpolation, "value", interpolation)
+
+
+def _floats(v) -> Optional[list[float]]:
+    """None, a number or a sequence -> None or a list of floats (fill, center)."""
+    if v is None:
+        return None
+    return [float(v)] if isinstance(v, (int, float)) else [float(x) for x in v]
+
+
+def _ints(v) -> list[int]:
+    return [int(v)] if isinstance(v, int) else [int(x) for x in v]
+
+
+def _affine_args(translate, shear) -> tuple[list[float], list[float]]:
+    if not isinstance(translate, (list, tuple)) or len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if isinstance(shear, (int, float)):
+        shear = [shear, 0.0]  # torchvision: a number shears x only
+    return [float(t) for t in translate], [float(x) for x in shear]
+
+
+def _coefficients(startpoints, endpoints, coefficients) -> list[float]:
+    if coefficients is not None:
+        if startpoints is not None and endpoints is not None:
+            raise ValueError("The startpoints/endpoints and the coefficients shouldn't be defined concurrently.")
+        if len(coefficients) != 8:
+            raise ValueError("Argument coefficients should have 8 float values")
+        return [float(c) for c in coefficients]
+    if startpoints is None or endpoints is None:
+        raise ValueError("Either the startpoints/endpoints or the coefficients must have non `None` values.")
+    flat = lambda points: [float(v) for p in points for v in p]  # noqa: E731
+    return torch.ops.tvx.perspective_coefficients(flat(startpoints), flat(endpoints))
+
+
+def horizontal_flip(inpt: Tensor) -> Tensor:
+    return torch.ops.tvx.horizontal_flip(inpt)
+
+
+def vertical_flip(inpt: Tensor) -> Tensor:
+    return torch.ops.tvx.vertical_flip(inpt)
+
+
+def rotate90(inpt: Tensor, k: int = 1) -> Tensor:
+    """k quarter turns counter-clockwise: ``rotate(inpt, 90 * k, expand=True)`` without resampling."""
+    return torch.ops.tvx.rotate90(inpt, int(k))
+
+
+def crop(inpt: Tensor, top: int, left: int, height: int, width: int) -> Tensor:
+    return torch.ops.tvx.crop(inpt, int(top), int(left), int(height), int(width))
+
+
+def center_crop(inpt: Tensor, output_size) -> Tensor:
+    return torch.ops.tvx.center_crop(inpt, _ints(output_size))
+
+
+def resized_crop(inpt: Tensor, top: int, left: int, height: int, width: int, size, interpolation="bilinear",
+                 antialias: Optional[bool] = True) -> Tensor:
+    return torch.ops.tvx.resized_crop(inpt, int(top), int(left), int(height), int(width), _ints(size),
+                                      _mode(interpolation), bool(antialias))
+
+
+def pad(inpt: Tensor, padding, fill=None, padding_mode: str = "constant") -> Tensor:
+    return torch.ops.tvx.pad(inpt, _ints(padding), _floats(fill), padding_mode)
+
+
+def affine(inpt: Tensor, angle: float, translate, scale: float, shear, interpolation="nearest", fill=None,
+           center=None) -> Tensor:
+    translate, shear = _affine_args(translate, shear)
+    return torch.ops.tvx.affine(inpt, float(angle), translate, float(scale), shear, _mode(interpolation),
+                                _floats(fill), _floats(center))
+
+
+def rotate(inpt: Tensor, angle: float, interpolation="nearest", expand: bool = False, center=None, fill=None) -> Tensor:
+    return torch.ops.tvx.rotate(inpt, float(angle), _mode(interpolation), bool(expand), _floats(center), _floats(fill))
+
+
+def perspective(inpt: Tensor, startpoints, endpoints, interpolation="bilinear", fill=None, coefficients=None) -> Tensor:
+    return torch.ops.tvx.perspective(inpt, _coefficients(startpoints, endpoints, coefficients), _mode(interpolation),
+                                     _floats(fill))
+
+
+def elastic(inpt: Tensor, displacement: Tensor, interpolation="bilinear", fill=None) -> Tensor:
+    return torch.ops.tvx.elastic(inpt, displacement, _mode(interpolation), _floats(fill))
+
+
+horizontal_flip_mask = horizontal_flip
+vertical_flip_mask = vertical_flip
+
+
+def resize_mask(mask: Tensor, size, max_size: Optional[int] = None) -> Tensor:
+    return torch.ops.tvx.resize_mask(mask, [] if size is None else _ints(size), max_size)
+
+
+def crop_mask(mask: Tensor, top: int, left: int, height: int, width: int) -> Tensor:
+    return torch.ops.tvx.crop_mask(mask, int(top), int(left), int(height), int(width))
+
+
+def center_crop_mask(mask: Tensor, output_size) -> Tensor:
+    return torch.ops.tvx.center_crop_mask(mask, _ints(output_size))
+
+
+def resized_crop_mask(mask: Tensor, top: int, left: int, height: int, width: int, size) -> Tensor:
+    return torch.ops.tvx.resized_crop_mask(mask, int(top), int(left), int(height), int(width), _ints(size))
+
+
+def pad_mask(mask: Tensor, padding, fill=None, padding_mode: str = "constant") -> Tensor:
+    if isinstance(fill, (list, tuple)):
+        raise ValueError("Non-scalar fill value is not supported")
+    return torch.ops.tvx.pad_mask(mask, _ints(padding), 0.0 if fill is None else float(fill), padding_mode)
+
+
+def affine_mask(mask: Tensor, angle: float, translate, scale: float, shear, fill=None, center=None) -> Tensor:
+    translate, shear = _affine_args(translate, shear)
+    return torch.ops.tvx.affine_mask(mask, float(angle), translate, float(scale), shear, _floats(fill), _floats(center))
+
+
+def rotate_mask(mask: Tensor, angle: float, expand: bool = False, center=None, fill=None) -> Tensor:
+    return torch.ops.tvx.rotate_mask(mask, float(angle), bool(expand), _floats(center), _floats(fill))
+
+
+def perspective_mask(mask: Tensor, startpoints, endpoints, fill=None, coefficients=None) -> Tensor:
+    return torch.ops.tvx.perspective_mask(mask, _coefficients(startpoints, endpoints, coefficients), _floats(fill))
+
+
+def elastic_mask(mask: Tensor, displacement: Tensor, fill=None) -> Tensor:
+    return torch.ops.tvx.elastic_mask(mask, displacement, _floats(fill))
+
+
+# Bounding boxes: format is a torchvision BoundingBoxFormat or its name ("XYXY", "XYWH",
+# "CXCYWH"); canvas_size is (height, width); the forms that change the canvas return
+# (boxes, (height, width)) as torchvision's.
+
+def _format(format) -> str:
+    return str(getattr(format, "name", format)).upper()
+
+
+def _canvas(canvas_size) -> list[int]:
+    return [int(canvas_size[0]), int(canvas_size[1])]
+
+
+def _with_canvas(result) -> tuple[Tensor, tuple[int, int]]:
+    boxes, canvas = result
+    return boxes, (int(canvas[0]), int(canvas[1]))
+
+
+def convert_bounding_box_format(inpt: Tensor, old_format, new_format) -> Tensor:
+    return torch.ops.tvx.convert_bounding_box_format(inpt, _format(old_format), _format(new_format))
+
+
+def clamp_bounding_boxes(inpt: Tensor, format, canvas_size, clamping_mode: Optional[str] = "soft") -> Tensor:
+    return torch.ops.tvx.clamp_bounding_boxes(inpt, _format(format), _canvas(canvas_size), clamping_mode)
+
+
+def horizontal_flip_bounding_boxes(bounding_boxes: Tensor, format, canvas_size) -> Tensor:
+    return torch.ops.tvx.horizontal_flip_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size))
+
+
+def vertical_flip_bounding_boxes(bounding_boxes: Tensor, format, canvas_size) -> Tensor:
+    return torch.ops.tvx.vertical_flip_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size))
+
+
+def rotate90_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, k: int = 1,
+                            clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.rotate90_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                              int(k), clamping_mode))
+
+
+def resize_bounding_boxes(bounding_boxes: Tensor, canvas_size, size, max_size: Optional[int] = None, format="XYXY",
+                          clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.resize_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                            [] if size is None else _ints(size), max_size))
+
+
+def crop_bounding_boxes(bounding_boxes: Tensor, format, top: int, left: int, height: int, width: int,
+                        clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.crop_bounding_boxes(bounding_boxes, _format(format), int(top), int(left),
+                                                          int(height), int(width), clamping_mode))
+
+
+def center_crop_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, output_size,
+                               clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.center_crop_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                                 _ints(output_size), clamping_mode))
+
+
+def resized_crop_bounding_boxes(bounding_boxes: Tensor, format, top: int, left: int, height: int, width: int, size,
+                                clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.resized_crop_bounding_boxes(bounding_boxes, _format(format), int(top), int(left),
+                                                                  int(height), int(width), _ints(size), clamping_mode))
+
+
+def pad_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, padding, padding_mode: str = "constant",
+                       clamping_mode: Optional[str] = "soft"):
+    if padding_mode != "constant":
+        raise ValueError(f"Padding mode '{padding_mode}' is not supported with bounding boxes")
+    return _with_canvas(torch.ops.tvx.pad_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                         _ints(padding), clamping_mode))
+
+
+def affine_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, angle: float, translate, scale: float, shear,
+                          center=None, clamping_mode: Optional[str] = "soft") -> Tensor:
+    translate, shear = _affine_args(translate, shear)
+    return torch.ops.tvx.affine_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size), float(angle),
+                                               translate, float(scale), shear, _floats(center), clamping_mode)
+
+
+def rotate_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, angle: float, expand: bool = False,
+                          center=None, clamping_mode: Optional[str] = "soft"):
+    return _with_canvas(torch.ops.tvx.rotate_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                            float(angle), bool(expand), _floats(center), clamping_mode))
+
+
+def perspective_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, startpoints, endpoints,
+                               coefficients=None, clamping_mode: Optional[str] = "soft") -> Tensor:
+    return torch.ops.tvx.perspective_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size),
+                                                    _coefficients(startpoints, endpoints, coefficients), clamping_mode)
+
+
+def elastic_bounding_boxes(bounding_boxes: Tensor, format, canvas_size, displacement: Tensor,
+                           clamping_mode: Optional[str] = "soft") -> Tensor:
+    return torch.ops.tvx.elastic_bounding_boxes(bounding_boxes, _format(format), _canvas(canvas_size), displacement,
+                                                clamping_mode)

@@ -11,6 +11,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/core/LegacyTypeDispatch.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -42,6 +43,13 @@ template <OpName Name, typename Sig, typename... Args>
 decltype(auto) call_op(Args&&... args) {
   return op_handle<Name, Sig>().call(std::forward<Args>(args)...);
 }
+
+/// Inside a transform: autocast off, so that the transform computes in the image's dtype as
+/// it does outside autocast (conv2d, pow and grid_sampler are on autocast's lists and would
+/// round differently or hand back float32).
+struct NoAutocast {
+  c10::impl::ExcludeDispatchKeyGuard guard{c10::autocast_dispatch_keyset};
+};
 
 namespace detail {
 

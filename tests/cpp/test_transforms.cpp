@@ -248,3 +248,45 @@ TEST(Color, CppApiFollowsTheDefinitions) {
   EXPECT_NE(tvx::test::error_of([&] { tvx::transforms::adjust_hue(x, 0.9); }).find("is not in [-0.5, 0.5]"),
             std::string::npos);
 }
+
+TEST(Geometry, CppApiMovesImageMaskAndBoxesTogether) {
+  namespace T = tvx::transforms;
+  // A 1 in the region x in [30, 50), y in [10, 20) of a 60 x 80 image, its mask and its box.
+  at::Tensor image = at::zeros({1, 60, 80});
+  image.slice(1, 10, 20).slice(2, 30, 50).fill_(1);
+  const at::Tensor mask = image[0].to(at::kByte);
+  const at::Tensor box = at::tensor({30.0f, 10.0f, 50.0f, 20.0f}).view({1, 4});
+  const T::CanvasSize canvas{60, 80};
+  const auto bounds = [](const at::Tensor& plane) {  // x1, y1, x2, y2 of the nonzero pixels
+    const at::Tensor nz = at::nonzero(plane);
+    return std::vector<double>{nz.select(1, 1).min().item<double>(), nz.select(1, 0).min().item<double>(),
+                               nz.select(1, 1).max().item<double>() + 1, nz.select(1, 0).max().item<double>() + 1};
+  };
+  const auto as_vector = [](const at::Tensor& b) {
+    const at::Tensor c = b.to(at::kDouble).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + 4);
+  };
+  for (std::int64_t k = 0; k < 4; ++k) {
+    const auto moved = T::rotate90_bounding_boxes(box, T::BoxFormat::XYXY, canvas, k);
+    EXPECT_EQ(bounds(T::rotate90(image, k)[0]), as_vector(moved.boxes)) << k;
+    EXPECT_TRUE(at::equal(T::rotate90(mask, k), T::rotate90(image, k)[0].to(at::kByte)));
+  }
+  EXPECT_EQ(bounds(T::horizontal_flip(image)[0]),
+            as_vector(T::horizontal_flip_bounding_boxes(box, T::BoxFormat::XYXY, canvas)));
+  const auto cropped = T::crop_bounding_boxes(box, T::BoxFormat::XYXY, 5, 25, 20, 40);
+  EXPECT_EQ(bounds(T::crop(image, 5, 25, 20, 40)[0]), as_vector(cropped.boxes));
+  EXPECT_EQ(cropped.canvas_size, (T::CanvasSize{20, 40}));
+  const auto padded = T::pad_bounding_boxes(box, T::BoxFormat::XYXY, canvas, {3, 4, 5, 6});
+  EXPECT_EQ(bounds(T::pad(image, {3, 4, 5, 6})[0]), as_vector(padded.boxes));
+  EXPECT_TRUE(at::equal(T::pad_mask(mask, {3, 4, 5, 6}), T::pad(image, {3, 4, 5, 6})[0].to(at::kByte)));
+  // A region beyond the image is zeros of the region's size.
+  EXPECT_TRUE(at::equal(T::crop(image, -100, -100, 4, 8), at::zeros({1, 4, 8})));
+  // Format round trip.
+  const at::Tensor xywh = T::convert_bounding_box_format(box, T::BoxFormat::XYXY, T::BoxFormat::XYWH);
+  EXPECT_EQ(as_vector(xywh), (std::vector<double>{30, 10, 20, 10}));
+  EXPECT_TRUE(at::equal(T::convert_bounding_box_format(
+                            T::convert_bounding_box_format(xywh, T::BoxFormat::XYWH, T::BoxFormat::CXCYWH),
+                            T::BoxFormat::CXCYWH, T::BoxFormat::XYXY),
+                        box));
+  EXPECT_THROW(T::rotate(image, 10, T::Interpolation::bicubic), c10::Error);
+}

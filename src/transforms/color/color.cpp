@@ -148,6 +148,7 @@ at::Tensor adjust_contrast(const at::Tensor& image, double factor) {
 
 at::Tensor adjust_sharpness(const at::Tensor& image, double factor) {
   check_one_or_three("tvx.adjust_sharpness", image);
+  const core::NoAutocast no_autocast;
   TORCH_CHECK(!(factor < 0), "tvx.adjust_sharpness: sharpness_factor (", factor, ") is not non-negative");
   const c10::SymInt c = image.sym_size(-3), h = image.sym_size(-2), w = image.sym_size(-1);
   if (image.sym_numel() == 0 || h <= 2 || w <= 2) return image;
@@ -231,6 +232,7 @@ at::Tensor adjust_hue(const at::Tensor& image, double factor) {
 
 at::Tensor adjust_gamma(const at::Tensor& image, double gamma, double gain) {
   TORCH_CHECK(!(gamma < 0), "tvx.adjust_gamma: gamma should be a non-negative real number, got ", gamma);
+  const core::NoAutocast no_autocast;
   at::Tensor out = image.is_floating_point() ? image.pow(gamma) : to_dtype(image, at::kFloat, true).pow_(gamma);
   // Out of place: mul_ with a Scalar rounds it to float16/bfloat16 first, Python's mul_ does not.
   if (gain != 1.0) out = out.mul(gain).clamp_(0.0, 1.0);
@@ -324,6 +326,7 @@ at::Tensor gaussian_blur(const at::Tensor& image, c10::IntArrayRef kernel_size,
   }
   TORCH_CHECK(!(sx <= 0) && !(sy <= 0), "tvx.gaussian_blur: sigma should have positive values, got ", sx, ", ", sy);
   if (image.sym_numel() == 0) return image;  // any shape, as torchvision
+  const core::NoAutocast no_autocast;
   check_image("tvx.gaussian_blur", image);
   const bool fp = image.is_floating_point();
   const auto kdtype = fp ? image.scalar_type() : at::kFloat;

@@ -1,0 +1,587 @@
+// The geometric transforms of torchvision.transforms.v2.functional on image tensors and masks:
+// flips, rotate90, crop, center_crop, resized_crop, pad, affine, rotate, perspective, elastic.
+// Each is an operator (torch.ops.tvx.<name>) written with ATen's operations in torchvision's
+// order, so one definition serves the CPU, CUDA, autograd and Meta (CompositeImplicitAutograd)
+// and the results equal torchvision's. Flips, crops and pads move each byte once; the warps
+// build one sampling grid (H x W x 2 floats) and resample through grid_sampler, which reads
+// each output's 1 or 4 source pixels.
+#include <tvx/transforms.h>
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "core/check.h"
+#include "core/op.h"
+#include "core/registration.h"
+#include "transforms/geometry/geometry.h"
+#include "transforms/resize/resize.h"
+
+namespace tvx::transforms {
+namespace detail {
+
+AffineArgs parse_affine(const char* op, double angle, c10::ArrayRef<double> translate, double scale,
+                        c10::ArrayRef<double> shear, std::optional<c10::ArrayRef<double>> center) {
+  TORCH_CHECK(translate.size() == 2, op, ": translate must have 2 values, got ", translate.size());
+  TORCH_CHECK(scale > 0.0, op, ": scale must be positive, got ", scale);
+  TORCH_CHECK(shear.size() == 1 || shear.size() == 2, op, ": shear must have 1 or 2 values, got ", shear.size());
+  AffineArgs a{angle, translate[0], translate[1], scale, shear[0], shear.size() == 2 ? shear[1] : shear[0], {}};
+  if (center) {
+    TORCH_CHECK(center->size() == 2, op, ": center must have 2 values, got ", center->size());
+    a.center = std::array<double, 2>{(*center)[0], (*center)[1]};
+  }
+  return a;
+}
+
+std::array<double, 6> affine_matrix(std::array<double, 2> center, const AffineArgs& a, bool inverted) {
+  // M = T * C * RotateScaleShear * C^-1; RSS = R(angle) * S(scale) * SHy(shear_y) * SHx(shear_x).
+  constexpr double radians = std::numbers::pi / 180.0;  // Python's math.radians
+  const double rot = a.angle * radians, sx = a.shear_x * radians, sy = a.shear_y * radians;
+  const auto [cx, cy] = center;
+  const double cos_sy = std::cos(sy), tan_sx = std::tan(sx), rot_minus_sy = rot - sy;
+  const double cx_plus_tx = cx + a.tx, cy_plus_ty = cy + a.ty;
+  const double pa = std::cos(rot_minus_sy) / cos_sy;
+  const double pb = -(pa * tan_sx + std::sin(rot));
+  const double pc = std::sin(rot_minus_sy) / cos_sy;
+  const double pd = std::cos(rot) - pc * tan_sx;
+  std::array<double, 6> m;
+  if (inverted) {  // det(RSS) = 1 without the scale
+    m = {pd / a.scale, -pb / a.scale, 0.0, -pc / a.scale, pa / a.scale, 0.0};
+    m[2] += cx - m[0] * cx_plus_tx - m[1] * cy_plus_ty;
+    m[5] += cy - m[3] * cx_plus_tx - m[4] * cy_plus_ty;
+  } else {
+    m = {pa * a.scale, pb * a.scale, 0.0, pc * a.scale, pd * a.scale, 0.0};
+    m[2] += cx_plus_tx - m[0] * cx - m[1] * cy;
+    m[5] += cy_plus_ty - m[3] * cx - m[4] * cy;
+  }
+  return m;
+}
+
+std::array<std::int64_t, 2> affine_output_size(const std::array<double, 6>& m, std::int64_t w, std::int64_t h) {
+  // The corners about the centre through the matrix, in float32; the bounds truncated to 1e-4
+  // first so that 1e-15 past an integer does not add a pixel.
+  const double half_w = 0.5 * double(w), half_h = 0.5 * double(h);
+  const float corners[4][2] = {{float(-half_w), float(-half_h)}, {float(-half_w), float(half_h)},
+                               {float(half_w), float(half_h)}, {float(half_w), float(-half_h)}};
+  float lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+  for (const auto& p : corners) {
+    for (int r = 0; r < 2; ++r) {
+      const float v = float(m[3 * r]) * p[0] + float(m[3 * r + 1]) * p[1] + float(m[3 * r + 2]);
+      lo[r] = std::min(lo[r], v);
+      hi[r] = std::max(hi[r], v);
+    }
+  }
+  const float halfs[2] = {float(half_w), float(half_h)};
+  std::array<std::int64_t, 2> size;
+  for (int r = 0; r < 2; ++r) {
+    const float cmax = std::ceil(std::trunc((hi[r] + halfs[r]) * 10000.0f) * 1e-4f);
+    const float cmin = std::floor(std::trunc((lo[r] + halfs[r]) * 10000.0f) * 1e-4f);
+    size[r] = std::int64_t(cmax - cmin);
+  }
+  return size;
+}
+
+at::Tensor constant(c10::ArrayRef<double> values, const at::TensorOptions& options) {
+  at::Tensor t = at::empty({std::int64_t(values.size())}, options);
+  for (std::size_t i = 0; i < values.size(); ++i) t.select(0, std::int64_t(i)).fill_(values[i]);
+  return t;
+}
+
+}  // namespace detail
+
+namespace {
+
+void check_image(const char* op, const at::Tensor& image, int64_t min_dim = 3) {
+  TORCH_CHECK(image.dim() >= min_dim, op, ": image must have shape ", min_dim == 3 ? "[..., C, H, W]" : "[..., H, W]",
+              ", got ", image.sym_sizes());
+}
+
+Interpolation warp_interpolation(const char* op, Interpolation mode) {
+  TORCH_CHECK(mode == Interpolation::nearest || mode == Interpolation::bilinear, op,
+              ": interpolation must be nearest or bilinear, got ", detail::interpolation_name(mode));
+  return mode;
+}
+
+void check_fill(const char* op, const at::Tensor& image, std::optional<c10::ArrayRef<double>> fill) {
+  if (!fill) return;
+  const auto n = static_cast<std::int64_t>(fill->size());
+  TORCH_CHECK(n >= 1, op, ": fill must have 1 value or one per channel, got none");
+  TORCH_CHECK(n == 1 || n == detail::dim(image, -3), op, ": fill has ", n, " values, the image ", detail::dim(image, -3),
+              " channels: give 1 value or one per channel");
+}
+
+// torchvision's _apply_grid_transform: image [..., C, H, W] sampled at grid [1, oh, ow, 2]
+// (normalised, align_corners=False) with zeros outside; with fill, a channel of ones rides
+// along and says how much of each output came from inside the image.
+at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mode,
+                      std::optional<c10::ArrayRef<double>> fill) {
+  const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
+  const std::int64_t oh = detail::dim(grid, 1), ow = detail::dim(grid, 2);
+  std::vector<std::int64_t> out_shape = detail::shape(image);
+  out_shape.resize(out_shape.size() - 2);
+  out_shape.push_back(oh);
+  out_shape.push_back(ow);
+  if (detail::empty(image)) return image.new_zeros(out_shape);
+  at::Tensor x = image.reshape({-1, c, h, w});
+  const std::int64_t n = detail::dim(x, 0);
+  const bool fp = image.scalar_type() == grid.scalar_type();
+  at::Tensor f = fp ? x : x.to(grid.scalar_type());
+  if (n > 1) grid = grid.expand({n, -1, -1, -1});
+  if (fill) f = at::cat({f, at::ones({n, 1, h, w}, f.options())}, 1);
+  f = at::grid_sampler(f, grid, mode == Interpolation::nearest ? 1 : 0, /*padding_mode=zeros*/ 0,
+                       /*align_corners=*/false);
+  if (fill) {
+    const at::Tensor inside = f.slice(1, c).expand({n, c, oh, ow});
+    f = f.slice(1, 0, c);
+    const at::Tensor fill_image = detail::constant(*fill, f.options()).view({1, -1, 1, 1});
+    if (mode == Interpolation::nearest)
+      f = at::where(inside < 0.5, fill_image.expand_as(f), f);
+    else  // mask * (image - fill) + fill
+      f = f.sub(fill_image).mul_(inside).add_(fill_image);
+  }
+  if (!fp) f = f.round_().to(image.scalar_type());
+  return f.reshape(out_shape);
+}
+
+// The grid of an inverted affine matrix over an ow x oh output, the input being w x h
+// (torchvision's _affine_grid: pixel centres about the output's centre, normalised by the
+// input's half size), in the sampling dtype.
+at::Tensor affine_grid(const std::array<double, 6>& m, at::ScalarType dtype, const at::Device& device, std::int64_t w,
+                       std::int64_t h, std::int64_t ow, std::int64_t oh) {
+  const auto opts = at::TensorOptions().dtype(dtype).device(device);
+  at::Tensor base = at::empty({1, oh, ow, 3}, opts);
+  // The coordinates are float32 (linspace's default dtype), copied into the grid's dtype.
+  const auto f32 = opts.dtype(at::kFloat);
+  base.select(-1, 0).copy_(at::linspace((1.0 - double(ow)) * 0.5, (double(ow) - 1.0) * 0.5, ow, f32));
+  base.select(-1, 1).copy_(at::linspace((1.0 - double(oh)) * 0.5, (double(oh) - 1.0) * 0.5, oh, f32).unsqueeze(-1));
+  base.select(-1, 2).fill_(1);
+  const at::Tensor theta = detail::constant({m[0], m[3], m[1], m[4], m[2], m[5]}, opts).view({1, 3, 2});
+  const at::Tensor rescaled = theta.div(detail::constant({0.5 * double(w), 0.5 * double(h)}, opts));
+  return base.view({1, oh * ow, 3}).bmm(rescaled).view({1, oh, ow, 2});
+}
+
+at::ScalarType grid_dtype(const at::Tensor& image) {
+  return image.is_floating_point() ? image.scalar_type() : at::kFloat;
+}
+
+// Runs an image transform on a mask: [..., H, W] is taken as one channel.
+template <class F>
+at::Tensor on_mask(const at::Tensor& mask, F&& f) {
+  TORCH_CHECK(mask.dim() >= 2, "tvx: a mask must have shape [..., H, W], got ", mask.sym_sizes());
+  if (mask.dim() >= 3) return f(mask);
+  return f(mask.unsqueeze(0)).squeeze(0);
+}
+
+std::vector<std::int64_t> crop_size(const char* op, c10::IntArrayRef output_size) {
+  TORCH_CHECK(output_size.size() == 1 || output_size.size() == 2, op, ": output_size must have 1 or 2 values, got ",
+              output_size.size());
+  const std::int64_t ch = output_size[0], cw = output_size.size() == 2 ? output_size[1] : output_size[0];
+  TORCH_CHECK(ch >= 0 && cw >= 0, op, ": output_size must not be negative, got ", output_size);
+  return {ch, cw};
+}
+
+// torch.nn.functional.pad's order: [left, right, top, bottom] from pad's [all], [lr, tb] or
+// [left, top, right, bottom].
+std::array<std::int64_t, 4> torch_padding(const char* op, c10::IntArrayRef p) {
+  switch (p.size()) {
+    case 1: return {p[0], p[0], p[0], p[0]};
+    case 2: return {p[0], p[0], p[1], p[1]};
+    case 4: return {p[0], p[2], p[1], p[3]};
+    default: TORCH_CHECK(false, op, ": padding must have 1, 2 or 4 values, got ", p.size());
+  }
+}
+
+at::Tensor pad_symmetric(const at::Tensor& image, std::array<std::int64_t, 4> p) {
+  // Negative padding crops first; then the borders mirror with the edge pixel repeated.
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  at::Tensor x = image.slice(-2, std::max<std::int64_t>(-p[2], 0), h - std::max<std::int64_t>(-p[3], 0))
+                     .slice(-1, std::max<std::int64_t>(-p[0], 0), w - std::max<std::int64_t>(-p[1], 0));
+  for (auto& v : p) v = std::max<std::int64_t>(v, 0);
+  const auto indices = [&](std::int64_t n, std::int64_t before, std::int64_t after) {
+    TORCH_CHECK(before <= n && after <= n, "tvx.pad: symmetric padding (", before, ", ", after,
+                ") must not exceed the image's size ", n, " on that axis");
+    const auto opts = at::TensorOptions().dtype(at::kLong).device(image.device());
+    return at::cat({at::arange(before - 1, -1, -1, opts), at::arange(n, opts), at::arange(n - 1, n - after - 1, -1, opts)});
+  };
+  const at::Tensor ys = indices(detail::dim(x, -2), p[2], p[3]), xs = indices(detail::dim(x, -1), p[0], p[1]);
+  return x.index_select(-2, ys).index_select(-1, xs);
+}
+
+}  // namespace
+
+at::Tensor horizontal_flip(const at::Tensor& image) {
+  check_image("tvx.horizontal_flip", image, 2);
+  return image.flip(-1);
+}
+
+at::Tensor vertical_flip(const at::Tensor& image) {
+  check_image("tvx.vertical_flip", image, 2);
+  return image.flip(-2);
+}
+
+at::Tensor rotate90(const at::Tensor& image, std::int64_t k) {
+  check_image("tvx.rotate90", image, 2);
+  return at::rot90(image, k, {-2, -1});
+}
+
+at::Tensor crop(const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width) {
+  check_image("tvx.crop", image, 2);
+  TORCH_CHECK(height >= 0 && width >= 0, "tvx.crop: height and width must not be negative, got ", height, ", ", width);
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  const std::int64_t bottom = top + height, right = left + width;
+  if (top >= 0 && left >= 0 && bottom <= h && right <= w) return image.slice(-2, top, bottom).slice(-1, left, right);
+  const std::int64_t y0 = std::max<std::int64_t>(top, 0), y1 = std::min(bottom, h);
+  const std::int64_t x0 = std::max<std::int64_t>(left, 0), x1 = std::min(right, w);
+  std::vector<std::int64_t> shape = detail::shape(image);
+  shape.resize(shape.size() - 2);
+  shape.push_back(height);
+  shape.push_back(width);
+  if (y1 <= y0 || x1 <= x0) return image.new_zeros(shape);  // the image does not reach the region
+  // What the image holds, padded with zeros to the region.
+  return at::constant_pad_nd(image.slice(-2, y0, y1).slice(-1, x0, x1), {x0 - left, right - x1, y0 - top, bottom - y1}, 0);
+}
+
+at::Tensor center_crop(const at::Tensor& image, c10::IntArrayRef output_size) {
+  check_image("tvx.center_crop", image, 2);
+  const auto size = crop_size("tvx.center_crop", output_size);
+  const std::int64_t ch = size[0], cw = size[1];
+  at::Tensor x = image;
+  std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  if (detail::empty(image)) {
+    std::vector<std::int64_t> shape = detail::shape(image);
+    shape.resize(shape.size() - 2);
+    shape.push_back(ch);
+    shape.push_back(cw);
+    return image.new_zeros(shape);
+  }
+  if (ch > h || cw > w) {  // zeros around, the extra pixel (odd difference) after
+    const std::int64_t pw = cw > w ? cw - w : 0, ph = ch > h ? ch - h : 0;
+    x = at::constant_pad_nd(x, {pw / 2, (pw + 1) / 2, ph / 2, (ph + 1) / 2}, 0);
+    h = detail::dim(x, -2);
+    w = detail::dim(x, -1);
+    if (h == ch && w == cw) return x;
+  }
+  // Python's round: halves to even.
+  const auto top = static_cast<std::int64_t>(std::nearbyint(double(h - ch) / 2.0));
+  const auto left = static_cast<std::int64_t>(std::nearbyint(double(w - cw) / 2.0));
+  return x.slice(-2, top, top + ch).slice(-1, left, left + cw);
+}
+
+at::Tensor resized_crop(const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height,
+                        std::int64_t width, c10::IntArrayRef size, Interpolation interpolation, bool antialias) {
+  check_image("tvx.resized_crop", image);
+  return resize(crop(image, top, left, height, width), size, interpolation, std::nullopt, antialias);
+}
+
+at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<c10::ArrayRef<double>> fill,
+               PaddingMode padding_mode) {
+  check_image("tvx.pad", image);
+  const auto p = torch_padding("tvx.pad", padding);
+  const auto sizes = detail::shape(image);
+  const std::int64_t c = sizes[sizes.size() - 3], h = sizes[sizes.size() - 2], w = sizes[sizes.size() - 1];
+  at::Tensor x = image.reshape({-1, c, h, w});
+  const bool vector_fill = fill && fill->size() > 1;
+  TORCH_CHECK(!fill || !fill->empty(), "tvx.pad: fill must have 1 value or one per channel, got none");
+  TORCH_CHECK(!vector_fill || padding_mode == PaddingMode::constant,
+              "tvx.pad: a fill of several values needs padding_mode constant");
+  switch (padding_mode) {
+    case PaddingMode::constant:
+      x = at::constant_pad_nd(x, p, vector_fill || !fill ? 0.0 : (*fill)[0]);
+      break;
+    case PaddingMode::edge:
+    case PaddingMode::reflect: {  // ATen pads floating point only: integers go through float32
+      const bool cast = !x.is_floating_point();
+      at::Tensor f = cast ? x.to(at::kFloat) : x;
+      f = at::pad(f, c10::IntArrayRef(p), padding_mode == PaddingMode::edge ? "replicate" : "reflect");
+      x = cast ? f.to(image.scalar_type()) : f;
+      break;
+    }
+    case PaddingMode::symmetric: x = pad_symmetric(x, p); break;
+  }
+  if (vector_fill) {
+    TORCH_CHECK(static_cast<std::int64_t>(fill->size()) == c, "tvx.pad: fill has ", fill->size(), " values, the image ",
+                c, " channels");
+    // float32 first, then the image's dtype (as torch.tensor(fill).to(dtype)).
+    const at::Tensor v = detail::constant(*fill, x.options().dtype(at::kFloat)).to(x.scalar_type()).view({-1, 1, 1});
+    const std::int64_t oh = detail::dim(x, -2), ow = detail::dim(x, -1);
+    const auto [left, right, top, bottom] = p;
+    if (top > 0) x.slice(-2, 0, top).copy_(v.expand({c, std::min(top, oh), ow}));
+    if (left > 0) x.slice(-1, 0, left).copy_(v.expand({c, oh, std::min(left, ow)}));
+    if (bottom > 0) x.slice(-2, std::max<std::int64_t>(oh - bottom, 0)).copy_(v.expand({c, std::min(bottom, oh), ow}));
+    if (right > 0) x.slice(-1, std::max<std::int64_t>(ow - right, 0)).copy_(v.expand({c, oh, std::min(right, ow)}));
+  }
+  std::vector<std::int64_t> shape(sizes.begin(), sizes.end() - 2);
+  shape.push_back(detail::dim(x, -2));
+  shape.push_back(detail::dim(x, -1));
+  return x.reshape(shape);
+}
+
+at::Tensor affine(const at::Tensor& image, double angle, c10::ArrayRef<double> translate, double scale,
+                  c10::ArrayRef<double> shear, Interpolation interpolation, std::optional<c10::ArrayRef<double>> fill,
+                  std::optional<c10::ArrayRef<double>> center) {
+  constexpr const char* op = "tvx.affine";
+  const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
+  check_image(op, image);
+  const auto args = detail::parse_affine(op, angle, translate, scale, shear, center);
+  warp_interpolation(op, interpolation);
+  check_fill(op, image, fill);
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  // The centre in pixels about the image's centre.
+  std::array<double, 2> c{0.0, 0.0};
+  if (args.center) c = {(*args.center)[0] - double(w) * 0.5, (*args.center)[1] - double(h) * 0.5};
+  const auto m = detail::affine_matrix(c, args, /*inverted=*/true);
+  return apply_grid(image, affine_grid(m, grid_dtype(image), image.device(), w, h, w, h), interpolation, fill);
+}
+
+at::Tensor rotate(const at::Tensor& image, double angle, Interpolation interpolation, bool expand,
+                  std::optional<c10::ArrayRef<double>> center, std::optional<c10::ArrayRef<double>> fill) {
+  constexpr const char* op = "tvx.rotate";
+  const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
+  check_image(op, image);
+  double a = std::fmod(angle, 360.0);  // Python's angle % 360: in [0, 360)
+  if (a < 0) a += 360.0;
+  if (!center) {  // quarter turns without resampling
+    if (a == 0) return image.clone();
+    if (a == 180) return at::rot90(image, 2, {-2, -1});
+    if (expand || detail::dim(image, -1) == detail::dim(image, -2)) {
+      if (a == 90) return at::rot90(image, 1, {-2, -1});
+      if (a == 270) return at::rot90(image, 3, {-2, -1});
+    }
+  }
+  warp_interpolation(op, interpolation);
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  const double no_shear[2] = {0.0, 0.0}, no_move[2] = {0.0, 0.0};
+  auto args = detail::parse_affine(op, -a, no_move, 1.0, no_shear, center);
+  std::array<double, 2> c{0.0, 0.0};
+  if (args.center) c = {(*args.center)[0] - double(w) * 0.5, (*args.center)[1] - double(h) * 0.5};
+  const auto m = detail::affine_matrix(c, args, /*inverted=*/true);
+  check_fill(op, image, fill);
+  std::int64_t ow = w, oh = h;
+  if (expand) {
+    const auto size = detail::affine_output_size(m, w, h);
+    ow = size[0];
+    oh = size[1];
+  }
+  return apply_grid(image, affine_grid(m, grid_dtype(image), image.device(), w, h, ow, oh), interpolation, fill);
+}
+
+std::vector<double> perspective_coefficients(c10::ArrayRef<double> startpoints, c10::ArrayRef<double> endpoints) {
+  TORCH_CHECK(startpoints.size() == 8 && endpoints.size() == 8,
+              "tvx.perspective: startpoints and endpoints must be four [x, y] corners each, got ", startpoints.size(),
+              " and ", endpoints.size(), " values");
+  // The 8 x 8 system that maps each endpoint to its startpoint, solved in double (Gaussian
+  // elimination with partial pivoting) and rounded to float32, as torchvision's least squares.
+  double a[8][9];
+  for (int i = 0; i < 4; ++i) {
+    const double x = endpoints[2 * i], y = endpoints[2 * i + 1], u = startpoints[2 * i], v = startpoints[2 * i + 1];
+    const double r0[9] = {x, y, 1, 0, 0, 0, -u * x, -u * y, u};
+    const double r1[9] = {0, 0, 0, x, y, 1, -v * x, -v * y, v};
+    std::copy(r0, r0 + 9, a[2 * i]);
+    std::copy(r1, r1 + 9, a[2 * i + 1]);
+  }
+  for (int col = 0; col < 8; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < 8; ++r)
+      if (std::abs(a[r][col]) > std::abs(a[pivot][col])) pivot = r;
+    TORCH_CHECK(a[pivot][col] != 0.0, "tvx.perspective: the corners do not define a perspective map (degenerate)");
+    std::swap(a[col], a[pivot]);
+    for (int r = 0; r < 8; ++r) {
+      if (r == col) continue;
+      const double f = a[r][col] / a[col][col];
+      for (int k = col; k < 9; ++k) a[r][k] -= f * a[col][k];
+    }
+  }
+  std::vector<double> out(8);
+  for (int i = 0; i < 8; ++i) out[i] = double(float(a[i][8] / a[i][i]));
+  return out;
+}
+
+at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficients, Interpolation interpolation,
+                       std::optional<c10::ArrayRef<double>> fill) {
+  constexpr const char* op = "tvx.perspective";
+  const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
+  check_image(op, image);
+  TORCH_CHECK(coefficients.size() == 8, op, ": coefficients must have 8 values, got ", coefficients.size());
+  warp_interpolation(op, interpolation);
+  check_fill(op, image, fill);
+  const std::int64_t oh = detail::dim(image, -2), ow = detail::dim(image, -1);
+  const auto& k = coefficients;
+  const auto opts = image.options().dtype(grid_dtype(image));
+  // Each output pixel centre (x, y): ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1)),
+  // normalised by the output's half size (torchvision's _perspective_grid).
+  at::Tensor base = at::empty({1, oh, ow, 3}, opts);
+  base.select(-1, 0).copy_(at::linspace(0.5, double(ow) - 0.5, ow, opts));
+  base.select(-1, 1).copy_(at::linspace(0.5, double(oh) - 0.5, oh, opts).unsqueeze(-1));
+  base.select(-1, 2).fill_(1);
+  const at::Tensor theta1 = detail::constant({k[0], k[3], k[1], k[4], k[2], k[5]}, opts).view({1, 3, 2})
+                                .div(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
+  const at::Tensor theta2 = detail::constant({k[6], k[6], k[7], k[7], 1.0, 1.0}, opts).view({1, 3, 2});
+  const at::Tensor flat = base.view({1, oh * ow, 3});
+  const at::Tensor grid = flat.bmm(theta1).div_(flat.bmm(theta2)).sub_(1.0).view({1, oh, ow, 2});
+  return apply_grid(image, grid, interpolation, fill);
+}
+
+at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement, Interpolation interpolation,
+                   std::optional<c10::ArrayRef<double>> fill) {
+  constexpr const char* op = "tvx.elastic";
+  const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
+  check_image(op, image);
+  warp_interpolation(op, interpolation);
+  check_fill(op, image, fill);
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  TORCH_CHECK(detail::shape(displacement) == std::vector<std::int64_t>({1, h, w, 2}), op, ": displacement must have shape [1, ", h,
+              ", ", w, ", 2], got ", displacement.sym_sizes());
+  auto dtype = grid_dtype(image);
+  // As torchvision: float16 on the CPU samples in float32.
+  const bool cpu_half = image.device().is_cpu() && dtype == at::kHalf;
+  const at::Tensor x = cpu_half ? image.to(at::kFloat) : image;
+  if (cpu_half) dtype = at::kFloat;
+  const auto opts = image.options().dtype(dtype);
+  // The identity grid (pixel centres, normalised) plus the displacement.
+  at::Tensor grid = at::empty({1, h, w, 2}, opts);
+  grid.select(-1, 0).copy_(at::linspace(double(1 - w) / double(w), double(w - 1) / double(w), w, opts));
+  grid.select(-1, 1).copy_(at::linspace(double(1 - h) / double(h), double(h - 1) / double(h), h, opts).unsqueeze(-1));
+  grid.add_(displacement.to(opts));
+  at::Tensor out = apply_grid(x, grid, interpolation, fill);
+  return cpu_half ? out.to(at::kHalf) : out;
+}
+
+// Masks.
+
+at::Tensor resize_mask(const at::Tensor& mask, c10::IntArrayRef size, std::optional<std::int64_t> max_size) {
+  return on_mask(mask, [&](const at::Tensor& m) {
+    // resize samples uint8 and floating point; other dtypes (bool, int64 labels) go through
+    // float32, exact for nearest.
+    const auto t = m.scalar_type();
+    if (t == at::kByte || t == at::kFloat || t == at::kDouble)
+      return resize(m, size, Interpolation::nearest, max_size, false);
+    at::Tensor f = resize(m.to(at::kFloat), size, Interpolation::nearest, max_size, false);
+    return at::isIntegralType(t, false) ? f.round_().to(t) : f.to(t);
+  });
+}
+
+at::Tensor crop_mask(const at::Tensor& mask, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width) {
+  return on_mask(mask, [&](const at::Tensor& m) { return crop(m, top, left, height, width); });
+}
+
+at::Tensor center_crop_mask(const at::Tensor& mask, c10::IntArrayRef output_size) {
+  return on_mask(mask, [&](const at::Tensor& m) { return center_crop(m, output_size); });
+}
+
+at::Tensor resized_crop_mask(const at::Tensor& mask, std::int64_t top, std::int64_t left, std::int64_t height,
+                             std::int64_t width, c10::IntArrayRef size) {
+  return resize_mask(crop_mask(mask, top, left, height, width), size);
+}
+
+at::Tensor pad_mask(const at::Tensor& mask, c10::IntArrayRef padding, double fill, PaddingMode padding_mode) {
+  const double one[1] = {fill};
+  return on_mask(mask, [&](const at::Tensor& m) { return pad(m, padding, one, padding_mode); });
+}
+
+at::Tensor affine_mask(const at::Tensor& mask, double angle, c10::ArrayRef<double> translate, double scale,
+                       c10::ArrayRef<double> shear, std::optional<c10::ArrayRef<double>> fill,
+                       std::optional<c10::ArrayRef<double>> center) {
+  return on_mask(mask, [&](const at::Tensor& m) {
+    return affine(m, angle, translate, scale, shear, Interpolation::nearest, fill, center);
+  });
+}
+
+at::Tensor rotate_mask(const at::Tensor& mask, double angle, bool expand, std::optional<c10::ArrayRef<double>> center,
+                       std::optional<c10::ArrayRef<double>> fill) {
+  return on_mask(mask, [&](const at::Tensor& m) { return rotate(m, angle, Interpolation::nearest, expand, center, fill); });
+}
+
+at::Tensor perspective_mask(const at::Tensor& mask, c10::ArrayRef<double> coefficients,
+                            std::optional<c10::ArrayRef<double>> fill) {
+  return on_mask(mask, [&](const at::Tensor& m) { return perspective(m, coefficients, Interpolation::nearest, fill); });
+}
+
+at::Tensor elastic_mask(const at::Tensor& mask, const at::Tensor& displacement, std::optional<c10::ArrayRef<double>> fill) {
+  return on_mask(mask, [&](const at::Tensor& m) { return elastic(m, displacement, Interpolation::nearest, fill); });
+}
+
+namespace {
+
+PaddingMode parse_padding_mode(c10::string_view s) {
+  if (s == "constant") return PaddingMode::constant;
+  if (s == "edge") return PaddingMode::edge;
+  if (s == "reflect") return PaddingMode::reflect;
+  if (s == "symmetric") return PaddingMode::symmetric;
+  TORCH_CHECK(false, "tvx.pad: padding_mode must be constant, edge, reflect or symmetric, got '", s, "'");
+}
+
+Interpolation mode_of(const char* op, c10::string_view s) { return detail::parse_interpolation(op, s); }
+
+}  // namespace
+
+TVX_LIBRARY(m) {
+  m.def("horizontal_flip(Tensor image) -> Tensor");
+  m.def("vertical_flip(Tensor image) -> Tensor");
+  m.def("rotate90(Tensor image, int k=1) -> Tensor");
+  m.def("crop(Tensor image, int top, int left, int height, int width) -> Tensor");
+  m.def("center_crop(Tensor image, int[] output_size) -> Tensor");
+  m.def("resized_crop(Tensor image, int top, int left, int height, int width, int[] size, "
+        "str interpolation=\"bilinear\", bool antialias=True) -> Tensor");
+  m.def("pad(Tensor image, int[] padding, float[]? fill=None, str padding_mode=\"constant\") -> Tensor");
+  m.def("affine(Tensor image, float angle, float[] translate, float scale, float[] shear, "
+        "str interpolation=\"nearest\", float[]? fill=None, float[]? center=None) -> Tensor");
+  m.def("rotate(Tensor image, float angle, str interpolation=\"nearest\", bool expand=False, float[]? center=None, "
+        "float[]? fill=None) -> Tensor");
+  m.def("perspective(Tensor image, float[] coefficients, str interpolation=\"bilinear\", float[]? fill=None) -> Tensor");
+  m.def("elastic(Tensor image, Tensor displacement, str interpolation=\"bilinear\", float[]? fill=None) -> Tensor");
+  m.def("resize_mask(Tensor mask, int[] size, int? max_size=None) -> Tensor");
+  m.def("crop_mask(Tensor mask, int top, int left, int height, int width) -> Tensor");
+  m.def("center_crop_mask(Tensor mask, int[] output_size) -> Tensor");
+  m.def("resized_crop_mask(Tensor mask, int top, int left, int height, int width, int[] size) -> Tensor");
+  m.def("pad_mask(Tensor mask, int[] padding, float fill=0, str padding_mode=\"constant\") -> Tensor");
+  m.def("affine_mask(Tensor mask, float angle, float[] translate, float scale, float[] shear, float[]? fill=None, "
+        "float[]? center=None) -> Tensor");
+  m.def("rotate_mask(Tensor mask, float angle, bool expand=False, float[]? center=None, float[]? fill=None) -> Tensor");
+  m.def("perspective_mask(Tensor mask, float[] coefficients, float[]? fill=None) -> Tensor");
+  m.def("elastic_mask(Tensor mask, Tensor displacement, float[]? fill=None) -> Tensor");
+  m.def("perspective_coefficients(float[] startpoints, float[] endpoints) -> float[]");
+}
+
+TVX_LIBRARY_IMPL(CompositeImplicitAutograd, m) {
+  using Fill = std::optional<c10::ArrayRef<double>>;
+  m.impl("horizontal_flip", &horizontal_flip);
+  m.impl("vertical_flip", &vertical_flip);
+  m.impl("rotate90", &rotate90);
+  m.impl("crop", &crop);
+  m.impl("center_crop", &center_crop);
+  m.impl("resized_crop", [](const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height,
+                            std::int64_t width, c10::IntArrayRef size, c10::string_view interpolation, bool antialias) {
+    return resized_crop(image, top, left, height, width, size, mode_of("tvx.resized_crop", interpolation), antialias);
+  });
+  m.impl("pad", [](const at::Tensor& image, c10::IntArrayRef padding, Fill fill, c10::string_view padding_mode) {
+    return pad(image, padding, fill, parse_padding_mode(padding_mode));
+  });
+  m.impl("affine", [](const at::Tensor& image, double angle, c10::ArrayRef<double> translate, double scale,
+                      c10::ArrayRef<double> shear, c10::string_view interpolation, Fill fill, Fill center) {
+    return affine(image, angle, translate, scale, shear, mode_of("tvx.affine", interpolation), fill, center);
+  });
+  m.impl("rotate", [](const at::Tensor& image, double angle, c10::string_view interpolation, bool expand, Fill center,
+                      Fill fill) { return rotate(image, angle, mode_of("tvx.rotate", interpolation), expand, center, fill); });
+  m.impl("perspective", [](const at::Tensor& image, c10::ArrayRef<double> coefficients, c10::string_view interpolation,
+                           Fill fill) {
+    return perspective(image, coefficients, mode_of("tvx.perspective", interpolation), fill);
+  });
+  m.impl("elastic", [](const at::Tensor& image, const at::Tensor& displacement, c10::string_view interpolation, Fill fill) {
+    return elastic(image, displacement, mode_of("tvx.elastic", interpolation), fill);
+  });
+  m.impl("resize_mask", &resize_mask);
+  m.impl("crop_mask", &crop_mask);
+  m.impl("center_crop_mask", &center_crop_mask);
+  m.impl("resized_crop_mask", &resized_crop_mask);
+  m.impl("pad_mask", [](const at::Tensor& mask, c10::IntArrayRef padding, double fill, c10::string_view padding_mode) {
+    return pad_mask(mask, padding, fill, parse_padding_mode(padding_mode));
+  });
+  m.impl("affine_mask", &affine_mask);
+  m.impl("rotate_mask", &rotate_mask);
+  m.impl("perspective_mask", &perspective_mask);
+  m.impl("elastic_mask", &elastic_mask);
+  m.impl("perspective_coefficients", &perspective_coefficients);
+}
+
+}  // namespace tvx::transforms

@@ -1,0 +1,45 @@
+// Private to the geometry folder: the affine map and its output size as torchvision computes
+// them, shared by the image and the bounding-box forms.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/ArrayRef.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace tvx::transforms::detail {
+
+/// A tensor's size on axis d, a symbolic size specialised to its value (as torchvision's
+/// Python specialises it when it reads the size as an int under torch.compile).
+inline std::int64_t dim(const at::Tensor& t, std::int64_t d) { return t.sym_size(d).guard_int(__FILE__, __LINE__); }
+inline std::vector<std::int64_t> shape(const at::Tensor& t) {
+  std::vector<std::int64_t> out;
+  for (const auto& s : t.sym_sizes()) out.push_back(s.guard_int(__FILE__, __LINE__));
+  return out;
+}
+inline bool empty(const at::Tensor& t) { return t.sym_numel() == 0; }
+
+/// affine's arguments, checked and completed as torchvision's: shear [x] means [x, x].
+struct AffineArgs {
+  double angle, tx, ty, scale, shear_x, shear_y;
+  std::optional<std::array<double, 2>> center;
+};
+AffineArgs parse_affine(const char* op, double angle, c10::ArrayRef<double> translate, double scale,
+                        c10::ArrayRef<double> shear, std::optional<c10::ArrayRef<double>> center);
+
+/// The 2x3 matrix [a, b, c, d, e, f] of the map about center (torchvision's
+/// _get_inverse_affine_matrix): with inverted, output pixel -> input pixel.
+std::array<double, 6> affine_matrix(std::array<double, 2> center, const AffineArgs& a, bool inverted);
+
+/// {width, height} of rotate's expanded output for an inverted matrix (about the image centre),
+/// computed in float32 as torchvision's.
+std::array<std::int64_t, 2> affine_output_size(const std::array<double, 6>& m, std::int64_t w, std::int64_t h);
+
+/// A small tensor of the given values (each rounded to options' dtype), written element by
+/// element so that it traces (no host buffer): for matrices of a few entries.
+at::Tensor constant(c10::ArrayRef<double> values, const at::TensorOptions& options);
+
+}  // namespace tvx::transforms::detail
