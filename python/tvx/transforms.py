@@ -73,7 +73,7 @@ def resize(inpt, size: Optional[Union[int, Sequence[int]]], interpolation="bilin
 
     A list of [C, H, W] images of any sizes gives a list, each resized by the same rule; on CUDA
     the whole list is one kernel launch."""
-    mode = getattr(interpolation, "value", interpolation)
+    mode = _mode(interpolation)
     if isinstance(inpt, (list, tuple)):
         sizes = []
         for i, img in enumerate(inpt):
@@ -88,6 +88,10 @@ def resize(inpt, size: Optional[Union[int, Sequence[int]]], interpolation="bilin
     out_size = _resized_size(inpt.shape[-2], inpt.shape[-1], size, max_size)
     if out_size == [inpt.shape[-2], inpt.shape[-1]]:
         return inpt
+    if inpt.dtype == torch.bool or not (inpt.dtype == torch.uint8 or inpt.is_floating_point()):
+        # As torchvision: other integer images (and bool masks) resample in float32, rounded back.
+        out = torch.ops.tvx.resize(inpt.float(), out_size, mode, bool(antialias))
+        return (out if inpt.dtype == torch.bool else out.round_()).to(inpt.dtype)
     return torch.ops.tvx.resize(inpt, out_size, mode, bool(antialias))
 
 
@@ -113,7 +117,7 @@ def preprocess(images, resize=None, crop=None, mean=None, std=None, dtype=torch.
         size = size * 2 if len(size) == 1 else size
         return torch.empty(0, 0, *size, dtype=dtype)
     return torch.ops.tvx.preprocess(list(images), as_list(resize), max_size, as_list(crop), mean, std, dtype,
-                                    bool(channels_last), getattr(interpolation, "value", interpolation), bool(antialias))
+                                    bool(channels_last), _mode(interpolation), bool(antialias))
 
 
 # Colour transforms: torchvision.transforms.v2.functional's signatures, kernels in libtvx.
@@ -186,7 +190,15 @@ def gaussian_blur(inpt: Tensor, kernel_size, sigma=None) -> Tensor:
 # Geometry: torchvision.transforms.v2.functional's image, mask and bounding-box kernels
 # (horizontal_flip is horizontal_flip_image, and so on), with its signatures.
 
+_PIL_MODES = {0: "nearest", 2: "bilinear", 3: "bicubic"}  # Pillow's codes torchvision also takes
+
+
 def _mode(interpolation) -> str:
+    """An InterpolationMode, its value ("bilinear") or Pillow's integer code, as a mode name."""
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        if interpolation not in _PIL_MODES:
+            raise ValueError(f"tvx: interpolation code {interpolation} is not nearest (0), bilinear (2) or bicubic (3)")
+        return _PIL_MODES[interpolation]
     return getattr(interpolation, "value", interpolation)
 
 
@@ -273,8 +285,12 @@ def elastic(inpt: Tensor, displacement: Tensor, interpolation="bilinear", fill=N
     return torch.ops.tvx.elastic(inpt, displacement, _mode(interpolation), _floats(fill))
 
 
-horizontal_flip_mask = horizontal_flip
-vertical_flip_mask = vertical_flip
+def horizontal_flip_mask(mask: Tensor) -> Tensor:
+    return torch.ops.tvx.horizontal_flip(mask)
+
+
+def vertical_flip_mask(mask: Tensor) -> Tensor:
+    return torch.ops.tvx.vertical_flip(mask)
 
 
 def resize_mask(mask: Tensor, size, max_size: Optional[int] = None) -> Tensor:
@@ -333,8 +349,11 @@ def _with_canvas(result) -> tuple[Tensor, tuple[int, int]]:
     return boxes, (int(canvas[0]), int(canvas[1]))
 
 
-def convert_bounding_box_format(inpt: Tensor, old_format, new_format) -> Tensor:
-    return torch.ops.tvx.convert_bounding_box_format(inpt, _format(old_format), _format(new_format))
+def convert_bounding_box_format(inpt: Tensor, old_format, new_format, inplace: bool = False) -> Tensor:
+    out = torch.ops.tvx.convert_bounding_box_format(inpt, _format(old_format), _format(new_format))
+    if inplace:
+        return inpt.copy_(out)
+    return out
 
 
 def clamp_bounding_boxes(inpt: Tensor, format, canvas_size, clamping_mode: Optional[str] = "soft") -> Tensor:

@@ -7,6 +7,7 @@
 #include <tvx/transforms.h>
 
 #include <ATen/ATen.h>
+#include <c10/util/safe_numerics.h>
 
 #include <cmath>
 
@@ -151,15 +152,21 @@ Boxes rotate90_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasS
   check_boxes("tvx.rotate90_bounding_boxes", boxes);
   const std::int64_t turns = ((k % 4) + 4) % 4;
   if (turns == 0) return {clamp_bounding_boxes(boxes, format, canvas_size, clamping_mode), canvas_size};
-  // A quarter turn counter-clockwise maps (x, y) to (y, W - x) on a W x H canvas; exact in any dtype.
-  at::Tensor b = to_xyxy(boxes.clone(), format);
+  // A quarter turn counter-clockwise maps (x, y) to (y, W - x) on a W x H canvas, and swaps a
+  // box's width and height: computed in the boxes' own format, exact in any dtype.
+  at::Tensor b = boxes;
   CanvasSize canvas = canvas_size;
   for (std::int64_t t = 0; t < turns; ++t) {
     const auto c = b.unbind(-1);
-    b = at::stack({c[1], c[2].sub(canvas[1]).neg_(), c[3], c[0].sub(canvas[1]).neg_()}, -1);
+    const std::int64_t w = canvas[1];
+    switch (format) {
+      case BoxFormat::XYXY: b = at::stack({c[1], c[2].sub(w).neg_(), c[3], c[0].sub(w).neg_()}, -1); break;
+      case BoxFormat::XYWH: b = at::stack({c[1], c[0].add(c[2]).sub_(w).neg_(), c[3], c[2]}, -1); break;
+      case BoxFormat::CXCYWH: b = at::stack({c[1], c[0].sub(w).neg_(), c[3], c[2]}, -1); break;
+    }
     canvas = {canvas[1], canvas[0]};
   }
-  return {clamp_bounding_boxes(from_xyxy(b, format), format, canvas, clamping_mode), canvas};
+  return {clamp_bounding_boxes(b, format, canvas, clamping_mode), canvas};
 }
 
 Boxes resize_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize canvas_size, c10::IntArrayRef size,
@@ -167,6 +174,8 @@ Boxes resize_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSiz
   (void)format;  // a scale per axis keeps every format's meaning
   check_boxes("tvx.resize_bounding_boxes", boxes);
   check_canvas("tvx.resize_bounding_boxes", canvas_size);
+  TORCH_CHECK(canvas_size[0] > 0 && canvas_size[1] > 0, "tvx.resize_bounding_boxes: canvas_size must be positive, got [",
+              canvas_size[0], ", ", canvas_size[1], "]");
   const auto hw = resized_size(canvas_size[0], canvas_size[1], size, max_size);
   if (hw[0] == canvas_size[0] && hw[1] == canvas_size[1]) return {boxes, canvas_size};
   // The ratios as torchvision's float32 tensor, the product in the promoted dtype.
@@ -214,7 +223,11 @@ Boxes pad_bounding_boxes(const at::Tensor& boxes, BoxFormat format, CanvasSize c
     case 4: left = padding[0]; top = padding[1]; right = padding[2]; bottom = padding[3]; break;
     default: TORCH_CHECK(false, "tvx.pad_bounding_boxes: padding must have 1, 2 or 4 values, got ", padding.size());
   }
-  const CanvasSize canvas{canvas_size[0] + top + bottom, canvas_size[1] + left + right};
+  CanvasSize canvas;
+  std::int64_t th, tw;
+  TORCH_CHECK(!c10::add_overflows(top, bottom, &th) && !c10::add_overflows(canvas_size[0], th, &canvas[0]) &&
+                  !c10::add_overflows(left, right, &tw) && !c10::add_overflows(canvas_size[1], tw, &canvas[1]),
+              "tvx.pad_bounding_boxes: the padded canvas must fit in 64 bits");
   return {clamp_bounding_boxes(shift(boxes, format, left, top), format, canvas, clamping_mode), canvas};
 }
 

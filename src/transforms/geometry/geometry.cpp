@@ -8,6 +8,7 @@
 #include <tvx/transforms.h>
 
 #include <ATen/ATen.h>
+#include <c10/util/safe_numerics.h>
 
 #include <cmath>
 #include <numbers>
@@ -77,6 +78,8 @@ std::array<std::int64_t, 2> affine_output_size(const std::array<double, 6>& m, s
   for (int r = 0; r < 2; ++r) {
     const float cmax = std::ceil(std::trunc((hi[r] + halfs[r]) * 10000.0f) * 1e-4f);
     const float cmin = std::floor(std::trunc((lo[r] + halfs[r]) * 10000.0f) * 1e-4f);
+    TORCH_CHECK(std::isfinite(cmax - cmin) && cmax - cmin < 9.0e18f,
+                "tvx.rotate: the expanded output's size is not finite (is the angle or the center NaN or infinite?)");
     size[r] = std::int64_t(cmax - cmin);
   }
   return size;
@@ -229,7 +232,9 @@ at::Tensor crop(const at::Tensor& image, std::int64_t top, std::int64_t left, st
   check_image("tvx.crop", image, 2);
   TORCH_CHECK(height >= 0 && width >= 0, "tvx.crop: height and width must not be negative, got ", height, ", ", width);
   const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
-  const std::int64_t bottom = top + height, right = left + width;
+  std::int64_t bottom, right;
+  TORCH_CHECK(!c10::add_overflows(top, height, &bottom) && !c10::add_overflows(left, width, &right),
+              "tvx.crop: top + height and left + width must fit in 64 bits");
   if (top >= 0 && left >= 0 && bottom <= h && right <= w) return image.slice(-2, top, bottom).slice(-1, left, right);
   const std::int64_t y0 = std::max<std::int64_t>(top, 0), y1 = std::min(bottom, h);
   const std::int64_t x0 = std::max<std::int64_t>(left, 0), x1 = std::min(right, w);
@@ -280,7 +285,15 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
   const auto p = torch_padding("tvx.pad", padding);
   const auto sizes = detail::shape(image);
   const std::int64_t c = sizes[sizes.size() - 3], h = sizes[sizes.size() - 2], w = sizes[sizes.size() - 1];
-  at::Tensor x = image.reshape({-1, c, h, w});
+  if (detail::empty(image)) {  // nothing to mirror or replicate: the padded shape
+    std::vector<std::int64_t> shape(sizes.begin(), sizes.end() - 2);
+    shape.push_back(std::max<std::int64_t>(h + p[2] + p[3], 0));
+    shape.push_back(std::max<std::int64_t>(w + p[0] + p[1], 0));
+    return image.new_zeros(shape);
+  }
+  std::int64_t n = 1;  // the leading axes as one
+  for (std::size_t i = 0; i + 3 < sizes.size(); ++i) n *= sizes[i];
+  at::Tensor x = image.reshape({n, c, h, w});
   const bool vector_fill = fill && fill->size() > 1;
   TORCH_CHECK(!fill || !fill->empty(), "tvx.pad: fill must have 1 value or one per channel, got none");
   TORCH_CHECK(!vector_fill || padding_mode == PaddingMode::constant,
@@ -302,8 +315,10 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
   if (vector_fill) {
     TORCH_CHECK(static_cast<std::int64_t>(fill->size()) == c, "tvx.pad: fill has ", fill->size(), " values, the image ",
                 c, " channels");
-    // float32 first, then the image's dtype (as torch.tensor(fill).to(dtype)).
-    const at::Tensor v = detail::constant(*fill, x.options().dtype(at::kFloat)).to(x.scalar_type()).view({-1, 1, 1});
+    // As torch.tensor(fill).to(dtype): float32 values for a floating-point image; integers exact
+    // (float64 holds them to 2^53) for an integer image.
+    const auto via = x.is_floating_point() ? at::kFloat : at::kDouble;
+    const at::Tensor v = detail::constant(*fill, x.options().dtype(via)).to(x.scalar_type()).view({-1, 1, 1});
     const std::int64_t oh = detail::dim(x, -2), ow = detail::dim(x, -1);
     const auto [left, right, top, bottom] = p;
     if (top > 0) x.slice(-2, 0, top).copy_(v.expand({c, std::min(top, oh), ow}));
@@ -450,15 +465,8 @@ at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement, Inte
 // Masks.
 
 at::Tensor resize_mask(const at::Tensor& mask, c10::IntArrayRef size, std::optional<std::int64_t> max_size) {
-  return on_mask(mask, [&](const at::Tensor& m) {
-    // resize samples uint8 and floating point; other dtypes (bool, int64 labels) go through
-    // float32, exact for nearest.
-    const auto t = m.scalar_type();
-    if (t == at::kByte || t == at::kFloat || t == at::kDouble)
-      return resize(m, size, Interpolation::nearest, max_size, false);
-    at::Tensor f = resize(m.to(at::kFloat), size, Interpolation::nearest, max_size, false);
-    return at::isIntegralType(t, false) ? f.round_().to(t) : f.to(t);
-  });
+  // Labels of any dtype: resize takes integer and bool images through float32, exact for nearest.
+  return on_mask(mask, [&](const at::Tensor& m) { return resize(m, size, Interpolation::nearest, max_size, false); });
 }
 
 at::Tensor crop_mask(const at::Tensor& mask, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width) {

@@ -229,6 +229,13 @@ at::Tensor resize(const at::Tensor& image, c10::IntArrayRef size, Interpolation 
                   std::optional<std::int64_t> max_size, bool antialias) {
   TORCH_CHECK(image.dim() >= 3, "tvx.resize: image must have shape [..., C, H, W], got ", image.sizes());
   const auto hw = resized_size(image.size(-2), image.size(-1), size, max_size);
+  const auto t = image.scalar_type();
+  if (t == at::kBool || (at::isIntegralType(t, /*includeBool=*/false) && t != at::kByte)) {
+    // As torchvision: other integer images (and bool masks) resample in float32, rounded back.
+    if (hw[0] == image.size(-2) && hw[1] == image.size(-1)) return image;
+    at::Tensor f = resize(image.to(at::kFloat), hw, interpolation, std::nullopt, antialias);
+    return (t == at::kBool ? f : f.round_()).to(t);
+  }
   using Sig = at::Tensor(const at::Tensor&, c10::SymIntArrayRef, c10::string_view, bool);
   return core::call_op<"tvx::resize", Sig>(image, c10::fromIntArrayRefSlow(hw), detail::interpolation_name(interpolation),
                                            antialias);
