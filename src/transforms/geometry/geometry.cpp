@@ -159,8 +159,12 @@ at::Tensor affine_grid(const std::array<double, 6>& m, at::ScalarType dtype, con
   base.select(-1, 0).copy_(at::linspace((1.0 - double(ow)) * 0.5, (double(ow) - 1.0) * 0.5, ow, f32));
   base.select(-1, 1).copy_(at::linspace((1.0 - double(oh)) * 0.5, (double(oh) - 1.0) * 0.5, oh, f32).unsqueeze(-1));
   base.select(-1, 2).fill_(1);
-  const at::Tensor theta = detail::constant({m[0], m[3], m[1], m[4], m[2], m[5]}, opts).view({1, 3, 2});
-  const at::Tensor rescaled = theta.div(detail::constant({0.5 * double(w), 0.5 * double(h)}, opts));
+  // theta [1, 2, 3] transposed, as torchvision lays it out: cuBLAS sums in another order for
+  // another layout, and the grid must be torchvision's to the bit.
+  const at::Tensor rescaled = detail::constant({m[0], m[1], m[2], m[3], m[4], m[5]}, opts)
+                                  .view({1, 2, 3})
+                                  .transpose(1, 2)
+                                  .div_(detail::constant({0.5 * double(w), 0.5 * double(h)}, opts));
   return base.view({1, oh * ow, 3}).bmm(rescaled).view({1, oh, ow, 2});
 }
 
@@ -429,9 +433,12 @@ at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficien
   base.select(-1, 0).copy_(at::linspace(0.5, double(ow) - 0.5, ow, opts));
   base.select(-1, 1).copy_(at::linspace(0.5, double(oh) - 0.5, oh, opts).unsqueeze(-1));
   base.select(-1, 2).fill_(1);
-  const at::Tensor theta1 = detail::constant({k[0], k[3], k[1], k[4], k[2], k[5]}, opts).view({1, 3, 2})
-                                .div(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
-  const at::Tensor theta2 = detail::constant({k[6], k[6], k[7], k[7], 1.0, 1.0}, opts).view({1, 3, 2});
+  // The thetas [1, 2, 3] transposed, as torchvision lays them out (see affine_grid).
+  const at::Tensor theta1 = detail::constant({k[0], k[1], k[2], k[3], k[4], k[5]}, opts)
+                                .view({1, 2, 3})
+                                .transpose(1, 2)
+                                .div_(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
+  const at::Tensor theta2 = detail::constant({k[6], k[7], 1.0, k[6], k[7], 1.0}, opts).view({1, 2, 3}).transpose(1, 2);
   const at::Tensor flat = base.view({1, oh * ow, 3});
   const at::Tensor grid = flat.bmm(theta1).div_(flat.bmm(theta2)).sub_(1.0).view({1, oh, ow, 2});
   return apply_grid(image, grid, interpolation, fill);
