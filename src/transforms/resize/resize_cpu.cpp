@@ -4,7 +4,8 @@
 // value and reads its input once; threads split rows. uint8 follows ATen's uint8 path:
 // 16-bit fixed-point weights, a 32-bit sum, rounding and clamping after each pass; its planar
 // horizontal pass and its vertical pass are Highway kernels (16-bit multiply-add pairs, 32-bit
-// sums), the rest is scalar C++ the compiler vectorises. Nearest modes gather.
+// sums); float32's passes are Highway kernels too (fused multiply-adds over the padded window,
+// or along the row); float64 is scalar C++ the compiler vectorises. Nearest modes gather.
 // float16/bfloat16 are computed in float32 and rounded back, as torchvision does.
 #include <algorithm>
 #include <cstdint>
@@ -43,8 +44,9 @@ void HorizontalRowU8(const std::uint8_t* src, std::uint8_t* dst, std::int64_t st
 }
 
 // An interleaved row of w pixels of ch values into ch planar rows: planes[c * w + x].
-void DeinterleaveRowU8(const std::uint8_t* src, std::int64_t w, std::int64_t ch, std::uint8_t* planes) {
-  const hn::ScalableTag<std::uint8_t> d;
+template <typename T>
+void DeinterleaveRow(const T* src, std::int64_t w, std::int64_t ch, T* planes) {
+  const hn::ScalableTag<T> d;
   const std::int64_t n = std::int64_t(hn::Lanes(d));
   std::int64_t x = 0;
   if (ch == 3) {
@@ -69,6 +71,13 @@ void DeinterleaveRowU8(const std::uint8_t* src, std::int64_t w, std::int64_t ch,
     for (std::int64_t c = 0; c < ch; ++c) planes[c * w + x] = src[x * ch + c];
 }
 
+void DeinterleaveRowU8(const std::uint8_t* src, std::int64_t w, std::int64_t ch, std::uint8_t* planes) {
+  DeinterleaveRow(src, w, ch, planes);
+}
+void DeinterleaveRowF32(const float* src, std::int64_t w, std::int64_t ch, float* planes) {
+  DeinterleaveRow(src, w, ch, planes);
+}
+
 // One output row of the vertical pass: dst[k] = clamp((2^(p-1) + sum_j w[j] * rows[j][k]) >> p),
 // rows[j] = src + j * stride.
 void VerticalRowU8(const std::uint8_t* src, std::int64_t stride, std::int64_t taps, const std::int16_t* weights,
@@ -88,6 +97,45 @@ void VerticalRowU8(const std::uint8_t* src, std::int64_t stride, std::int64_t ta
     std::int32_t sum = half;
     for (std::int64_t j = 0; j < taps; ++j) sum += std::int32_t(src[j * stride + k]) * weights[j];
     dst[k] = std::uint8_t(std::clamp(sum >> precision, 0, 255));
+  }
+}
+
+std::int64_t F32Lanes() { return std::int64_t(hn::Lanes(hn::ScalableTag<float>())); }
+
+// One planar float row: dst[x * step] = sum_k w[x][k] * src[start[x] + k], the weights padded
+// with zeros to `width` (a multiple of F32Lanes()) and the windows kept inside the row by the
+// caller, as HorizontalRowU8's.
+void HorizontalRowF32(const float* src, float* dst, std::int64_t step, std::int64_t out_w, const std::int64_t* start,
+                      const float* weights, std::int64_t width) {
+  const hn::ScalableTag<float> d;
+  const std::int64_t n = std::int64_t(hn::Lanes(d));
+  for (std::int64_t x = 0; x < out_w; ++x) {
+    const float* s = src + start[x];
+    const float* w = weights + x * width;
+    auto acc = hn::Mul(hn::LoadU(d, s), hn::LoadU(d, w));
+    for (std::int64_t k = n; k < width; k += n) acc = hn::MulAdd(hn::LoadU(d, s + k), hn::LoadU(d, w + k), acc);
+    dst[x * step] = hn::GetLane(hn::SumOfLanes(d, acc));
+  }
+}
+
+// One output row of the float vertical pass: dst[k] = sum_j w[j] * src[j * stride + k].
+void VerticalRowF32(const float* src, std::int64_t stride, std::int64_t taps, const float* weights, float* dst,
+                    std::int64_t n) {
+  const hn::ScalableTag<float> d;
+  const std::int64_t lanes = std::int64_t(hn::Lanes(d));
+  std::int64_t k = 0;
+  for (; k + lanes <= n; k += lanes) {
+    auto acc = hn::Mul(hn::LoadU(d, src + k), hn::Set(d, weights[0]));
+    for (std::int64_t j = 1; j < taps; ++j) acc = hn::MulAdd(hn::LoadU(d, src + j * stride + k), hn::Set(d, weights[j]), acc);
+    hn::StoreU(acc, d, dst + k);
+  }
+  // The tail one lane at a time with the same operations (fused where the target fuses), so a
+  // value does not depend on where the row's vectors end (planar and interleaved agree).
+  const hn::CappedTag<float, 1> d1;
+  for (; k < n; ++k) {
+    auto acc = hn::Mul(hn::LoadU(d1, src + k), hn::Set(d1, weights[0]));
+    for (std::int64_t j = 1; j < taps; ++j) acc = hn::MulAdd(hn::LoadU(d1, src + j * stride + k), hn::Set(d1, weights[j]), acc);
+    hn::StoreU(acc, d1, dst + k);
   }
 }
 
@@ -115,6 +163,10 @@ HWY_EXPORT(I16Lanes);
 HWY_EXPORT(HorizontalRowU8);
 HWY_EXPORT(DeinterleaveRowU8);
 HWY_EXPORT(VerticalRowU8);
+HWY_EXPORT(F32Lanes);
+HWY_EXPORT(DeinterleaveRowF32);
+HWY_EXPORT(HorizontalRowF32);
+HWY_EXPORT(VerticalRowF32);
 
 using detail::Taps;
 
@@ -220,6 +272,39 @@ void horizontal(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, st
   });
 }
 
+// float32 rows through the SIMD kernel, channel by channel (interleaved rows split into planes
+// first), windows padded and kept inside the row as the uint8 pass's; rows narrower than a
+// padded window take the scalar template.
+void horizontal(const float* in, float* out, const Geometry& g, std::int64_t out_w, const Taps& t) {
+  const std::int64_t rows = g.planes * g.h, ch = g.ch, width = t.width;
+  const std::int64_t lanes = HWY_DYNAMIC_DISPATCH(F32Lanes)();
+  const std::int64_t padded = (width + lanes - 1) / lanes * lanes;
+  if (padded > g.w) {
+    horizontal<float>(in, out, g, out_w, t);
+    return;
+  }
+  std::vector<float> w(std::size_t(out_w * padded), 0.0f);
+  std::vector<std::int64_t> start(static_cast<std::size_t>(out_w));
+  for (std::int64_t x = 0; x < out_w; ++x) {
+    start[x] = std::min(t.start[x], g.w - padded);
+    const std::int64_t shift = t.start[x] - start[x];
+    for (std::int64_t j = 0; j < t.count[x]; ++j) w[std::size_t(x * padded + shift + j)] = float(t.weights[std::size_t(x * width + j)]);
+  }
+  at::parallel_for(0, rows, grain(out_w * ch * padded), [&](std::int64_t r0, std::int64_t r1) {
+    std::vector<float> planes(std::size_t(ch > 1 ? g.row() : 0));
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const float* src = in + r * g.row();
+      if (ch > 1) {
+        HWY_DYNAMIC_DISPATCH(DeinterleaveRowF32)(src, g.w, ch, planes.data());
+        src = planes.data();
+      }
+      for (std::int64_t c = 0; c < ch; ++c)
+        HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src + c * g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
+                                               w.data(), padded);
+    }
+  });
+}
+
 // Vertical pass: out[p][y] = sum_j w[y][j] * in[p][start[y] + j], whole rows at a time.
 template <typename T>
 void vertical(const T* in, T* out, const Geometry& g, std::int64_t out_h, const Taps& t) {
@@ -249,6 +334,19 @@ void vertical(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, std:
       const std::int64_t p = i / out_h, y = i % out_h;
       HWY_DYNAMIC_DISPATCH(VerticalRowU8)(in + p * g.plane() + t.start[y] * n, n, t.count[y],
                                           &f.weights[std::size_t(y * width)], out + i * n, n, f.precision);
+    }
+  });
+}
+
+void vertical(const float* in, float* out, const Geometry& g, std::int64_t out_h, const Taps& t) {
+  const std::int64_t n = g.row(), width = t.width;
+  std::vector<float> w(t.weights.size());
+  std::transform(t.weights.begin(), t.weights.end(), w.begin(), [](double v) { return float(v); });
+  at::parallel_for(0, g.planes * out_h, grain(n * width), [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t p = i / out_h, y = i % out_h;
+      HWY_DYNAMIC_DISPATCH(VerticalRowF32)(in + p * g.plane() + t.start[y] * n, n, t.count[y],
+                                           &w[std::size_t(y * width)], out + i * n, n);
     }
   });
 }
