@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|resize|io] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|resize|geometry|io] [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -469,6 +469,53 @@ def resize_cases(quick: bool, images: Path):
     return cases
 
 
+def geometry_cases(quick: bool, images: Path):
+    """The geometric transforms on a decoded 1080p photo (uint8 CHW view of HWC data, as a
+    pipeline has it) and, on CUDA, on a batch of 16 of them, against torchvision v2 on the same
+    inputs: flips, crop (in and out of bounds), pad (reflect), rotate (bilinear, expand, fill),
+    affine (bilinear), perspective (bilinear); plus 10k boxes through rotate. tvx writes these
+    with the same ATen operations as torchvision, so the ratios say what that costs or saves."""
+    import torchvision.transforms.v2.functional as F
+    from torchvision import tv_tensors
+    from torchvision.io import decode_jpeg, read_file
+    from torchvision.transforms import InterpolationMode as IM
+    photos = sorted((images / "photo-1080p").glob("*.jpg"))
+    if not photos:
+        print(f"# geometry: no photos under {images}; skipped (pass --images)")
+        return []
+    cases = []
+    img = decode_jpeg(read_file(str(photos[0])))
+    persp = dict(startpoints=[[0, 0], [1919, 0], [1919, 1079], [0, 1079]],
+                 endpoints=[[40, 20], [1880, 60], [1900, 1050], [10, 1000]])
+    ops = [("horizontal_flip", {}), ("crop", dict(top=100, left=200, height=600, width=900)),
+           ("crop", dict(top=-50, left=1500, height=600, width=900)),
+           ("pad", dict(padding=[30, 20], padding_mode="reflect")),
+           ("rotate", dict(angle=17.0, interpolation=IM.BILINEAR, expand=True, fill=[0, 0, 0])),
+           ("affine", dict(angle=8.0, translate=[20, -10], scale=0.9, shear=[4.0, 2.0], interpolation=IM.BILINEAR)),
+           ("perspective", dict(persp, interpolation=IM.BILINEAR))]
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        runs = (5 if quick else 20) if device == "cpu" else (10 if quick else 100)
+        x = img.to(device) if device == "cpu" else torch.stack([img] * 16).to(device)
+        what = "1920x1080" if device == "cpu" else "16x1920x1080"
+        for name, kwargs in ops:
+            tv = lambda: getattr(F, name)(x, **kwargs)
+            ours = lambda: getattr(tvx.transforms, name)(x, **kwargs)
+            got, want = ours(), tv()
+            assert got.shape == want.shape and (got.int() - want.int()).abs().max() <= (0 if device == "cpu" else 1)
+            label = name if name != "crop" else ("crop out of bounds" if kwargs["top"] < 0 else "crop")
+            cases.append(dict(case=f"{label} {device} u8 {what}", torchvision=median_time(tv, device, runs),
+                              tvx=median_time(ours, device, runs), torchvision_mem=peak_memory(tv, device),
+                              tvx_mem=peak_memory(ours, device)))
+        b = detections(10000, 40, device)[0]
+        bb = tv_tensors.BoundingBoxes(b, format="XYXY", canvas_size=(800, 1216))
+        tv = lambda: F.rotate(bb, 17.0, expand=True)
+        ours = lambda: tvx.transforms.rotate_bounding_boxes(b, "XYXY", (800, 1216), 17.0, expand=True)
+        cases.append(dict(case=f"rotate_bounding_boxes {device} 10k", torchvision=median_time(tv, device, runs),
+                          tvx=median_time(ours, device, runs), torchvision_mem=None, tvx_mem=None))
+    return cases
+
+
 def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
     """Median wall seconds of fn() (synchronised when on CUDA): decoders do host work too."""
     for _ in range(warmup):
@@ -616,7 +663,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "resize", "io"])
+    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "resize", "geometry", "io"])
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
@@ -637,6 +684,8 @@ def main() -> None:
         cases += transforms_cases(args.quick, args.images)
     if args.only in (None, "resize"):
         cases += resize_cases(args.quick, args.images)
+    if args.only in (None, "geometry"):
+        cases += geometry_cases(args.quick, args.images)
     if args.only in (None, "io"):
         cases += io_cases(args.quick, args.images)
     for c in cases:

@@ -422,3 +422,18 @@ def test_review_cases(device):
         T.crop(img, 2, 0, 2**63 - 1, 3)
     with pytest.raises(RuntimeError, match="canvas_size must be positive"):
         T.resize_bounding_boxes(xyxy, (0, 7), [5, 5])
+
+
+def test_cpu_fused_sampler_equals_the_aten_chain():
+    """On the CPU, uint8 and float32 warps without a gradient go through tvx's fused sampler
+    (the grid computed point by point); with a gradient through ATen's grid_sampler chain. Both
+    must give torchvision's bits, so each other's."""
+    img = images("cpu")[3]
+    x = img.float()
+    for name, kwargs in (("affine", dict(angle=11, translate=[5, -3], scale=1.1, shear=[2, 3], interpolation=IM.BILINEAR, fill=[7, 8, 9])),
+                         ("rotate", dict(angle=-29, expand=True, interpolation=IM.NEAREST, fill=[1])),
+                         ("perspective", dict(PERSPECTIVE, interpolation=IM.BILINEAR))):
+        fused = getattr(T, name)(x, **kwargs)
+        chain = getattr(T, name)(x.clone().requires_grad_(), **kwargs).detach()
+        assert torch.equal(fused, chain), name
+        assert torch.equal(getattr(T, name)(img, **kwargs), getattr(F, name)(img, **kwargs)), name

@@ -128,6 +128,14 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
   if (detail::empty(image)) return image.new_zeros(out_shape);
   at::Tensor x = image.reshape({-1, c, h, w});
   const std::int64_t n = detail::dim(x, 0);
+  const auto dtype = image.scalar_type();
+  const bool needs_grad = at::GradMode::is_enabled() && (image.requires_grad() || grid.requires_grad());
+  if (image.device().is_cpu() && (dtype == at::kByte || dtype == at::kFloat) && grid.scalar_type() == at::kFloat &&
+      !needs_grad) {
+    // The CPU's fused sampler (warp_cpu.cpp): the same arithmetic in one pass.
+    using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, bool, std::optional<c10::ArrayRef<double>>);
+    return core::call_op<"tvx::_warp_sample", Sig>(x, grid, mode == Interpolation::nearest, fill).reshape(out_shape);
+  }
   const bool fp = image.scalar_type() == grid.scalar_type();
   at::Tensor f = fp ? x : x.to(grid.scalar_type());
   if (n > 1) grid = grid.expand({n, -1, -1, -1});
@@ -147,25 +155,76 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
   return f.reshape(out_shape);
 }
 
+// A grid [1, oh, ow, 2] as torchvision makes the affine and perspective ones: the points
+// (xs[j], ys[i], 1) times theta [1, 3, 2] (a transposed view, as torchvision lays it out:
+// cuBLAS sums another layout in another order, and the grid must be torchvision's to the
+// bit); for perspective, over the same times theta2, minus 1.
+struct GridSpec {
+  at::Tensor xs, ys, theta, theta2;  // theta2 undefined: affine
+
+  at::Tensor make() const {
+    const std::int64_t oh = detail::dim(ys, 0), ow = detail::dim(xs, 0);
+    at::Tensor base = at::empty({1, oh, ow, 3}, theta.options());
+    base.select(-1, 0).copy_(xs);
+    base.select(-1, 1).copy_(ys.unsqueeze(-1));
+    base.select(-1, 2).fill_(1);
+    const at::Tensor flat = base.view({1, oh * ow, 3});
+    at::Tensor g = flat.bmm(theta);
+    if (theta2.defined()) g = g.div_(flat.bmm(theta2)).sub_(1.0);
+    return g.view({1, oh, ow, 2});
+  }
+};
+
 // The grid of an inverted affine matrix over an ow x oh output, the input being w x h
-// (torchvision's _affine_grid: pixel centres about the output's centre, normalised by the
-// input's half size), in the sampling dtype.
-at::Tensor affine_grid(const std::array<double, 6>& m, at::ScalarType dtype, const at::Device& device, std::int64_t w,
-                       std::int64_t h, std::int64_t ow, std::int64_t oh) {
+// (torchvision's _affine_grid: pixel centres about the output's centre, float32 as linspace
+// makes them, normalised by the input's half size), in the sampling dtype.
+GridSpec affine_grid(const std::array<double, 6>& m, at::ScalarType dtype, const at::Device& device, std::int64_t w,
+                     std::int64_t h, std::int64_t ow, std::int64_t oh) {
   const auto opts = at::TensorOptions().dtype(dtype).device(device);
-  at::Tensor base = at::empty({1, oh, ow, 3}, opts);
-  // The coordinates are float32 (linspace's default dtype), copied into the grid's dtype.
   const auto f32 = opts.dtype(at::kFloat);
-  base.select(-1, 0).copy_(at::linspace((1.0 - double(ow)) * 0.5, (double(ow) - 1.0) * 0.5, ow, f32));
-  base.select(-1, 1).copy_(at::linspace((1.0 - double(oh)) * 0.5, (double(oh) - 1.0) * 0.5, oh, f32).unsqueeze(-1));
-  base.select(-1, 2).fill_(1);
-  // theta [1, 2, 3] transposed, as torchvision lays it out: cuBLAS sums in another order for
-  // another layout, and the grid must be torchvision's to the bit.
-  const at::Tensor rescaled = detail::constant({m[0], m[1], m[2], m[3], m[4], m[5]}, opts)
-                                  .view({1, 2, 3})
-                                  .transpose(1, 2)
-                                  .div_(detail::constant({0.5 * double(w), 0.5 * double(h)}, opts));
-  return base.view({1, oh * ow, 3}).bmm(rescaled).view({1, oh, ow, 2});
+  GridSpec g;
+  g.xs = at::linspace((1.0 - double(ow)) * 0.5, (double(ow) - 1.0) * 0.5, ow, f32);
+  g.ys = at::linspace((1.0 - double(oh)) * 0.5, (double(oh) - 1.0) * 0.5, oh, f32);
+  g.theta = detail::constant({m[0], m[1], m[2], m[3], m[4], m[5]}, opts)
+                .view({1, 2, 3})
+                .transpose(1, 2)
+                .div_(detail::constant({0.5 * double(w), 0.5 * double(h)}, opts));
+  return g;
+}
+
+// Whether ATen's CPU bmm makes these grids as ((x * t0 + y * t1) + t2), unfused, so that the
+// CPU's fused sampler can compute each point instead of reading a stored grid: on x86 (its
+// generic kernel, compiled for the baseline without FMA; the tests compare to the bit).
+#if defined(__x86_64__) || defined(_M_X64)
+constexpr bool kGridPointwise = true;
+#else
+constexpr bool kGridPointwise = false;
+#endif
+
+// The CPU's fused sampler (warp_cpu.cpp) serves uint8 and float32 images that need no gradient.
+bool fused_cpu(const at::Tensor& image) {
+  const auto t = image.scalar_type();
+  return image.device().is_cpu() && (t == at::kByte || t == at::kFloat) &&
+         !(at::GradMode::is_enabled() && image.requires_grad());
+}
+
+at::Tensor warp(const at::Tensor& image, const GridSpec& grid, Interpolation mode,
+                std::optional<c10::ArrayRef<double>> fill) {
+  if (kGridPointwise && fused_cpu(image) && grid.theta.scalar_type() == at::kFloat) {
+    const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
+    std::vector<std::int64_t> out_shape = detail::shape(image);
+    out_shape.resize(out_shape.size() - 2);
+    out_shape.push_back(detail::dim(grid.ys, 0));
+    out_shape.push_back(detail::dim(grid.xs, 0));
+    if (detail::empty(image)) return image.new_zeros(out_shape);
+    using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                           const std::optional<at::Tensor>&, bool, std::optional<c10::ArrayRef<double>>);
+    const std::optional<at::Tensor> theta2 = grid.theta2.defined() ? std::optional<at::Tensor>(grid.theta2) : std::nullopt;
+    return core::call_op<"tvx::_warp_affine_sample", Sig>(image.reshape({-1, c, h, w}), grid.xs, grid.ys, grid.theta,
+                                                          theta2, mode == Interpolation::nearest, fill)
+        .reshape(out_shape);
+  }
+  return apply_grid(image, grid.make(), mode, fill);
 }
 
 at::ScalarType grid_dtype(const at::Tensor& image) {
@@ -350,7 +409,7 @@ at::Tensor affine(const at::Tensor& image, double angle, c10::ArrayRef<double> t
   std::array<double, 2> c{0.0, 0.0};
   if (args.center) c = {(*args.center)[0] - double(w) * 0.5, (*args.center)[1] - double(h) * 0.5};
   const auto m = detail::affine_matrix(c, args, /*inverted=*/true);
-  return apply_grid(image, affine_grid(m, grid_dtype(image), image.device(), w, h, w, h), interpolation, fill);
+  return warp(image, affine_grid(m, grid_dtype(image), image.device(), w, h, w, h), interpolation, fill);
 }
 
 at::Tensor rotate(const at::Tensor& image, double angle, Interpolation interpolation, bool expand,
@@ -382,7 +441,7 @@ at::Tensor rotate(const at::Tensor& image, double angle, Interpolation interpola
     ow = size[0];
     oh = size[1];
   }
-  return apply_grid(image, affine_grid(m, grid_dtype(image), image.device(), w, h, ow, oh), interpolation, fill);
+  return warp(image, affine_grid(m, grid_dtype(image), image.device(), w, h, ow, oh), interpolation, fill);
 }
 
 std::vector<double> perspective_coefficients(c10::ArrayRef<double> startpoints, c10::ArrayRef<double> endpoints) {
@@ -429,19 +488,16 @@ at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficien
   const auto opts = image.options().dtype(grid_dtype(image));
   // Each output pixel centre (x, y): ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1)),
   // normalised by the output's half size (torchvision's _perspective_grid).
-  at::Tensor base = at::empty({1, oh, ow, 3}, opts);
-  base.select(-1, 0).copy_(at::linspace(0.5, double(ow) - 0.5, ow, opts));
-  base.select(-1, 1).copy_(at::linspace(0.5, double(oh) - 0.5, oh, opts).unsqueeze(-1));
-  base.select(-1, 2).fill_(1);
-  // The thetas [1, 2, 3] transposed, as torchvision lays them out (see affine_grid).
-  const at::Tensor theta1 = detail::constant({k[0], k[1], k[2], k[3], k[4], k[5]}, opts)
-                                .view({1, 2, 3})
-                                .transpose(1, 2)
-                                .div_(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
-  const at::Tensor theta2 = detail::constant({k[6], k[7], 1.0, k[6], k[7], 1.0}, opts).view({1, 2, 3}).transpose(1, 2);
-  const at::Tensor flat = base.view({1, oh * ow, 3});
-  const at::Tensor grid = flat.bmm(theta1).div_(flat.bmm(theta2)).sub_(1.0).view({1, oh, ow, 2});
-  return apply_grid(image, grid, interpolation, fill);
+  GridSpec grid;
+  grid.xs = at::linspace(0.5, double(ow) - 0.5, ow, opts);
+  grid.ys = at::linspace(0.5, double(oh) - 0.5, oh, opts);
+  // The thetas [1, 2, 3] transposed, as torchvision lays them out (see GridSpec).
+  grid.theta = detail::constant({k[0], k[1], k[2], k[3], k[4], k[5]}, opts)
+                   .view({1, 2, 3})
+                   .transpose(1, 2)
+                   .div_(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
+  grid.theta2 = detail::constant({k[6], k[7], 1.0, k[6], k[7], 1.0}, opts).view({1, 2, 3}).transpose(1, 2);
+  return warp(image, grid, interpolation, fill);
 }
 
 at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement, Interpolation interpolation,
