@@ -420,6 +420,9 @@ def test_review_cases(device):
         T.rotate(img, float("nan"), expand=True)
     with pytest.raises(RuntimeError, match="must fit in 64 bits"):
         T.crop(img, 2, 0, 2**63 - 1, 3)
+    # a coefficient beyond float32's range is inf there, as torch.tensor makes it
+    huge = [1e39, 0, 0, 0, 1, 0, 0, 0]
+    assert torch.equal(T.perspective(img, None, None, coefficients=huge), F.perspective(img, None, None, coefficients=huge))
     with pytest.raises(RuntimeError, match="canvas_size must be positive"):
         T.resize_bounding_boxes(xyxy, (0, 7), [5, 5])
 

@@ -217,3 +217,16 @@ def test_gradients_every_mode(mode, antialias, device):
         want = torch.autograd.grad(tv(x, size, mode, antialias).sum(), x)[0]
         got = torch.autograd.grad(torch.ops.tvx.resize(x, size, mode, antialias).sum(), x)[0]
         torch.testing.assert_close(got, want)
+
+
+def test_float_windows_do_not_reach_past_their_taps():
+    """A NaN or infinite pixel reaches only the outputs whose windows hold it: the SIMD pass's
+    zero padding around a window is not multiplied in (0 * inf would be NaN)."""
+    x = torch.arange(16.0).view(1, 1, 16)
+    x[..., 0] = float("nan")
+    for mode in ("bilinear", "bicubic"):
+        for aa in (True, False):
+            got = tvx.transforms.resize(x, [1, 24], mode, antialias=aa)
+            want = F.resize(x, [1, 24], InterpolationMode(mode), antialias=aa)
+            assert torch.equal(got.isnan(), want.isnan()), (mode, aa)
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-5, equal_nan=True)

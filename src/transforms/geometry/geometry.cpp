@@ -11,6 +11,7 @@
 #include <c10/util/safe_numerics.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "core/check.h"
@@ -86,9 +87,11 @@ std::array<std::int64_t, 2> affine_output_size(const std::array<double, 6>& m, s
 }
 
 at::Tensor constant(c10::ArrayRef<double> values, const at::TensorOptions& options) {
-  at::Tensor t = at::empty({std::int64_t(values.size())}, options);
+  // Written in float64 and converted, so that a value beyond the dtype's range becomes inf (as
+  // torch.tensor(values, dtype) makes it) instead of failing fill_'s range check.
+  at::Tensor t = at::empty({std::int64_t(values.size())}, options.dtype(at::kDouble));
   for (std::size_t i = 0; i < values.size(); ++i) t.select(0, std::int64_t(i)).fill_(values[i]);
-  return t;
+  return options.dtype() == at::kDouble ? t : t.to(options.dtype().toScalarType());
 }
 
 }  // namespace detail
@@ -114,6 +117,16 @@ void check_fill(const char* op, const at::Tensor& image, std::optional<c10::Arra
               " channels: give 1 value or one per channel");
 }
 
+// The CPU's fused sampler (warp_cpu.cpp) serves uint8 and float32 images that need no gradient.
+// (Not for planes of 2^31 pixels or more: ATen's grid_sampler takes its scalar, unfused
+// fallback there.)
+bool fused_cpu(const at::Tensor& image) {
+  const auto t = image.scalar_type();
+  return image.device().is_cpu() && (t == at::kByte || t == at::kFloat) &&
+         !(at::GradMode::is_enabled() && image.requires_grad()) &&
+         detail::dim(image, -2) * detail::dim(image, -1) <= std::int64_t(std::numeric_limits<std::int32_t>::max());
+}
+
 // torchvision's _apply_grid_transform: image [..., C, H, W] sampled at grid [1, oh, ow, 2]
 // (normalised, align_corners=False) with zeros outside; with fill, a channel of ones rides
 // along and says how much of each output came from inside the image.
@@ -128,10 +141,7 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
   if (detail::empty(image)) return image.new_zeros(out_shape);
   at::Tensor x = image.reshape({-1, c, h, w});
   const std::int64_t n = detail::dim(x, 0);
-  const auto dtype = image.scalar_type();
-  const bool needs_grad = at::GradMode::is_enabled() && (image.requires_grad() || grid.requires_grad());
-  if (image.device().is_cpu() && (dtype == at::kByte || dtype == at::kFloat) && grid.scalar_type() == at::kFloat &&
-      !needs_grad) {
+  if (fused_cpu(image) && grid.scalar_type() == at::kFloat && !(at::GradMode::is_enabled() && grid.requires_grad())) {
     // The CPU's fused sampler (warp_cpu.cpp): the same arithmetic in one pass.
     using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, bool, std::optional<c10::ArrayRef<double>>);
     return core::call_op<"tvx::_warp_sample", Sig>(x, grid, mode == Interpolation::nearest, fill).reshape(out_shape);
@@ -200,13 +210,6 @@ constexpr bool kGridPointwise = true;
 #else
 constexpr bool kGridPointwise = false;
 #endif
-
-// The CPU's fused sampler (warp_cpu.cpp) serves uint8 and float32 images that need no gradient.
-bool fused_cpu(const at::Tensor& image) {
-  const auto t = image.scalar_type();
-  return image.device().is_cpu() && (t == at::kByte || t == at::kFloat) &&
-         !(at::GradMode::is_enabled() && image.requires_grad());
-}
 
 at::Tensor warp(const at::Tensor& image, const GridSpec& grid, Interpolation mode,
                 std::optional<c10::ArrayRef<double>> fill) {

@@ -87,7 +87,8 @@ void sample_row(const Image<T>& in, const Row& grid, std::int64_t ow, const floa
     if constexpr (Nearest) {
       const float xn = std::nearbyint(x), yn = std::nearbyint(y);
       // (int32 conversion as grid_sampler's; a NaN or huge coordinate is out of bounds)
-      const bool inside = xn > -1.0f && xn < float(in.w) && yn > -1.0f && yn < float(in.h);
+      // (compared in double: float(w) rounds widths above 2^24)
+      const bool inside = xn > -1.0f && double(xn) < double(in.w) && yn > -1.0f && double(yn) < double(in.h);
       const std::int64_t ix = inside ? std::int64_t(xn) : 0, iy = inside ? std::int64_t(yn) : 0;
       for (std::int64_t c = 0; c < C; ++c) {
         float v = inside ? in.at(c, iy, ix) : 0.0f;
@@ -101,7 +102,7 @@ void sample_row(const Image<T>& in, const Row& grid, std::int64_t ow, const floa
       const float xw = std::floor(x), yn = std::floor(y);
       const float w = x - xw, e = 1.0f - w, n = y - yn, s = 1.0f - n;
       const float nw = s * e, ne = s * w, sw_ = n * e, se = n * w;
-      const bool finite = xw > -2.0f && xw < float(in.w) && yn > -2.0f && yn < float(in.h);
+      const bool finite = xw > -2.0f && double(xw) < double(in.w) && yn > -2.0f && double(yn) < double(in.h);
       const std::int64_t ix = finite ? std::int64_t(xw) : -2, iy = finite ? std::int64_t(yn) : -2;
       const bool xw_in = ix > -1 && ix < in.w, xe_in = ix + 1 > -1 && ix + 1 < in.w;
       const bool yn_in = iy > -1 && iy < in.h, ys_in = iy + 1 > -1 && iy + 1 < in.h;

@@ -104,16 +104,25 @@ std::int64_t F32Lanes() { return std::int64_t(hn::Lanes(hn::ScalableTag<float>()
 
 // One planar float row: dst[x * step] = sum_k w[x][k] * src[start[x] + k], the weights padded
 // with zeros to `width` (a multiple of F32Lanes()) and the windows kept inside the row by the
-// caller, as HorizontalRowU8's.
+// caller, as HorizontalRowU8's. Pixels of the padding outside output x's own taps
+// [first[x], first[x] + count[x]) are zeroed, not multiplied by 0, so that an infinite or NaN
+// pixel reaches only the outputs whose windows hold it (as ATen's).
 void HorizontalRowF32(const float* src, float* dst, std::int64_t step, std::int64_t out_w, const std::int64_t* start,
-                      const float* weights, std::int64_t width) {
+                      const std::int32_t* first, const std::int32_t* count, const float* weights, std::int64_t width) {
   const hn::ScalableTag<float> d;
+  const hn::RebindToSigned<decltype(d)> di;
   const std::int64_t n = std::int64_t(hn::Lanes(d));
+  const auto iota = hn::Iota(di, 0);
   for (std::int64_t x = 0; x < out_w; ++x) {
     const float* s = src + start[x];
     const float* w = weights + x * width;
-    auto acc = hn::Mul(hn::LoadU(d, s), hn::LoadU(d, w));
-    for (std::int64_t k = n; k < width; k += n) acc = hn::MulAdd(hn::LoadU(d, s + k), hn::LoadU(d, w + k), acc);
+    const auto before = hn::Set(di, first[x] - 1), end = hn::Set(di, first[x] + count[x]);
+    auto acc = hn::Zero(d);
+    for (std::int64_t k = 0; k < width; k += n) {
+      const auto lane = hn::Add(iota, hn::Set(di, std::int32_t(k)));
+      const auto taps = hn::RebindMask(d, hn::And(hn::Gt(lane, before), hn::Lt(lane, end)));
+      acc = hn::MulAdd(hn::IfThenElseZero(taps, hn::LoadU(d, s + k)), hn::LoadU(d, w + k), acc);
+    }
     dst[x * step] = hn::GetLane(hn::SumOfLanes(d, acc));
   }
 }
@@ -285,9 +294,12 @@ void horizontal(const float* in, float* out, const Geometry& g, std::int64_t out
   }
   std::vector<float> w(std::size_t(out_w * padded), 0.0f);
   std::vector<std::int64_t> start(static_cast<std::size_t>(out_w));
+  std::vector<std::int32_t> first(static_cast<std::size_t>(out_w)), count(static_cast<std::size_t>(out_w));
   for (std::int64_t x = 0; x < out_w; ++x) {
     start[x] = std::min(t.start[x], g.w - padded);
     const std::int64_t shift = t.start[x] - start[x];
+    first[x] = std::int32_t(shift);
+    count[x] = std::int32_t(t.count[x]);
     for (std::int64_t j = 0; j < t.count[x]; ++j) w[std::size_t(x * padded + shift + j)] = float(t.weights[std::size_t(x * width + j)]);
   }
   at::parallel_for(0, rows, grain(out_w * ch * padded), [&](std::int64_t r0, std::int64_t r1) {
@@ -300,7 +312,7 @@ void horizontal(const float* in, float* out, const Geometry& g, std::int64_t out
       }
       for (std::int64_t c = 0; c < ch; ++c)
         HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src + c * g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
-                                               w.data(), padded);
+                                               first.data(), count.data(), w.data(), padded);
     }
   });
 }
