@@ -8,6 +8,7 @@
 // or along the row); float64 is scalar C++ the compiler vectorises. Nearest modes gather.
 // float16/bfloat16 are computed in float32 and rounded back, as torchvision does.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #undef HWY_TARGET_INCLUDE
@@ -104,14 +105,29 @@ std::int64_t F32Lanes() { return std::int64_t(hn::Lanes(hn::ScalableTag<float>()
 
 // One planar float row: dst[x * step] = sum_k w[x][k] * src[start[x] + k], the weights padded
 // with zeros to `width` (a multiple of F32Lanes()) and the windows kept inside the row by the
-// caller, as HorizontalRowU8's. Pixels of the padding outside output x's own taps
-// [first[x], first[x] + count[x]) are zeroed, not multiplied by 0, so that an infinite or NaN
-// pixel reaches only the outputs whose windows hold it (as ATen's).
-void HorizontalRowF32(const float* src, float* dst, std::int64_t step, std::int64_t out_w, const std::int64_t* start,
-                      const std::int32_t* first, const std::int32_t* count, const float* weights, std::int64_t width) {
+// caller, as HorizontalRowU8's. In a row (w values) with an infinite or NaN pixel, the padding
+// outside output x's own taps [first[x], first[x] + count[x]) is zeroed, not multiplied by 0, so
+// that the pixel reaches only the outputs whose windows hold it (as ATen's).
+void HorizontalRowF32(const float* src, std::int64_t w_in, float* dst, std::int64_t step, std::int64_t out_w,
+                      const std::int64_t* start, const std::int32_t* first, const std::int32_t* count,
+                      const float* weights, std::int64_t width) {
   const hn::ScalableTag<float> d;
   const hn::RebindToSigned<decltype(d)> di;
   const std::int64_t n = std::int64_t(hn::Lanes(d));
+  bool finite = true;
+  std::int64_t k0 = 0;
+  for (; finite && k0 + n <= w_in; k0 += n) finite = hn::AllTrue(d, hn::IsFinite(hn::LoadU(d, src + k0)));
+  for (; finite && k0 < w_in; ++k0) finite = std::isfinite(src[k0]);
+  if (finite) {
+    for (std::int64_t x = 0; x < out_w; ++x) {
+      const float* s = src + start[x];
+      const float* w = weights + x * width;
+      auto acc = hn::Mul(hn::LoadU(d, s), hn::LoadU(d, w));
+      for (std::int64_t k = n; k < width; k += n) acc = hn::MulAdd(hn::LoadU(d, s + k), hn::LoadU(d, w + k), acc);
+      dst[x * step] = hn::GetLane(hn::SumOfLanes(d, acc));
+    }
+    return;
+  }
   const auto iota = hn::Iota(di, 0);
   for (std::int64_t x = 0; x < out_w; ++x) {
     const float* s = src + start[x];
@@ -311,7 +327,7 @@ void horizontal(const float* in, float* out, const Geometry& g, std::int64_t out
         src = planes.data();
       }
       for (std::int64_t c = 0; c < ch; ++c)
-        HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src + c * g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
+        HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src + c * g.w, g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
                                                first.data(), count.data(), w.data(), padded);
     }
   });
