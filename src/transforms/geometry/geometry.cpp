@@ -277,6 +277,39 @@ at::Tensor pad_symmetric(const at::Tensor& image, std::array<std::int64_t, 4> p)
   return x.index_select(-2, ys).index_select(-1, xs);
 }
 
+// Edge (replicate) or reflect padding p = [left, right, top, bottom] >= 0 by block copies: the
+// image into the middle once, then each border from its mirror (or edge) band: the rows first,
+// then whole padded columns.
+at::Tensor pad_blocks(const at::Tensor& image, std::array<std::int64_t, 4> p, bool edge) {
+  const auto [left, right, top, bottom] = p;
+  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
+  TORCH_CHECK(edge || (left < w && right < w && top < h && bottom < h), "tvx.pad: reflect padding [", left, ", ", right,
+              ", ", top, ", ", bottom, "] must be less than the image's size [", h, ", ", w, "]");
+  TORCH_CHECK((h > 0 || top + bottom == 0) && (w > 0 || left + right == 0),
+              "tvx.pad: cannot pad an axis of size 0 with padding_mode ", edge ? "edge" : "reflect");
+  std::vector<std::int64_t> shape = detail::shape(image);
+  shape[shape.size() - 2] = h + top + bottom;
+  shape[shape.size() - 1] = w + left + right;
+  at::Tensor out = at::empty(shape, image.options().memory_format(at::MemoryFormat::Contiguous));
+  at::Tensor rows = out.slice(-2, top, top + h);  // the image's rows, full padded width
+  rows.slice(-1, left, left + w).copy_(image);
+  // Columns of the image's rows: [left pad | image | right pad].
+  if (left > 0)
+    rows.slice(-1, 0, left).copy_(edge ? image.slice(-1, 0, 1).expand_as(rows.slice(-1, 0, left))
+                                       : image.slice(-1, 1, left + 1).flip(-1));
+  if (right > 0)
+    rows.slice(-1, left + w).copy_(edge ? image.slice(-1, w - 1, w).expand_as(rows.slice(-1, left + w))
+                                        : image.slice(-1, w - 1 - right, w - 1).flip(-1));
+  // Whole padded rows above and below, from the rows just made.
+  if (top > 0)
+    out.slice(-2, 0, top).copy_(edge ? rows.slice(-2, 0, 1).expand_as(out.slice(-2, 0, top))
+                                     : rows.slice(-2, 1, top + 1).flip(-2));
+  if (bottom > 0)
+    out.slice(-2, top + h).copy_(edge ? rows.slice(-2, h - 1, h).expand_as(out.slice(-2, top + h))
+                                      : rows.slice(-2, h - 1 - bottom, h - 1).flip(-2));
+  return out;
+}
+
 }  // namespace
 
 at::Tensor horizontal_flip(const at::Tensor& image) {
@@ -369,10 +402,17 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
       x = at::constant_pad_nd(x, p, vector_fill || !fill ? 0.0 : (*fill)[0]);
       break;
     case PaddingMode::edge:
-    case PaddingMode::reflect: {  // ATen pads floating point only: integers go through float32
+    case PaddingMode::reflect: {
+      const bool edge = padding_mode == PaddingMode::edge;
+      if (!x.is_floating_point() && p[0] >= 0 && p[1] >= 0 && p[2] >= 0 && p[3] >= 0) {
+        // Integers: ATen pads floating point only, and torchvision goes through float32; block
+        // copies give the same values without the two conversions.
+        x = pad_blocks(x, p, edge);
+        break;
+      }
       const bool cast = !x.is_floating_point();
       at::Tensor f = cast ? x.to(at::kFloat) : x;
-      f = at::pad(f, c10::IntArrayRef(p), padding_mode == PaddingMode::edge ? "replicate" : "reflect");
+      f = at::pad(f, c10::IntArrayRef(p), edge ? "replicate" : "reflect");
       x = cast ? f.to(image.scalar_type()) : f;
       break;
     }
