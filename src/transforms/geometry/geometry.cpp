@@ -291,22 +291,23 @@ at::Tensor pad_blocks(const at::Tensor& image, std::array<std::int64_t, 4> p, bo
   shape[shape.size() - 2] = h + top + bottom;
   shape[shape.size() - 1] = w + left + right;
   at::Tensor out = at::empty(shape, image.options().memory_format(at::MemoryFormat::Contiguous));
+  // The `before` and `after` bands of `dst` along `dim` from `src` (size n there, placed at
+  // `before`): its edge repeated, or its mirror without the edge.
+  const auto borders = [edge](const at::Tensor& dst, const at::Tensor& src, std::int64_t dim, std::int64_t n,
+                              std::int64_t before, std::int64_t after) {
+    if (before > 0) {
+      at::Tensor band = dst.slice(dim, 0, before);
+      band.copy_(edge ? src.slice(dim, 0, 1).expand_as(band) : src.slice(dim, 1, before + 1).flip(dim));
+    }
+    if (after > 0) {
+      at::Tensor band = dst.slice(dim, before + n);
+      band.copy_(edge ? src.slice(dim, n - 1, n).expand_as(band) : src.slice(dim, n - 1 - after, n - 1).flip(dim));
+    }
+  };
   at::Tensor rows = out.slice(-2, top, top + h);  // the image's rows, full padded width
   rows.slice(-1, left, left + w).copy_(image);
-  // Columns of the image's rows: [left pad | image | right pad].
-  if (left > 0)
-    rows.slice(-1, 0, left).copy_(edge ? image.slice(-1, 0, 1).expand_as(rows.slice(-1, 0, left))
-                                       : image.slice(-1, 1, left + 1).flip(-1));
-  if (right > 0)
-    rows.slice(-1, left + w).copy_(edge ? image.slice(-1, w - 1, w).expand_as(rows.slice(-1, left + w))
-                                        : image.slice(-1, w - 1 - right, w - 1).flip(-1));
-  // Whole padded rows above and below, from the rows just made.
-  if (top > 0)
-    out.slice(-2, 0, top).copy_(edge ? rows.slice(-2, 0, 1).expand_as(out.slice(-2, 0, top))
-                                     : rows.slice(-2, 1, top + 1).flip(-2));
-  if (bottom > 0)
-    out.slice(-2, top + h).copy_(edge ? rows.slice(-2, h - 1, h).expand_as(out.slice(-2, top + h))
-                                      : rows.slice(-2, h - 1 - bottom, h - 1).flip(-2));
+  borders(rows, image, -1, w, left, right);  // [left pad | image | right pad]
+  borders(out, rows, -2, h, top, bottom);    // whole padded rows above and below
   return out;
 }
 
