@@ -103,10 +103,17 @@ void check_image(const char* op, const at::Tensor& image, int64_t min_dim = 3) {
               ", got ", image.sym_sizes());
 }
 
-Interpolation warp_interpolation(const char* op, Interpolation mode) {
+void check_warp_interpolation(const char* op, Interpolation mode) {
   TORCH_CHECK(mode == Interpolation::nearest || mode == Interpolation::bilinear, op,
               ": interpolation must be nearest or bilinear, got ", detail::interpolation_name(mode));
-  return mode;
+}
+
+// The image's shape with its last two sizes replaced by h, w.
+std::vector<std::int64_t> with_hw(const at::Tensor& image, std::int64_t h, std::int64_t w) {
+  std::vector<std::int64_t> shape = detail::shape(image);
+  shape[shape.size() - 2] = h;
+  shape[shape.size() - 1] = w;
+  return shape;
 }
 
 void check_fill(const char* op, const at::Tensor& image, std::optional<c10::ArrayRef<double>> fill) {
@@ -134,10 +141,7 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
                       std::optional<c10::ArrayRef<double>> fill) {
   const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
   const std::int64_t oh = detail::dim(grid, 1), ow = detail::dim(grid, 2);
-  std::vector<std::int64_t> out_shape = detail::shape(image);
-  out_shape.resize(out_shape.size() - 2);
-  out_shape.push_back(oh);
-  out_shape.push_back(ow);
+  const std::vector<std::int64_t> out_shape = with_hw(image, oh, ow);
   if (detail::empty(image)) return image.new_zeros(out_shape);
   at::Tensor x = image.reshape({-1, c, h, w});
   const std::int64_t n = detail::dim(x, 0);
@@ -215,10 +219,7 @@ at::Tensor warp(const at::Tensor& image, const GridSpec& grid, Interpolation mod
                 std::optional<c10::ArrayRef<double>> fill) {
   if (kGridPointwise && fused_cpu(image) && grid.theta.scalar_type() == at::kFloat) {
     const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
-    std::vector<std::int64_t> out_shape = detail::shape(image);
-    out_shape.resize(out_shape.size() - 2);
-    out_shape.push_back(detail::dim(grid.ys, 0));
-    out_shape.push_back(detail::dim(grid.xs, 0));
+    const std::vector<std::int64_t> out_shape = with_hw(image, detail::dim(grid.ys, 0), detail::dim(grid.xs, 0));
     if (detail::empty(image)) return image.new_zeros(out_shape);
     using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                            const std::optional<at::Tensor>&, bool, std::optional<c10::ArrayRef<double>>);
@@ -261,47 +262,35 @@ std::array<std::int64_t, 4> torch_padding(const char* op, c10::IntArrayRef p) {
   }
 }
 
-at::Tensor pad_symmetric(const at::Tensor& image, std::array<std::int64_t, 4> p) {
-  // Negative padding crops first; then the borders mirror with the edge pixel repeated.
-  const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
-  at::Tensor x = image.slice(-2, std::max<std::int64_t>(-p[2], 0), h - std::max<std::int64_t>(-p[3], 0))
-                     .slice(-1, std::max<std::int64_t>(-p[0], 0), w - std::max<std::int64_t>(-p[1], 0));
-  for (auto& v : p) v = std::max<std::int64_t>(v, 0);
-  const auto indices = [&](std::int64_t n, std::int64_t before, std::int64_t after) {
-    TORCH_CHECK(before <= n && after <= n, "tvx.pad: symmetric padding (", before, ", ", after,
-                ") must not exceed the image's size ", n, " on that axis");
-    const auto opts = at::TensorOptions().dtype(at::kLong).device(image.device());
-    return at::cat({at::arange(before - 1, -1, -1, opts), at::arange(n, opts), at::arange(n - 1, n - after - 1, -1, opts)});
-  };
-  const at::Tensor ys = indices(detail::dim(x, -2), p[2], p[3]), xs = indices(detail::dim(x, -1), p[0], p[1]);
-  return x.index_select(-2, ys).index_select(-1, xs);
-}
-
-// Edge (replicate) or reflect padding p = [left, right, top, bottom] >= 0 by block copies: the
-// image into the middle once, then each border from its mirror (or edge) band: the rows first,
-// then whole padded columns.
-at::Tensor pad_blocks(const at::Tensor& image, std::array<std::int64_t, 4> p, bool edge) {
+// Edge, reflect or symmetric padding p = [left, right, top, bottom] >= 0 by block copies: the
+// image into the middle once, then each border from its edge pixel (repeated) or its mirror
+// band (reflect leaves the edge pixel out, symmetric repeats it): the rows first, then whole
+// padded rows.
+at::Tensor pad_blocks(const at::Tensor& image, std::array<std::int64_t, 4> p, PaddingMode mode) {
   const auto [left, right, top, bottom] = p;
   const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
-  TORCH_CHECK(edge || (left < w && right < w && top < h && bottom < h), "tvx.pad: reflect padding [", left, ", ", right,
-              ", ", top, ", ", bottom, "] must be less than the image's size [", h, ", ", w, "]");
-  TORCH_CHECK((h > 0 || top + bottom == 0) && (w > 0 || left + right == 0),
-              "tvx.pad: cannot pad an axis of size 0 with padding_mode ", edge ? "edge" : "reflect");
-  std::vector<std::int64_t> shape = detail::shape(image);
-  shape[shape.size() - 2] = h + top + bottom;
-  shape[shape.size() - 1] = w + left + right;
-  at::Tensor out = at::empty(shape, image.options().memory_format(at::MemoryFormat::Contiguous));
-  // The `before` and `after` bands of `dst` along `dim` from `src` (size n there, placed at
-  // `before`): its edge repeated, or its mirror without the edge.
-  const auto borders = [edge](const at::Tensor& dst, const at::Tensor& src, std::int64_t dim, std::int64_t n,
-                              std::int64_t before, std::int64_t after) {
+  const char* name = mode == PaddingMode::edge ? "edge" : mode == PaddingMode::reflect ? "reflect" : "symmetric";
+  // A mirror band reaches one pixel short of the far edge (reflect) or to it (symmetric).
+  const std::int64_t reach = mode == PaddingMode::reflect ? 1 : 0;
+  TORCH_CHECK(mode == PaddingMode::edge || (left + reach <= w && right + reach <= w && top + reach <= h && bottom + reach <= h),
+              "tvx.pad: ", name, " padding [", left, ", ", right, ", ", top, ", ", bottom, "] must be ",
+              reach ? "less than" : "at most", " the image's size [", h, ", ", w, "]");
+  TORCH_CHECK((h > 0 || top + bottom == 0) && (w > 0 || left + right == 0), "tvx.pad: cannot pad an axis of size 0 with padding_mode ",
+              name);
+  at::Tensor out = at::empty(with_hw(image, h + top + bottom, w + left + right),
+                             image.options().memory_format(at::MemoryFormat::Contiguous));
+  // The `before` and `after` bands of `dst` along `dim` from `src` (size n there, placed at `before`).
+  const auto borders = [&](const at::Tensor& dst, const at::Tensor& src, std::int64_t dim, std::int64_t n,
+                           std::int64_t before, std::int64_t after) {
     if (before > 0) {
       at::Tensor band = dst.slice(dim, 0, before);
-      band.copy_(edge ? src.slice(dim, 0, 1).expand_as(band) : src.slice(dim, 1, before + 1).flip(dim));
+      band.copy_(mode == PaddingMode::edge ? src.slice(dim, 0, 1).expand_as(band)
+                                           : src.slice(dim, reach, reach + before).flip(dim));
     }
     if (after > 0) {
       at::Tensor band = dst.slice(dim, before + n);
-      band.copy_(edge ? src.slice(dim, n - 1, n).expand_as(band) : src.slice(dim, n - 1 - after, n - 1).flip(dim));
+      band.copy_(mode == PaddingMode::edge ? src.slice(dim, n - 1, n).expand_as(band)
+                                           : src.slice(dim, n - reach - after, n - reach).flip(dim));
     }
   };
   at::Tensor rows = out.slice(-2, top, top + h);  // the image's rows, full padded width
@@ -338,11 +327,7 @@ at::Tensor crop(const at::Tensor& image, std::int64_t top, std::int64_t left, st
   if (top >= 0 && left >= 0 && bottom <= h && right <= w) return image.slice(-2, top, bottom).slice(-1, left, right);
   const std::int64_t y0 = std::max<std::int64_t>(top, 0), y1 = std::min(bottom, h);
   const std::int64_t x0 = std::max<std::int64_t>(left, 0), x1 = std::min(right, w);
-  std::vector<std::int64_t> shape = detail::shape(image);
-  shape.resize(shape.size() - 2);
-  shape.push_back(height);
-  shape.push_back(width);
-  if (y1 <= y0 || x1 <= x0) return image.new_zeros(shape);  // the image does not reach the region
+  if (y1 <= y0 || x1 <= x0) return image.new_zeros(with_hw(image, height, width));  // the image does not reach the region
   // What the image holds, padded with zeros to the region.
   return at::constant_pad_nd(image.slice(-2, y0, y1).slice(-1, x0, x1), {x0 - left, right - x1, y0 - top, bottom - y1}, 0);
 }
@@ -351,26 +336,10 @@ at::Tensor center_crop(const at::Tensor& image, c10::IntArrayRef output_size) {
   check_image("tvx.center_crop", image, 2);
   const auto size = crop_size("tvx.center_crop", output_size);
   const std::int64_t ch = size[0], cw = size[1];
-  at::Tensor x = image;
-  std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
-  if (detail::empty(image)) {
-    std::vector<std::int64_t> shape = detail::shape(image);
-    shape.resize(shape.size() - 2);
-    shape.push_back(ch);
-    shape.push_back(cw);
-    return image.new_zeros(shape);
-  }
-  if (ch > h || cw > w) {  // zeros around, the extra pixel (odd difference) after
-    const std::int64_t pw = cw > w ? cw - w : 0, ph = ch > h ? ch - h : 0;
-    x = at::constant_pad_nd(x, {pw / 2, (pw + 1) / 2, ph / 2, (ph + 1) / 2}, 0);
-    h = detail::dim(x, -2);
-    w = detail::dim(x, -1);
-    if (h == ch && w == cw) return x;
-  }
-  // Python's round: halves to even.
-  const auto top = static_cast<std::int64_t>(std::nearbyint(double(h - ch) / 2.0));
-  const auto left = static_cast<std::int64_t>(std::nearbyint(double(w - cw) / 2.0));
-  return x.slice(-2, top, top + ch).slice(-1, left, left + cw);
+  // torchvision pads a crop larger than the image with zeros first and then crops at the
+  // anchor: crop's region with its zeros outside the image.
+  return crop(image, detail::crop_anchor(detail::dim(image, -2), ch), detail::crop_anchor(detail::dim(image, -1), cw), ch,
+              cw);
 }
 
 at::Tensor resized_crop(const at::Tensor& image, std::int64_t top, std::int64_t left, std::int64_t height,
@@ -385,12 +354,8 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
   const auto p = torch_padding("tvx.pad", padding);
   const auto sizes = detail::shape(image);
   const std::int64_t c = sizes[sizes.size() - 3], h = sizes[sizes.size() - 2], w = sizes[sizes.size() - 1];
-  if (detail::empty(image)) {  // nothing to mirror or replicate: the padded shape
-    std::vector<std::int64_t> shape(sizes.begin(), sizes.end() - 2);
-    shape.push_back(std::max<std::int64_t>(h + p[2] + p[3], 0));
-    shape.push_back(std::max<std::int64_t>(w + p[0] + p[1], 0));
-    return image.new_zeros(shape);
-  }
+  if (detail::empty(image))  // nothing to mirror or replicate: the padded shape
+    return image.new_zeros(with_hw(image, std::max<std::int64_t>(h + p[2] + p[3], 0), std::max<std::int64_t>(w + p[0] + p[1], 0)));
   std::int64_t n = 1;  // the leading axes as one
   for (std::size_t i = 0; i + 3 < sizes.size(); ++i) n *= sizes[i];
   at::Tensor x = image.reshape({n, c, h, w});
@@ -408,7 +373,7 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
       if (!x.is_floating_point() && p[0] >= 0 && p[1] >= 0 && p[2] >= 0 && p[3] >= 0) {
         // Integers: ATen pads floating point only, and torchvision goes through float32; block
         // copies give the same values without the two conversions.
-        x = pad_blocks(x, p, edge);
+        x = pad_blocks(x, p, padding_mode);
         break;
       }
       const bool cast = !x.is_floating_point();
@@ -417,7 +382,15 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
       x = cast ? f.to(image.scalar_type()) : f;
       break;
     }
-    case PaddingMode::symmetric: x = pad_symmetric(x, p); break;
+    case PaddingMode::symmetric: {  // negative padding crops first, as torchvision's
+      const auto cut = [](std::int64_t v) { return std::max<std::int64_t>(-v, 0); };
+      const std::int64_t h1 = detail::dim(x, -2), w1 = detail::dim(x, -1);
+      x = x.slice(-2, cut(p[2]), h1 - cut(p[3])).slice(-1, cut(p[0]), w1 - cut(p[1]));
+      std::array<std::int64_t, 4> q;
+      for (int i = 0; i < 4; ++i) q[i] = std::max<std::int64_t>(p[i], 0);
+      x = pad_blocks(x, q, padding_mode);
+      break;
+    }
   }
   if (vector_fill) {
     TORCH_CHECK(static_cast<std::int64_t>(fill->size()) == c, "tvx.pad: fill has ", fill->size(), " values, the image ",
@@ -433,10 +406,7 @@ at::Tensor pad(const at::Tensor& image, c10::IntArrayRef padding, std::optional<
     if (bottom > 0) x.slice(-2, std::max<std::int64_t>(oh - bottom, 0)).copy_(v.expand({c, std::min(bottom, oh), ow}));
     if (right > 0) x.slice(-1, std::max<std::int64_t>(ow - right, 0)).copy_(v.expand({c, oh, std::min(right, ow)}));
   }
-  std::vector<std::int64_t> shape(sizes.begin(), sizes.end() - 2);
-  shape.push_back(detail::dim(x, -2));
-  shape.push_back(detail::dim(x, -1));
-  return x.reshape(shape);
+  return x.reshape(with_hw(image, detail::dim(x, -2), detail::dim(x, -1)));
 }
 
 at::Tensor affine(const at::Tensor& image, double angle, c10::ArrayRef<double> translate, double scale,
@@ -446,7 +416,7 @@ at::Tensor affine(const at::Tensor& image, double angle, c10::ArrayRef<double> t
   const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
   check_image(op, image);
   const auto args = detail::parse_affine(op, angle, translate, scale, shear, center);
-  warp_interpolation(op, interpolation);
+  check_warp_interpolation(op, interpolation);
   check_fill(op, image, fill);
   const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
   // The centre in pixels about the image's centre.
@@ -471,7 +441,7 @@ at::Tensor rotate(const at::Tensor& image, double angle, Interpolation interpola
       if (a == 270) return at::rot90(image, 3, {-2, -1});
     }
   }
-  warp_interpolation(op, interpolation);
+  check_warp_interpolation(op, interpolation);
   const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
   const double no_shear[2] = {0.0, 0.0}, no_move[2] = {0.0, 0.0};
   auto args = detail::parse_affine(op, -a, no_move, 1.0, no_shear, center);
@@ -525,7 +495,7 @@ at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficien
   const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
   check_image(op, image);
   TORCH_CHECK(coefficients.size() == 8, op, ": coefficients must have 8 values, got ", coefficients.size());
-  warp_interpolation(op, interpolation);
+  check_warp_interpolation(op, interpolation);
   check_fill(op, image, fill);
   const std::int64_t oh = detail::dim(image, -2), ow = detail::dim(image, -1);
   const auto& k = coefficients;
@@ -549,7 +519,7 @@ at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement, Inte
   constexpr const char* op = "tvx.elastic";
   const core::NoAutocast no_autocast;  // grid_sampler is on autocast's float32 list
   check_image(op, image);
-  warp_interpolation(op, interpolation);
+  check_warp_interpolation(op, interpolation);
   check_fill(op, image, fill);
   const std::int64_t h = detail::dim(image, -2), w = detail::dim(image, -1);
   TORCH_CHECK(detail::shape(displacement) == std::vector<std::int64_t>({1, h, w, 2}), op, ": displacement must have shape [1, ", h,

@@ -6,6 +6,7 @@
 #include <c10/util/ArrayRef.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -21,6 +22,14 @@ inline std::vector<std::int64_t> shape(const at::Tensor& t) {
   return out;
 }
 inline bool empty(const at::Tensor& t) { return t.sym_numel() == 0; }
+
+/// center_crop's anchor on one axis, as torchvision places it: round((size - crop) / 2), halves
+/// to even as Python's round; a crop larger than the image is padded first, (crop - size) // 2
+/// before it.
+inline std::int64_t crop_anchor(std::int64_t size, std::int64_t crop) {
+  if (crop > size) return -((crop - size) / 2);
+  return std::int64_t(std::nearbyint(double(size - crop) / 2.0));
+}
 
 /// affine's arguments, checked and completed as torchvision's: shear [x] means [x, x].
 struct AffineArgs {

@@ -11,18 +11,12 @@
 #include "core/check.h"
 #include "core/op.h"
 #include "core/registration.h"
+#include "transforms/geometry/geometry.h"
 #include "transforms/resize/resize.h"
 
 namespace tvx::transforms {
 namespace detail {
 namespace {
-
-// center_crop's anchor on one axis: round((size - crop) / 2) half to even, as Python's round;
-// a crop larger than the image is padded first, (crop - size) // 2 before it.
-std::int64_t crop_anchor(std::int64_t size, std::int64_t crop) {
-  if (crop > size) return -((crop - size) / 2);
-  return std::int64_t(std::nearbyint(double(size - crop) / 2.0));
-}
 
 std::vector<std::int64_t> two(const char* what, c10::IntArrayRef v) {
   TORCH_CHECK(v.size() <= 2, "tvx.preprocess: ", what, " must be [h, w], [s] or empty, got ", v.size(), " values");

@@ -248,36 +248,61 @@ void horizontal(const T* in, T* out, const Geometry& g, std::int64_t out_w, cons
   });
 }
 
+// The windows of a horizontal pass laid out for the SIMD row kernels: each padded with zeros to
+// `padded` taps (whole vectors) and moved left where it would run past the row (its weights
+// moved right): output x reads start[x] .. start[x] + padded, its own taps being
+// [first[x], first[x] + count[x]) of that. Needs padded <= the row's width.
+template <typename W, typename From>
+struct PaddedWindows {
+  std::vector<W> weights;
+  std::vector<std::int64_t> start;
+  std::vector<std::int32_t> first, count;
+
+  PaddedWindows(const Taps& t, const std::vector<From>& taps_weights, std::int64_t row, std::int64_t padded)
+      : weights(t.start.size() * std::size_t(padded), W(0)), start(t.start.size()), first(t.start.size()),
+        count(t.start.size()) {
+    for (std::size_t x = 0; x < t.start.size(); ++x) {
+      start[x] = std::min(t.start[x], row - padded);
+      first[x] = std::int32_t(t.start[x] - start[x]);
+      count[x] = std::int32_t(t.count[x]);
+      for (std::int64_t j = 0; j < t.count[x]; ++j)
+        weights[x * std::size_t(padded) + std::size_t(first[x] + j)] = W(taps_weights[x * std::size_t(t.width) + std::size_t(j)]);
+    }
+  }
+};
+
+// A horizontal pass through a SIMD row kernel, channel by channel: an interleaved row is split
+// into planes first; row(src_plane, dst, step) makes one channel's outputs.
+template <typename T, typename Deinterleave, typename Row>
+void planar_rows(const T* in, T* out, const Geometry& g, std::int64_t out_w, std::int64_t cost, Deinterleave deinterleave,
+                 Row row) {
+  const std::int64_t ch = g.ch;
+  at::parallel_for(0, g.planes * g.h, grain(out_w * ch * cost), [&](std::int64_t r0, std::int64_t r1) {
+    std::vector<T> planes(std::size_t(ch > 1 ? g.row() : 0));
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const T* src = in + r * g.row();
+      if (ch > 1) {
+        deinterleave(src, g.w, ch, planes.data());
+        src = planes.data();
+      }
+      for (std::int64_t c = 0; c < ch; ++c) row(src + c * g.w, out + r * out_w * ch + c, ch);
+    }
+  });
+}
+
 void horizontal(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, std::int64_t out_w, const Taps& t) {
   const FixedTaps f = to_fixed(t);
   const std::int64_t rows = g.planes * g.h, ch = g.ch, width = t.width;
   const std::int32_t half = 1 << (f.precision - 1);
-  // Rows go through the SIMD kernel, channel by channel (an interleaved row is split into
-  // planes first): the windows padded to whole vectors and moved left where they would run
-  // past the row (their weights moved right, zeros around them).
   const std::int64_t lanes = HWY_DYNAMIC_DISPATCH(I16Lanes)();
   const std::int64_t padded = (width + lanes - 1) / lanes * lanes;
   if (padded <= g.w) {
-    std::vector<std::int16_t> w(std::size_t(out_w * padded), 0);
-    std::vector<std::int64_t> start(static_cast<std::size_t>(out_w));
-    for (std::int64_t x = 0; x < out_w; ++x) {
-      start[x] = std::min(t.start[x], g.w - padded);
-      const std::int64_t shift = t.start[x] - start[x];
-      std::copy_n(&f.weights[std::size_t(x * width)], t.count[x], &w[std::size_t(x * padded + shift)]);
-    }
-    at::parallel_for(0, rows, grain(out_w * ch * padded), [&](std::int64_t r0, std::int64_t r1) {
-      std::vector<std::uint8_t> planes(std::size_t(ch > 1 ? g.row() : 0));
-      for (std::int64_t r = r0; r < r1; ++r) {
-        const std::uint8_t* src = in + r * g.row();
-        if (ch > 1) {
-          HWY_DYNAMIC_DISPATCH(DeinterleaveRowU8)(src, g.w, ch, planes.data());
-          src = planes.data();
-        }
-        for (std::int64_t c = 0; c < ch; ++c)
-          HWY_DYNAMIC_DISPATCH(HorizontalRowU8)(src + c * g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
-                                                w.data(), padded, f.precision);
-      }
-    });
+    const PaddedWindows<std::int16_t, std::int16_t> win(t, f.weights, g.w, padded);
+    planar_rows(in, out, g, out_w, padded, HWY_DYNAMIC_DISPATCH(DeinterleaveRowU8),
+                [&](const std::uint8_t* src, std::uint8_t* dst, std::int64_t step) {
+                  HWY_DYNAMIC_DISPATCH(HorizontalRowU8)(src, dst, step, out_w, win.start.data(), win.weights.data(),
+                                                        padded, f.precision);
+                });
     return;
   }
   at::parallel_for(0, rows, grain(out_w * ch * width), [&](std::int64_t r0, std::int64_t r1) {
@@ -301,36 +326,19 @@ void horizontal(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, st
 // first), windows padded and kept inside the row as the uint8 pass's; rows narrower than a
 // padded window take the scalar template.
 void horizontal(const float* in, float* out, const Geometry& g, std::int64_t out_w, const Taps& t) {
-  const std::int64_t rows = g.planes * g.h, ch = g.ch, width = t.width;
+  const std::int64_t width = t.width;
   const std::int64_t lanes = HWY_DYNAMIC_DISPATCH(F32Lanes)();
   const std::int64_t padded = (width + lanes - 1) / lanes * lanes;
   if (padded > g.w) {
     horizontal<float>(in, out, g, out_w, t);
     return;
   }
-  std::vector<float> w(std::size_t(out_w * padded), 0.0f);
-  std::vector<std::int64_t> start(static_cast<std::size_t>(out_w));
-  std::vector<std::int32_t> first(static_cast<std::size_t>(out_w)), count(static_cast<std::size_t>(out_w));
-  for (std::int64_t x = 0; x < out_w; ++x) {
-    start[x] = std::min(t.start[x], g.w - padded);
-    const std::int64_t shift = t.start[x] - start[x];
-    first[x] = std::int32_t(shift);
-    count[x] = std::int32_t(t.count[x]);
-    for (std::int64_t j = 0; j < t.count[x]; ++j) w[std::size_t(x * padded + shift + j)] = float(t.weights[std::size_t(x * width + j)]);
-  }
-  at::parallel_for(0, rows, grain(out_w * ch * padded), [&](std::int64_t r0, std::int64_t r1) {
-    std::vector<float> planes(std::size_t(ch > 1 ? g.row() : 0));
-    for (std::int64_t r = r0; r < r1; ++r) {
-      const float* src = in + r * g.row();
-      if (ch > 1) {
-        HWY_DYNAMIC_DISPATCH(DeinterleaveRowF32)(src, g.w, ch, planes.data());
-        src = planes.data();
-      }
-      for (std::int64_t c = 0; c < ch; ++c)
-        HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src + c * g.w, g.w, out + r * out_w * ch + c, ch, out_w, start.data(),
-                                               first.data(), count.data(), w.data(), padded);
-    }
-  });
+  const PaddedWindows<float, double> win(t, t.weights, g.w, padded);
+  planar_rows(in, out, g, out_w, padded, HWY_DYNAMIC_DISPATCH(DeinterleaveRowF32),
+              [&](const float* src, float* dst, std::int64_t step) {
+                HWY_DYNAMIC_DISPATCH(HorizontalRowF32)(src, g.w, dst, step, out_w, win.start.data(), win.first.data(),
+                                                       win.count.data(), win.weights.data(), padded);
+              });
 }
 
 // Vertical pass: out[p][y] = sum_j w[y][j] * in[p][start[y] + j], whole rows at a time.
