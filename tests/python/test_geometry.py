@@ -311,7 +311,11 @@ def test_opcheck():
                      (torch.ops.tvx.rotate90.default, (x, 3)), (torch.ops.tvx.horizontal_flip.default, (x,)),
                      (torch.ops.tvx.resize_mask.default, (u8[0], [12, 5], None)),
                      (torch.ops.tvx.clamp_bounding_boxes.default, (b, "CXCYWH", [60, 80], "soft")),
-                     (torch.ops.tvx.affine_bounding_boxes.default, (b, "XYWH", [60, 80], 20.0, [1.0, 1.0], 1.0, [0.0], None, "soft"))):
+                     (torch.ops.tvx.affine_bounding_boxes.default, (b, "XYWH", [60, 80], 20.0, [1.0, 1.0], 1.0, [0.0], None, "soft")),
+                     # the CPU's fused sampler, which the warps call (no gradient: the warps take ATen's chain then)
+                     (torch.ops.tvx._warp_sample.default, (u8, torch.rand(1, 5, 7, 2) * 2 - 1, False, [3.0])),
+                     (torch.ops.tvx._warp_affine_sample.default,
+                      (x, torch.linspace(-3, 3, 7), torch.linspace(-2, 2, 5), torch.rand(3, 2), torch.rand(3, 2) + 1, True, None))):
         torch.library.opcheck(op, args)
 
 
