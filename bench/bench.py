@@ -373,6 +373,46 @@ def transforms_cases(quick: bool, images: Path):
     return cases
 
 
+def cuda_photo_batch(decoded):
+    """The photos in one list (the CUDA list cases take 64 of them) and the uint8 batch
+    64x3x512x512 on CUDA: photos cropped square and resized to 512."""
+    import torchvision.transforms.v2.functional as F
+    pool = [img for sub in ("photo-1080p", "photo-2560", "photo-500") for img in decoded[sub]]
+    batch = torch.stack([F.resize(F.center_crop(img, [min(img.shape[-2:])] * 2), [512, 512]) for img in
+                         (pool * 8)[:64]]).cuda()
+    return pool, batch
+
+
+def profile_resize(images: Path) -> None:
+    """tvx's CUDA resize kernels one against another (TVX_RESIZE_KERNEL caps the choice) on
+    the bench cases: ms per call and bytes moved (input once, output once) per second."""
+    from torchvision.io import decode_jpeg, read_file
+    decoded = {sub: [decode_jpeg(read_file(str(f))) for f in sorted((images / sub).glob("*.jpg"))]
+               for sub in ("photo-500", "photo-1080p", "photo-2560")}
+    pool, batch = cuda_photo_batch(decoded)
+    varlen = [img.cuda() for img in (pool * 4)[:64]]
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    u8_out, f32_out = 64 * 3 * 224 * 224, 64 * 3 * 224 * 224 * 4
+    calls = [("resize u8 bilinear 64x512x512->224", lambda: tvx.transforms.resize(batch, [224, 224]),
+              batch.numel() + u8_out),
+             ("resize u8 bicubic 64x512x512->224",
+              lambda: tvx.transforms.resize(batch, [224, 224], interpolation="bicubic"), batch.numel() + u8_out),
+             ("preprocess 64x512x512->224 f32", lambda: tvx.transforms.preprocess(batch, resize=[224, 224], mean=mean,
+                                                                                  std=std), batch.numel() + f32_out),
+             ("resize list of 64 photos ->224", lambda: tvx.transforms.resize(varlen, [224, 224]),
+              sum(i.numel() for i in varlen) + u8_out),
+             ("preprocess list resize 256 crop 224",
+              lambda: tvx.transforms.preprocess(varlen, resize=[256], crop=[224, 224], mean=mean, std=std),
+              sum(i.numel() for i in varlen) + f32_out)]
+    for name, call, moved in calls:
+        times = {}
+        for kernel in ("direct", "rows", "staged"):
+            os.environ["TVX_RESIZE_KERNEL"] = kernel
+            times[kernel] = median_time(call, "cuda", 100)
+        os.environ.pop("TVX_RESIZE_KERNEL")
+        print(f"# {name}: " + ", ".join(f"{k} {fmt_time(t)} ({moved / t / 1e9:.0f} GB/s)" for k, t in times.items()))
+
+
 def resize_cases(quick: bool, images: Path):
     """resize and preprocess on real photos (shared/images), against torchvision v2 on the same
     tensors (decode_jpeg's CHW views of HWC data, as a pipeline has them), and on the CPU also
@@ -432,9 +472,7 @@ def resize_cases(quick: bool, images: Path):
     if not torch.cuda.is_available():
         return cases
     runs = 10 if quick else 100
-    pool = [img for sub in ("photo-1080p", "photo-2560", "photo-500") for img in decoded[sub]]
-    batch = torch.stack([F.resize(F.center_crop(img, [min(img.shape[-2:])] * 2), [512, 512]) for img in
-                         (pool * 8)[:64]]).cuda()
+    pool, batch = cuda_photo_batch(decoded)
     bytes_moved = batch.numel() + 64 * 3 * 224 * 224
     for mode in ("bilinear", "bicubic"):
         tv = lambda: F.resize(batch, [224, 224], interpolation=IM(mode), antialias=True)
@@ -667,7 +705,7 @@ def main() -> None:
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
-    ap.add_argument("--profile", action="store_true", help="also print kernel times of the CUDA nms")
+    ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d and resize")
     args = ap.parse_args()
     torch.backends.cudnn.benchmark = True
 
@@ -709,6 +747,8 @@ def main() -> None:
             profile_roi()
         if args.only in (None, "deform"):
             profile_deform()
+        if args.only in (None, "resize"):
+            profile_resize(args.images)
 
 
 if __name__ == "__main__":

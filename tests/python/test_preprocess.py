@@ -117,3 +117,21 @@ def test_bad_inputs(device):
     for kwargs, message in cases:
         with pytest.raises(RuntimeError, match=message):
             tvx.transforms.preprocess(**kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+def test_cuda_kernels_give_the_same_bits(dtype, monkeypatch):
+    """The CUDA resample kernels (direct, tiled through L1, tiled staged; TVX_RESIZE_KERNEL
+    caps the choice) compute the same sums in the same order: the same bits, crops that pad
+    and channels_last output included."""
+    imgs = images("cuda")
+    outs = {}
+    for kernel in ("direct", "rows", "staged"):
+        monkeypatch.setenv("TVX_RESIZE_KERNEL", kernel)
+        outs[kernel] = [tvx.transforms.preprocess(imgs, resize=[100], crop=[120, 90], mean=MEAN, std=STD, dtype=dtype),
+                        tvx.transforms.preprocess(imgs, resize=[256], crop=[224, 224], mean=MEAN, std=STD, dtype=dtype,
+                                                  channels_last=True, interpolation="bicubic")]
+    for kernel in ("rows", "staged"):
+        for got, want in zip(outs[kernel], outs["direct"]):
+            assert got.stride() == want.stride() and torch.equal(got, want), kernel

@@ -162,6 +162,45 @@ def test_list_of_sizes(mode, device):
         torch.ops.tvx.resize_list(images[:2], [4, 4], "bilinear", True)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32, torch.float64, torch.float16], ids=str)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("antialias", [True, False])
+def test_cuda_kernels_give_the_same_bits(dtype, mode, antialias, monkeypatch):
+    """CUDA resamples with a thread per output pixel (direct) or by tiles whose row sums go
+    through shared memory (rows: input read through L1; staged: input copied first);
+    TVX_RESIZE_KERNEL caps the choice. All compute the same products and sums in the same
+    order, so they give the same bits: batches in both layouts, lists of different sizes and
+    channel counts, one with a factor large enough to shrink the tiles."""
+    g = torch.Generator().manual_seed(3)
+
+    def img(c, h, w, interleaved=False, batch=()):
+        x = torch.randint(0, 256, (*batch, c, h, w), generator=g, dtype=torch.uint8)
+        x = x if dtype == torch.uint8 else (x.double() / 255).to(dtype)
+        return (x.contiguous(memory_format=torch.channels_last) if interleaved else x).cuda()
+
+    def run(kernel):
+        monkeypatch.setenv("TVX_RESIZE_KERNEL", kernel)
+        out = [tvx.transforms.resize(img(3, 512, 512, batch=(2,)), [224, 224], interpolation=mode, antialias=antialias),
+               tvx.transforms.resize(img(4, 100, 75, True, batch=(2,)), [33, 170], interpolation=mode, antialias=antialias)]
+        small = [img(3, 37, 53), img(3, 9, 1), img(3, 1, 9), img(3, 301, 401, True), img(1, 64, 48), img(4, 20, 30)]
+        sizes = [[13, 17], [3, 7], [4, 2], [224, 224], [100, 70], [7, 61]]
+        out += torch.ops.tvx.resize_list(small, [v for s in sizes for v in s], mode, antialias)
+        out += torch.ops.tvx.resize_list(small + [img(3, 900, 1200)], [v for s in sizes + [[15, 20]] for v in s], mode,
+                                         antialias)
+        return out
+
+    g.manual_seed(3)
+    want = run("direct")
+    for kernel in ("rows", "staged"):
+        g.manual_seed(3)
+        for i, (got, w) in enumerate(zip(run(kernel), want)):
+            assert got.stride() == w.stride() and torch.equal(got, w), f"{kernel}: output {i}"
+    monkeypatch.setenv("TVX_RESIZE_KERNEL", "tiled")
+    with pytest.raises(RuntimeError, match="TVX_RESIZE_KERNEL: expected direct, rows or staged, got tiled"):
+        tvx.transforms.resize(img(3, 8, 8), [4, 4], interpolation=mode, antialias=antialias)
+
+
 def test_list_gradients(device):
     """A list with an image that needs a gradient goes through resize's autograd, image by image."""
     images = [random_image(torch.float64, (9, 11), 1, batch=()).to(device).requires_grad_(),

@@ -54,7 +54,6 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
     using Acc = decltype(acc_tag);
     cuda_resize::TapTable<Acc> table;
     std::vector<Job> jobs;
-    std::int64_t max_pixels = 0;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& p = plans[i];
       const at::Tensor o = out[std::int64_t(i)];
@@ -63,10 +62,9 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
       // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
       j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
       j.taps_x = table.add(p.w, p.rw, a.mode, a.antialias, at::kFloat);
-      max_pixels = std::max<std::int64_t>(max_pixels, p.oh * p.ow);
       jobs.push_back(j);
     }
-    const auto plan = cuda_resize::upload(jobs, table, images[0].device());
+    const bool separable = a.mode != Interpolation::nearest && a.mode != Interpolation::nearest_exact;
     const auto launch = [&](auto out_tag) {
       using Out = decltype(out_tag);
       using Store = StoreNormalized<Out, Acc>;
@@ -76,7 +74,8 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
         store.mean[c] = NormOf<Out>(a.mean[c]);
         store.std[c] = NormOf<Out>(a.std[c]);
       }
-      cuda_resize::launch<std::uint8_t, Acc>(plan, std::int64_t(jobs.size()), max_pixels, std::int32_t(a.channels), store);
+      cuda_resize::resample_batch<std::uint8_t, Acc>(jobs, table, images[0].device(), std::int32_t(a.channels),
+                                                     separable, store);
     };
     AT_DISPATCH_SWITCH(a.dtype, "tvx.preprocess",
       AT_DISPATCH_CASE(at::kFloat, [&] { launch(float()); })

@@ -39,7 +39,6 @@ void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& 
   // Positions as ATen's CUDA kernels compute them: in double for float64 interpolation, in
   // float32 otherwise (nearest always in float32).
   const auto taps_dtype = dtype == at::kDouble && !nearest ? at::kDouble : at::kFloat;
-  std::int64_t max_pixels = 0;
   const auto run = [&](auto acc_tag) {
     using Acc = decltype(acc_tag);
     cuda_resize::TapTable<Acc> table;
@@ -49,17 +48,20 @@ void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& 
       Job j = make_job(in[i], out[i]);
       j.taps_y = table.add(j.h, j.oh, mode, antialias, taps_dtype);
       j.taps_x = table.add(j.w, j.ow, mode, antialias, taps_dtype);
-      max_pixels = std::max<std::int64_t>(max_pixels, std::int64_t(j.oh) * j.ow);
       jobs.push_back(j);
     }
-    const auto plan = cuda_resize::upload(jobs, table, in[0].device());
     const auto channels = std::int32_t(in[0].size(0));
+    const auto device = in[0].device();
+    const auto go = [&](auto in_tag) {
+      using In = decltype(in_tag);
+      cuda_resize::resample_batch<In, Acc>(jobs, table, device, channels, !nearest, StoreResize<In, Acc>{});
+    };
     AT_DISPATCH_SWITCH(dtype, "tvx.resize",
-      AT_DISPATCH_CASE(at::kByte, [&] { cuda_resize::launch<std::uint8_t, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<std::uint8_t, Acc>{}); })
-      AT_DISPATCH_CASE(at::kFloat, [&] { cuda_resize::launch<float, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<float, Acc>{}); })
-      AT_DISPATCH_CASE(at::kDouble, [&] { cuda_resize::launch<double, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<double, Acc>{}); })
-      AT_DISPATCH_CASE(at::kHalf, [&] { cuda_resize::launch<at::Half, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<at::Half, Acc>{}); })
-      AT_DISPATCH_CASE(at::kBFloat16, [&] { cuda_resize::launch<at::BFloat16, Acc>(plan, jobs.size(), max_pixels, channels, StoreResize<at::BFloat16, Acc>{}); }));
+      AT_DISPATCH_CASE(at::kByte, [&] { go(std::uint8_t()); })
+      AT_DISPATCH_CASE(at::kFloat, [&] { go(float()); })
+      AT_DISPATCH_CASE(at::kDouble, [&] { go(double()); })
+      AT_DISPATCH_CASE(at::kHalf, [&] { go(at::Half()); })
+      AT_DISPATCH_CASE(at::kBFloat16, [&] { go(at::BFloat16()); }));
   };
   if (dtype == at::kDouble)
     run(double());

@@ -1,17 +1,22 @@
-// resize on CUDA, shared with preprocess: one kernel resamples a batch of images of any sizes
-// (one launch, image in blockIdx.y). A thread makes one output pixel, all its channels: for
-// each input row of its vertical window it sums the horizontal window (the taps of resize.cpp,
-// as ATen computes them for float32), then weighs the row sums by the vertical taps, the
-// association of ATen's separable passes. Reads go through the image's strides (planar,
-// channels_last or an HWC view), so nothing is copied first; each output value is written
-// once. The Store functor turns the float sum into the output: resize's rounding for uint8,
-// preprocess's scale-and-normalise.
+// resize on CUDA, shared with preprocess: one launch resamples a batch of images of any sizes.
+// Every output value is sum_i wy[i] * (sum_j wx[j] * in(c, sy + i, sx + j)) with the taps of
+// resize.cpp (as ATen computes them for float32): each input row of the vertical window is
+// summed over the horizontal window, then the row sums are weighed, the association of ATen's
+// kernels. Two kernels compute it in that same order:
+// - resample_tiled (the separable modes): a block makes a 32-column tile of one image, sums
+//   each input row once into shared memory and weighs the sums into the tile's outputs;
+// - resample2d (the nearest modes, and windows too wide to tile): a thread per output pixel.
+// Reads go through the image's strides (planar, channels_last or an HWC view), so nothing is
+// copied first; each output value is written once. The Store functor turns the float sum into
+// the output: resize's rounding for uint8, preprocess's scale-and-normalise.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
 
 #include <cstdint>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -33,6 +38,8 @@ struct Job {
   std::int32_t oh, ow;                  // output pixels made (a crop of the resized grid)
   std::int32_t top, left;               // where that crop starts in the grid (< 0: padding)
   std::int32_t taps_y, taps_x;          // the first tap entry of each axis in the table
+  std::int32_t tiles_x;                 // the tiled kernels: tiles per output row
+  std::int64_t first_tile;              // and the job's first tile in the launch
 };
 
 /// The job that resamples all of `in` into all of `out` ([C, H, W] views); preprocess then
@@ -179,15 +186,215 @@ __global__ void resample2d(const Job* __restrict__ jobs, const std::int32_t* __r
   }
 }
 
-/// Launches resample2d for `jobs` (all with `channels` channels) with the widest channel
-/// specialisation that fits.
+// The tiled kernel: a block makes a tile of kTileX x tile_y output pixels of one image, all
+// channels, in two passes through shared memory. The horizontal pass sums each input row of
+// the tile's vertical span over each output column's window into `rows`; the vertical pass
+// weighs those row sums into the outputs. Each product and sum is the direct kernel's, in its
+// order (so both give the same bits), but a row sum serves every output of the tile that
+// reads its row instead of being recomputed for each. The staged form first copies the
+// tile's input span into shared memory, coalesced; the other reads the input through the
+// L1 cache, for spans too wide to stage (large shrinking factors).
+constexpr int kTileX = 32;  // a warp's lanes: output columns
+constexpr int kMaxTileY = 16;
+constexpr int kTiledThreads = 256;
+constexpr std::size_t kTiledSharedBytes = 48 * 1024 - 512;  // dynamic, beside the static taps, without the opt-in
+
+template <int C, bool kStage, typename In, typename Acc, typename Store>
+__global__ void __launch_bounds__(kTiledThreads)
+    resample_tiled(const Job* __restrict__ jobs, std::int32_t njobs, const std::int32_t* __restrict__ starts,
+                   const std::int32_t* __restrict__ counts, const Acc* __restrict__ weights, std::int64_t stride,
+                   std::int32_t tile_y, std::int32_t span_x, std::int32_t span_y, Store store) {
+  extern __shared__ __align__(16) unsigned char shared[];
+  __shared__ std::int32_t xs[kTileX], xn[kTileX], ys[kMaxTileY], yn[kMaxTileY];
+  Acc* xw = reinterpret_cast<Acc*>(shared);         // [kTileX][stride]: the columns' weights
+  Acc* yw = xw + kTileX * stride;                   // [tile_y][stride]: the rows'
+  Acc* rows = yw + tile_y * stride;                 // [C][span_y][kTileX]: the row sums
+  In* staged = reinterpret_cast<In*>(rows + C * span_y * kTileX);  // [C][span_y][span_x]
+
+  // The job whose tiles hold this block: the last one that starts at or before it.
+  const std::int64_t tile = blockIdx.x;
+  std::int32_t lo = 0, hi = njobs - 1;
+  while (lo < hi) {
+    const std::int32_t mid = (lo + hi + 1) / 2;
+    if (jobs[mid].first_tile <= tile) lo = mid; else hi = mid - 1;
+  }
+  const Job job = jobs[lo];
+  const std::int64_t t = tile - job.first_tile;
+  const std::int32_t oy0 = std::int32_t(t / job.tiles_x) * tile_y, ox0 = std::int32_t(t % job.tiles_x) * kTileX;
+  const std::int32_t out_y = min(tile_y, job.oh - oy0), out_x = min(kTileX, job.ow - ox0);
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32, warps = kTiledThreads / 32;
+
+  // The taps of the tile's columns and rows; a pixel outside the resized grid (center_crop's
+  // padding) or past the image's edge gets none, so it sums to 0 as in the direct kernel.
+  const auto entry = [&](std::int32_t i, bool column) -> std::int32_t {
+    const std::int32_t g = column ? job.left + ox0 + i : job.top + oy0 + i;
+    const bool inside = i < (column ? out_x : out_y) && g >= 0 && g < (column ? job.rw : job.rh);
+    return inside ? (column ? job.taps_x : job.taps_y) + g : -1;
+  };
+  if (tid < kTileX) {
+    const std::int32_t e = entry(tid, true);
+    xs[tid] = e < 0 ? 0 : starts[e];
+    xn[tid] = e < 0 ? 0 : counts[e];
+  } else if (tid < kTileX + tile_y) {
+    const std::int32_t e = entry(tid - kTileX, false);
+    ys[tid - kTileX] = e < 0 ? 0 : starts[e];
+    yn[tid - kTileX] = e < 0 ? 0 : counts[e];
+  }
+  for (std::int64_t k = tid; k < (kTileX + tile_y) * stride; k += kTiledThreads) {
+    const std::int32_t i = std::int32_t(k / stride);
+    const std::int32_t e = i < kTileX ? entry(i, true) : entry(i - kTileX, false);
+    xw[k] = e < 0 ? Acc(0) : weights[e * stride + k % stride];
+  }
+  __syncthreads();
+
+  // The input span the tile reads: rows y0 .. y0 + ny - 1, columns x0 .. x0 + nx - 1.
+  std::int32_t x0 = INT_MAX, x1 = 0, y0 = INT_MAX, y1 = 0;
+  for (int i = 0; i < kTileX; ++i)
+    if (xn[i] > 0) x0 = min(x0, xs[i]), x1 = max(x1, xs[i] + xn[i]);
+  for (int i = 0; i < tile_y; ++i)
+    if (yn[i] > 0) y0 = min(y0, ys[i]), y1 = max(y1, ys[i] + yn[i]);
+  const std::int32_t nx = max(x1 - x0, 0), ny = max(y1 - y0, 0);
+  const In* in = static_cast<const In*>(job.in);
+
+  if constexpr (kStage) {
+    // Each warp copies whole rows; an interleaved row (channels_last) is one run of bytes.
+    const bool interleaved = C > 1 && job.in_sc == 1 && job.in_sx == C;
+    for (std::int32_t r = warp; r < ny; r += warps) {
+      const In* row = in + (y0 + r) * job.in_sy + x0 * job.in_sx;
+      In* dst = staged + r * span_x;
+      if (interleaved) {
+        for (std::int32_t k = lane; k < C * nx; k += 32) dst[(k % C) * span_y * span_x + k / C] = row[k];
+      } else {
+#pragma unroll
+        for (int c = 0; c < C; ++c)
+          for (std::int32_t x = lane; x < nx; x += 32) dst[c * span_y * span_x + x] = row[c * job.in_sc + x * job.in_sx];
+      }
+    }
+    __syncthreads();
+  }
+
+  // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row.
+  {
+    const Acc* w = xw + lane * stride;
+    const std::int32_t n = xn[lane], s = xs[lane];
+    for (std::int32_t r = warp; r < ny; r += warps) {
+      Acc sum[C] = {};
+      for (std::int32_t j = 0; j < n; ++j) {
+#pragma unroll
+        for (int c = 0; c < C; ++c) {
+          const In v = kStage ? staged[(c * span_y + r) * span_x + s - x0 + j]
+                              : in[(y0 + r) * job.in_sy + (s + j) * job.in_sx + c * job.in_sc];
+          sum[c] += w[j] * to_acc(v, Acc());
+        }
+      }
+#pragma unroll
+      for (int c = 0; c < C; ++c) rows[(c * span_y + r) * kTileX + lane] = sum[c];
+    }
+  }
+  __syncthreads();
+
+  // Vertical: out(c, oy, ox) = sum_i w[i] * rows[c][ys - y0 + i][lane], a warp per output row.
+  for (std::int32_t oy = warp; oy < out_y; oy += warps) {
+    if (lane >= out_x) continue;
+    const Acc* w = yw + oy * stride;
+    const std::int32_t n = yn[oy], s = ys[oy] - y0;
+    Acc acc[C] = {};
+    for (std::int32_t i = 0; i < n; ++i) {
+#pragma unroll
+      for (int c = 0; c < C; ++c) acc[c] += w[i] * rows[(c * span_y + s + i) * kTileX + lane];
+    }
+#pragma unroll
+    for (int c = 0; c < C; ++c) store(job, c, oy0 + oy, ox0 + lane, acc[c]);
+  }
+}
+
+/// The widest input span that `tile` consecutive outputs of one axis read: the outputs
+/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`.
+template <typename Acc>
+std::int32_t widest_span(const TapTable<Acc>& table, std::int32_t first, std::int32_t grid, std::int32_t offset,
+                         std::int32_t outputs, std::int32_t tile) {
+  std::int32_t widest = 0;
+  for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
+    std::int32_t lo = INT_MAX, hi = 0;
+    for (std::int32_t o = o0; o < std::min(outputs, o0 + tile); ++o) {
+      const std::int32_t g = offset + o;
+      if (g < 0 || g >= grid) continue;
+      lo = std::min(lo, table.start[first + g]);
+      hi = std::max(hi, table.start[first + g] + table.count[first + g]);
+    }
+    widest = std::max(widest, hi - lo);
+  }
+  return widest;
+}
+
+/// Which kernel resamples a batch: TVX_RESIZE_KERNEL=direct|rows|staged caps the choice (for
+/// benchmarks and tests of each path); by default the staged tiled kernel where its spans fit
+/// in shared memory, else the tiled one that reads through L1, else the direct one.
+enum class Kernel { direct, rows, staged };
+inline Kernel kernel_cap() {
+  const char* v = std::getenv("TVX_RESIZE_KERNEL");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "staged") == 0) return Kernel::staged;
+  if (std::strcmp(v, "rows") == 0) return Kernel::rows;
+  TORCH_CHECK(std::strcmp(v, "direct") == 0, "TVX_RESIZE_KERNEL: expected direct, rows or staged, got ", v);
+  return Kernel::direct;
+}
+
+/// Resamples every job (all with `channels` channels) in one launch per 65535 images
+/// (direct) or one launch (tiled): out = store(c, y, x, sum). `separable` is false for the
+/// nearest modes, which read one pixel per output and take the direct kernel.
 template <typename In, typename Acc, typename Store>
-void launch(const DevicePlan& plan, std::int64_t jobs, std::int64_t max_pixels, std::int32_t channels, Store store) {
+void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device device, std::int32_t channels,
+                    bool separable, Store store) {
+  if (jobs.empty()) return;
+  Kernel kernel = separable && (channels == 1 || channels == 3 || channels == 4) ? kernel_cap() : Kernel::direct;
+  // The tiled kernels' tile height: the tallest whose spans fit in shared memory.
+  std::int32_t tile_y = 0, span_x = 0, span_y = 0;
+  std::size_t bytes = 0;
+  if (kernel != Kernel::direct) {
+    for (const Job& j : jobs) span_x = std::max(span_x, widest_span(table, j.taps_x, j.rw, j.left, j.ow, kTileX));
+    for (std::int32_t ty = kMaxTileY; ty >= 1 && tile_y == 0; ty /= 2) {
+      std::int32_t sy = 0;
+      for (const Job& j : jobs) sy = std::max(sy, widest_span(table, j.taps_y, j.rh, j.top, j.oh, ty));
+      const std::size_t fixed = std::size_t(kTileX + ty) * table.stride * sizeof(Acc) +
+                                std::size_t(channels) * sy * kTileX * sizeof(Acc);
+      const std::size_t stage = std::size_t(channels) * sy * span_x * sizeof(In);
+      for (Kernel k : {Kernel::staged, Kernel::rows}) {
+        if (k > kernel || tile_y != 0) continue;
+        const std::size_t need = fixed + (k == Kernel::staged ? stage : 0);
+        if (need <= kTiledSharedBytes) tile_y = ty, span_y = sy, bytes = need, kernel = k;
+      }
+    }
+    if (tile_y == 0) kernel = Kernel::direct;
+  }
+  std::int64_t tiles = 0, max_pixels = 0;
+  for (Job& j : jobs) {
+    max_pixels = std::max<std::int64_t>(max_pixels, std::int64_t(j.oh) * j.ow);
+    if (kernel == Kernel::direct) continue;
+    j.tiles_x = std::int32_t(core::cuda::ceil_div<std::int64_t>(j.ow, kTileX));
+    j.first_tile = tiles;
+    tiles += std::int64_t(j.tiles_x) * core::cuda::ceil_div<std::int64_t>(j.oh, tile_y);
+  }
+  const auto plan = upload(jobs, table, device);
+  const auto* w = static_cast<const Acc*>(plan.weights);
+  if (kernel != Kernel::direct) {
+    TORCH_CHECK(tiles < (std::int64_t(1) << 31), "tvx.resize: ", tiles, " tiles exceed one launch");
+    const auto go = [&](auto kernel_fn) {
+      core::cuda::launch(kernel_fn, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
+                         plan.start, plan.count, w, plan.stride, tile_y, span_x, span_y, store);
+    };
+    const bool staged = kernel == Kernel::staged;
+    switch (channels) {
+      case 1: staged ? go(resample_tiled<1, true, In, Acc, Store>) : go(resample_tiled<1, false, In, Acc, Store>); break;
+      case 3: staged ? go(resample_tiled<3, true, In, Acc, Store>) : go(resample_tiled<3, false, In, Acc, Store>); break;
+      default: staged ? go(resample_tiled<4, true, In, Acc, Store>) : go(resample_tiled<4, false, In, Acc, Store>);
+    }
+    return;
+  }
   constexpr int kThreads = 256;
   constexpr std::int64_t kMaxY = 65535;  // images per launch (gridDim.y)
-  const auto* w = static_cast<const Acc*>(plan.weights);
-  for (std::int64_t first = 0; first < jobs; first += kMaxY) {
-    const dim3 grid(core::cuda::blocks_for(max_pixels, kThreads, 4), static_cast<unsigned>(std::min(kMaxY, jobs - first)));
+  const std::int64_t n = std::int64_t(jobs.size());
+  for (std::int64_t first = 0; first < n; first += kMaxY) {
+    const dim3 grid(core::cuda::blocks_for(max_pixels, kThreads, 4), static_cast<unsigned>(std::min(kMaxY, n - first)));
     const Job* j = plan.jobs + first;
     switch (channels) {
       case 1: core::cuda::launch(resample2d<1, In, Acc, Store>, grid, kThreads, 0, j, plan.start, plan.count, w, plan.stride, channels, store); break;
