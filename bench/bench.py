@@ -404,13 +404,20 @@ def profile_resize(images: Path) -> None:
              ("preprocess list resize 256 crop 224",
               lambda: tvx.transforms.preprocess(varlen, resize=[256], crop=[224, 224], mean=mean, std=std),
               sum(i.numel() for i in varlen) + f32_out)]
+    from torch.profiler import ProfilerActivity, profile
     for name, call, moved in calls:
-        times = {}
+        times = []
         for kernel in ("direct", "rows", "staged"):
             os.environ["TVX_RESIZE_KERNEL"] = kernel
-            times[kernel] = median_time(call, "cuda", 100)
+            t = median_time(call, "cuda", 100)
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                for _ in range(20):
+                    call()
+                torch.cuda.synchronize()
+            gpu = sum(e.device_time_total for e in prof.key_averages() if "resample" in e.key) / 20 / 1e6
+            times.append(f"{kernel} {fmt_time(t)} per call, kernel {fmt_time(gpu)} ({moved / gpu / 1e9:.0f} GB/s)")
         os.environ.pop("TVX_RESIZE_KERNEL")
-        print(f"# {name}: " + ", ".join(f"{k} {fmt_time(t)} ({moved / t / 1e9:.0f} GB/s)" for k, t in times.items()))
+        print(f"# {name}: " + "; ".join(times))
 
 
 def resize_cases(quick: bool, images: Path):

@@ -11,28 +11,30 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import tvx  # noqa: E402
 
-# TVX_SMOKE_SKIP=transforms,deform: leave those sections out (a shorter sanitizer run).
+# TVX_SMOKE_SKIP=ops,transforms,deform,io: leave those sections out (a shorter sanitizer run;
+# ops: nms and the roi family).
 SKIP = set(os.environ.get("TVX_SMOKE_SKIP", "").split(","))
 
-for n in (1, 2, 63, 64, 65, 129, 3000, 16384, 16385):  # 16384: the one-block sort's and the mask's edge
-    boxes = torch.rand(n, 4) * 100
-    boxes[:, 2:] += boxes[:, :2]
-    scores = torch.rand(n)
-    idxs = torch.randint(0, 3, (n,))
-    assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
-    assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
-                       tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
-# The chunked path (no mask budget): several rounds of 4096 live boxes.
-os.environ["TVX_NMS_MAX_MASK_BYTES"] = "0"
-for n in (100, 4097, 9000):
-    boxes = torch.rand(n, 4) * 1000
-    boxes[:, 2:] += boxes[:, :2] * 0.05 + 1
-    scores = torch.rand(n)
-    idxs = torch.randint(0, 3, (n,))
-    assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
-    assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
-                       tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
-del os.environ["TVX_NMS_MAX_MASK_BYTES"]
+if "ops" not in SKIP:
+    for n in (1, 2, 63, 64, 65, 129, 3000, 16384, 16385):  # 16384: the one-block sort's and the mask's edge
+        boxes = torch.rand(n, 4) * 100
+        boxes[:, 2:] += boxes[:, :2]
+        scores = torch.rand(n)
+        idxs = torch.randint(0, 3, (n,))
+        assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
+        assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
+                           tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    # The chunked path (no mask budget): several rounds of 4096 live boxes.
+    os.environ["TVX_NMS_MAX_MASK_BYTES"] = "0"
+    for n in (100, 4097, 9000):
+        boxes = torch.rand(n, 4) * 1000
+        boxes[:, 2:] += boxes[:, :2] * 0.05 + 1
+        scores = torch.rand(n)
+        idxs = torch.randint(0, 3, (n,))
+        assert torch.equal(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), tvx.ops.nms(boxes, scores, 0.5))
+        assert torch.equal(tvx.ops.batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), 0.5).cpu(),
+                           tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    del os.environ["TVX_NMS_MAX_MASK_BYTES"]
 
 if "transforms" not in SKIP:
     for shape in ((1, 1, 3), (7, 13, 3), (31, 17, 4), (5, 9, 1), (2, 6, 8, 3)):
@@ -55,7 +57,7 @@ if "transforms" not in SKIP:
     import torchvision.transforms.v2.functional as F
     from torchvision.transforms import InterpolationMode as IM
     imgs = [torch.randint(0, 256, (c, h, w), dtype=torch.uint8).cuda() for c, h, w in
-            ((3, 1, 1), (3, 7, 13), (1, 31, 17), (4, 5, 9), (3, 64, 48), (2, 9, 9))]
+            ((3, 1, 1), (3, 7, 13), (1, 31, 17), (4, 5, 9), (3, 64, 48), (2, 9, 9), (3, 150, 220))]
     imgs.append(torch.randint(0, 256, (40, 30, 3), dtype=torch.uint8).cuda().permute(2, 0, 1))
     for mode in ("nearest", "nearest-exact", "bilinear", "bicubic"):
         for aa in (True, False):
@@ -76,51 +78,52 @@ if "transforms" not in SKIP:
                                             mean, std) for i in rgb]).to(dtype)
             assert (got.double() - want.double()).abs().max() < 0.05, (dtype, cl)
 
-# The roi family: forward and backward in every dtype, NCHW and channels_last, the atomic
-# and deterministic roi_pool backward, and a backward that takes several chunks (large RoIs,
-# adaptive sampling, a small grad_input).
-rois = torch.tensor([[0, 1.0, 1.0, 20.0, 14.0], [1, -5.0, 3.0, 9.0, 40.0], [0, 30.0, 30.0, 2.0, 2.0],
-                     [1, 4.0, 4.0, 4.0, 4.0], [0, 0.0, 0.0, 31.0, 23.0]])
-for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-    x = torch.randn(2, 12, 24, 32).to(dtype)
-    for layout in (torch.contiguous_format, torch.channels_last):
-        xc = x.cuda().contiguous(memory_format=layout)
-        for name, extra in (("roi_align", (0, True)), ("roi_align", (2, False)), ("roi_pool", ()),
-                            ("ps_roi_align", (2,)), ("ps_roi_pool", ())):
-            op = getattr(torch.ops.tvx, name)
-            want = op(x, rois.to(dtype), 0.5, 2, 3, *extra)
-            got = op(xc, rois.cuda().to(dtype), 0.5, 2, 3, *extra)
-            first = lambda o: o[0] if isinstance(o, (tuple, list)) else o  # noqa: E731
-            tol = 1e-5 if dtype in (torch.float32, torch.float64) else 1e-2
-            torch.testing.assert_close(first(got).cpu(), first(want), rtol=tol, atol=tol, equal_nan=True)
-            for deterministic in (False, True):
-                torch.use_deterministic_algorithms(deterministic)
-                xg = xc.detach().requires_grad_()
-                first(op(xg, rois.cuda().to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
-                torch.use_deterministic_algorithms(False)
-                xw = x.detach().requires_grad_()
-                first(op(xw, rois.to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
-                torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=tol, atol=tol)
-# roi_align's atomics 4, 2 and 1 channels wide; 40 channels: the ordered scatter's warp path
-# (32 channels per warp) and its partial second warp.
-for channels in (40, 6, 3):
-    grad = torch.randn(5, channels, 2, 3)
-    for deterministic in (False, True):
-        torch.use_deterministic_algorithms(deterministic)
-        got = torch.ops.tvx._roi_align_backward(grad.cuda(), rois.cuda(), 0.5, 2, 3, 2, channels, 24, 32, 2, True)
-        torch.use_deterministic_algorithms(False)
-        torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
-                                                                                32, 2, True), rtol=1e-5, atol=1e-5)
-# roi_pool with many RoIs, each bin read through the bin table.
-x = torch.randn(2, 12, 24, 32)
-dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40, torch.rand(300, 2) * 40 + 20], 1)
-for got, want in zip(torch.ops.tvx.roi_pool(x.cuda(), dense.cuda(), 0.5, 7, 7), torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
-    assert torch.equal(got.cpu(), want)
-many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
-grad = torch.randn(6, 4, 7, 7)
-torch.testing.assert_close(
-    torch.ops.tvx._roi_align_backward(grad.cuda(), many.cuda(), 1.0, 7, 7, 1, 4, 300, 400, 0, True).cpu(),
-    torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
+if "ops" not in SKIP:
+    # The roi family: forward and backward in every dtype, NCHW and channels_last, the atomic
+    # and deterministic roi_pool backward, and a backward that takes several chunks (large RoIs,
+    # adaptive sampling, a small grad_input).
+    rois = torch.tensor([[0, 1.0, 1.0, 20.0, 14.0], [1, -5.0, 3.0, 9.0, 40.0], [0, 30.0, 30.0, 2.0, 2.0],
+                         [1, 4.0, 4.0, 4.0, 4.0], [0, 0.0, 0.0, 31.0, 23.0]])
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        x = torch.randn(2, 12, 24, 32).to(dtype)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            xc = x.cuda().contiguous(memory_format=layout)
+            for name, extra in (("roi_align", (0, True)), ("roi_align", (2, False)), ("roi_pool", ()),
+                                ("ps_roi_align", (2,)), ("ps_roi_pool", ())):
+                op = getattr(torch.ops.tvx, name)
+                want = op(x, rois.to(dtype), 0.5, 2, 3, *extra)
+                got = op(xc, rois.cuda().to(dtype), 0.5, 2, 3, *extra)
+                first = lambda o: o[0] if isinstance(o, (tuple, list)) else o  # noqa: E731
+                tol = 1e-5 if dtype in (torch.float32, torch.float64) else 1e-2
+                torch.testing.assert_close(first(got).cpu(), first(want), rtol=tol, atol=tol, equal_nan=True)
+                for deterministic in (False, True):
+                    torch.use_deterministic_algorithms(deterministic)
+                    xg = xc.detach().requires_grad_()
+                    first(op(xg, rois.cuda().to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
+                    torch.use_deterministic_algorithms(False)
+                    xw = x.detach().requires_grad_()
+                    first(op(xw, rois.to(dtype), 0.5, 2, 3, *extra)).float().sum().backward()
+                    torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=tol, atol=tol)
+    # roi_align's atomics 4, 2 and 1 channels wide; 40 channels: the ordered scatter's warp path
+    # (32 channels per warp) and its partial second warp.
+    for channels in (40, 6, 3):
+        grad = torch.randn(5, channels, 2, 3)
+        for deterministic in (False, True):
+            torch.use_deterministic_algorithms(deterministic)
+            got = torch.ops.tvx._roi_align_backward(grad.cuda(), rois.cuda(), 0.5, 2, 3, 2, channels, 24, 32, 2, True)
+            torch.use_deterministic_algorithms(False)
+            torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
+                                                                                    32, 2, True), rtol=1e-5, atol=1e-5)
+    # roi_pool with many RoIs, each bin read through the bin table.
+    x = torch.randn(2, 12, 24, 32)
+    dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40, torch.rand(300, 2) * 40 + 20], 1)
+    for got, want in zip(torch.ops.tvx.roi_pool(x.cuda(), dense.cuda(), 0.5, 7, 7), torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
+        assert torch.equal(got.cpu(), want)
+    many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
+    grad = torch.randn(6, 4, 7, 7)
+    torch.testing.assert_close(
+        torch.ops.tvx._roi_align_backward(grad.cuda(), many.cuda(), 1.0, 7, 7, 1, 4, 300, 400, 0, True).cpu(),
+        torch.ops.tvx._roi_align_backward(grad, many, 1.0, 7, 7, 1, 4, 300, 400, 0, True), rtol=1e-4, atol=1e-4)
 # deform_conv2d: im2col, col2im (one chunk and several, atomic and ordered), every dtype.
 if "deform" not in SKIP:
     for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9), (torch.float16, 2e-2), (torch.bfloat16, 5e-2)):

@@ -56,8 +56,7 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
     std::vector<Job> jobs;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& p = plans[i];
-      const at::Tensor o = out[std::int64_t(i)];
-      Job j = cuda_resize::make_job(images[i], o);
+      Job j = cuda_resize::make_job(images[i], std::nullopt, out, std::int64_t(i));
       j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
       // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
       j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);

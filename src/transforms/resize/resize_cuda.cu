@@ -30,11 +30,10 @@ struct StoreResize {
   }
 };
 
-// Resamples in[i] into out[i] ([C, H, W] views, one dtype and channel count) in one launch.
-void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& out, Interpolation mode,
-              bool antialias) {
-  if (in.empty()) return;
-  const auto dtype = in[0].scalar_type();
+// Resamples each job's image (one dtype and channel count) in one launch.
+void resample(std::vector<Job> jobs, at::ScalarType dtype, std::int32_t channels, c10::Device device,
+              Interpolation mode, bool antialias) {
+  if (jobs.empty()) return;
   const bool nearest = mode == Interpolation::nearest || mode == Interpolation::nearest_exact;
   // Positions as ATen's CUDA kernels compute them: in double for float64 interpolation, in
   // float32 otherwise (nearest always in float32).
@@ -42,16 +41,10 @@ void resample(const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& 
   const auto run = [&](auto acc_tag) {
     using Acc = decltype(acc_tag);
     cuda_resize::TapTable<Acc> table;
-    std::vector<Job> jobs;
-    jobs.reserve(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      Job j = make_job(in[i], out[i]);
+    for (Job& j : jobs) {
       j.taps_y = table.add(j.h, j.oh, mode, antialias, taps_dtype);
       j.taps_x = table.add(j.w, j.ow, mode, antialias, taps_dtype);
-      jobs.push_back(j);
     }
-    const auto channels = std::int32_t(in[0].size(0));
-    const auto device = in[0].device();
     const auto go = [&](auto in_tag) {
       using In = decltype(in_tag);
       cuda_resize::resample_batch<In, Acc>(jobs, table, device, channels, !nearest, StoreResize<In, Acc>{});
@@ -86,12 +79,9 @@ at::Tensor resize_cuda(const at::Tensor& image, c10::IntArrayRef size, c10::stri
   const at::Tensor x = image.reshape({-1, c, h, w});
   at::Tensor out = output_like(x, size[0], size[1]);
   if (out.numel() == 0 || x.numel() == 0) return out.view(out_shape);
-  std::vector<at::Tensor> ins, outs;
-  for (std::int64_t b = 0; b < x.size(0); ++b) {
-    ins.push_back(x[b]);
-    outs.push_back(out[b]);
-  }
-  resample(ins, outs, mode, antialias);
+  std::vector<Job> jobs;
+  for (std::int64_t b = 0; b < x.size(0); ++b) jobs.push_back(make_job(x, b, out, b));
+  resample(std::move(jobs), x.scalar_type(), std::int32_t(c), x.device(), mode, antialias);
   return out.view(out_shape);
 }
 
@@ -103,18 +93,17 @@ std::vector<at::Tensor> resize_list_cuda(at::TensorList images, c10::IntArrayRef
   if (images.empty()) return outs;
   const core::cuda::DeviceGuard guard(images[0]);
   // One launch per dtype and channel count (one, in practice).
-  std::map<std::pair<int, std::int64_t>, std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>>> groups;
+  std::map<std::pair<at::ScalarType, std::int64_t>, std::vector<Job>> groups;
   for (std::size_t i = 0; i < images.size(); ++i) {
     const at::Tensor& img = images[i];
     TORCH_CHECK(img.is_cuda() && img.device() == images[0].device(), "tvx.resize_list: image ", i, " is on ",
                 img.device(), ", image 0 on ", images[0].device());
     outs[i] = output_like(img.unsqueeze(0), sizes[2 * i], sizes[2 * i + 1])[0];
     if (img.numel() == 0 || outs[i].numel() == 0) continue;
-    auto& g = groups[{int(img.scalar_type()), img.size(0)}];
-    g.first.push_back(img);
-    g.second.push_back(outs[i]);
+    groups[{img.scalar_type(), img.size(0)}].push_back(make_job(img, std::nullopt, outs[i], std::nullopt));
   }
-  for (auto& [key, g] : groups) resample(g.first, g.second, mode, antialias);
+  for (auto& [key, jobs] : groups)
+    resample(std::move(jobs), key.first, std::int32_t(key.second), images[0].device(), mode, antialias);
   return outs;
 }
 

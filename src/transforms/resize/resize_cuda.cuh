@@ -19,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,16 +44,20 @@ struct Job {
   std::int64_t first_tile;              // and the job's first tile in the launch
 };
 
-/// The job that resamples all of `in` into all of `out` ([C, H, W] views); preprocess then
-/// sets the resized grid and the crop.
-inline Job make_job(const at::Tensor& in, const at::Tensor& out) {
+/// The job that resamples `in` into `out`: [C, H, W] tensors, or with an index, that image of
+/// an [N, C, H, W] batch, read through pointer and strides without a view of it (a view per
+/// image costs more host time than the kernel takes on it). preprocess then sets the resized
+/// grid and the crop.
+inline Job make_job(const at::Tensor& in, std::optional<std::int64_t> in_b, const at::Tensor& out,
+                    std::optional<std::int64_t> out_b) {
+  const std::int64_t i = in_b ? 1 : 0, o = out_b ? 1 : 0;  // the first [C, H, W] dimension
   Job j{};
-  j.in = in.const_data_ptr();
-  j.out = out.mutable_data_ptr();
-  j.in_sc = in.stride(0), j.in_sy = in.stride(1), j.in_sx = in.stride(2);
-  j.out_sc = out.stride(0), j.out_sy = out.stride(1), j.out_sx = out.stride(2);
-  j.h = std::int32_t(in.size(1)), j.w = std::int32_t(in.size(2));
-  j.oh = std::int32_t(out.size(1)), j.ow = std::int32_t(out.size(2));
+  j.in = static_cast<const char*>(in.const_data_ptr()) + (in_b ? *in_b * in.stride(0) * in.element_size() : 0);
+  j.out = static_cast<char*>(out.mutable_data_ptr()) + (out_b ? *out_b * out.stride(0) * out.element_size() : 0);
+  j.in_sc = in.stride(i), j.in_sy = in.stride(i + 1), j.in_sx = in.stride(i + 2);
+  j.out_sc = out.stride(o), j.out_sy = out.stride(o + 1), j.out_sx = out.stride(o + 2);
+  j.h = std::int32_t(in.size(i + 1)), j.w = std::int32_t(in.size(i + 2));
+  j.oh = std::int32_t(out.size(o + 1)), j.ow = std::int32_t(out.size(o + 2));
   j.rh = j.oh, j.rw = j.ow;
   return j;
 }
@@ -309,23 +315,31 @@ __global__ void __launch_bounds__(kTiledThreads)
 }
 
 /// The widest input span that `tile` consecutive outputs of one axis read: the outputs
-/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`.
+/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`. A batch's
+/// images share their axes, so each is measured once.
 template <typename Acc>
-std::int32_t widest_span(const TapTable<Acc>& table, std::int32_t first, std::int32_t grid, std::int32_t offset,
-                         std::int32_t outputs, std::int32_t tile) {
-  std::int32_t widest = 0;
-  for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
-    std::int32_t lo = INT_MAX, hi = 0;
-    for (std::int32_t o = o0; o < std::min(outputs, o0 + tile); ++o) {
-      const std::int32_t g = offset + o;
-      if (g < 0 || g >= grid) continue;
-      lo = std::min(lo, table.start[first + g]);
-      hi = std::max(hi, table.start[first + g] + table.count[first + g]);
+struct Spans {
+  const TapTable<Acc>& table;
+  std::map<std::tuple<std::int32_t, std::int32_t, std::int32_t, std::int32_t, std::int32_t>, std::int32_t> seen;
+
+  std::int32_t widest(std::int32_t first, std::int32_t grid, std::int32_t offset, std::int32_t outputs,
+                      std::int32_t tile) {
+    const auto key = std::make_tuple(first, grid, offset, outputs, tile);
+    if (auto it = seen.find(key); it != seen.end()) return it->second;
+    std::int32_t widest = 0;
+    for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
+      std::int32_t lo = INT_MAX, hi = 0;
+      for (std::int32_t o = o0; o < std::min(outputs, o0 + tile); ++o) {
+        const std::int32_t g = offset + o;
+        if (g < 0 || g >= grid) continue;
+        lo = std::min(lo, table.start[first + g]);
+        hi = std::max(hi, table.start[first + g] + table.count[first + g]);
+      }
+      widest = std::max(widest, hi - lo);
     }
-    widest = std::max(widest, hi - lo);
+    return seen[key] = widest;
   }
-  return widest;
-}
+};
 
 /// Which kernel resamples a batch: TVX_RESIZE_KERNEL=direct|rows|staged caps the choice (for
 /// benchmarks and tests of each path); by default the staged tiled kernel where its spans fit
@@ -351,10 +365,11 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device de
   std::int32_t tile_y = 0, span_x = 0, span_y = 0;
   std::size_t bytes = 0;
   if (kernel != Kernel::direct) {
-    for (const Job& j : jobs) span_x = std::max(span_x, widest_span(table, j.taps_x, j.rw, j.left, j.ow, kTileX));
+    Spans<Acc> spans{table, {}};
+    for (const Job& j : jobs) span_x = std::max(span_x, spans.widest(j.taps_x, j.rw, j.left, j.ow, kTileX));
     for (std::int32_t ty = kMaxTileY; ty >= 1 && tile_y == 0; ty /= 2) {
       std::int32_t sy = 0;
-      for (const Job& j : jobs) sy = std::max(sy, widest_span(table, j.taps_y, j.rh, j.top, j.oh, ty));
+      for (const Job& j : jobs) sy = std::max(sy, spans.widest(j.taps_y, j.rh, j.top, j.oh, ty));
       const std::size_t fixed = std::size_t(kTileX + ty) * table.stride * sizeof(Acc) +
                                 std::size_t(channels) * sy * kTileX * sizeof(Acc);
       const std::size_t stage = std::size_t(channels) * sy * span_x * sizeof(In);
