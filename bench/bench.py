@@ -418,6 +418,14 @@ def profile_resize(images: Path) -> None:
             times.append(f"{kernel} {fmt_time(t)} per call, kernel {fmt_time(gpu)} ({moved / gpu / 1e9:.0f} GB/s)")
         os.environ.pop("TVX_RESIZE_KERNEL")
         print(f"# {name}: " + "; ".join(times))
+    # Where the host time of a call goes (the kernel runs after it).
+    for name, call, _ in calls[::2]:
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(20):
+                call()
+            torch.cuda.synchronize()
+        print(f"# host time of {name}, 20 calls:")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=10))
 
 
 def resize_cases(quick: bool, images: Path):

@@ -177,14 +177,17 @@ def test_cuda_kernels_give_the_same_bits(dtype, mode, antialias, monkeypatch):
     def img(c, h, w, interleaved=False, batch=()):
         x = torch.randint(0, 256, (*batch, c, h, w), generator=g, dtype=torch.uint8)
         x = x if dtype == torch.uint8 else (x.double() / 255).to(dtype)
-        return (x.contiguous(memory_format=torch.channels_last) if interleaved else x).cuda()
+        return (x.movedim(-3, -1).contiguous().movedim(-1, -3) if interleaved else x).cuda()
 
     def run(kernel):
         monkeypatch.setenv("TVX_RESIZE_KERNEL", kernel)
         out = [tvx.transforms.resize(img(3, 512, 512, batch=(2,)), [224, 224], interpolation=mode, antialias=antialias),
                tvx.transforms.resize(img(4, 100, 75, True, batch=(2,)), [33, 170], interpolation=mode, antialias=antialias)]
-        small = [img(3, 37, 53), img(3, 9, 1), img(3, 1, 9), img(3, 301, 401, True), img(1, 64, 48), img(4, 20, 30)]
-        sizes = [[13, 17], [3, 7], [4, 2], [224, 224], [100, 70], [7, 61]]
+        # odd widths, 1xN and Nx1, an HWC view, one channel, four, a transposed view (no unit
+        # stride), a view that starts off a 4-byte boundary, a 4-aligned planar image
+        small = [img(3, 37, 53), img(3, 9, 1), img(3, 1, 9), img(3, 301, 401, True), img(1, 64, 48), img(4, 20, 30),
+                 img(3, 60, 90).transpose(1, 2), img(3, 70, 129)[:, :, 1:], img(3, 96, 160)]
+        sizes = [[13, 17], [3, 7], [4, 2], [224, 224], [100, 70], [7, 61], [33, 25], [40, 51], [50, 70]]
         out += torch.ops.tvx.resize_list(small, [v for s in sizes for v in s], mode, antialias)
         out += torch.ops.tvx.resize_list(small + [img(3, 900, 1200)], [v for s in sizes + [[15, 20]] for v in s], mode,
                                          antialias)

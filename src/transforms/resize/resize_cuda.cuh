@@ -40,7 +40,8 @@ struct Job {
   std::int32_t oh, ow;                  // output pixels made (a crop of the resized grid)
   std::int32_t top, left;               // where that crop starts in the grid (< 0: padding)
   std::int32_t taps_y, taps_x;          // the first tap entry of each axis in the table
-  std::int32_t tiles_x;                 // the tiled kernels: tiles per output row
+  std::int32_t tiles_x;                 // the tiled kernels: tiles per output row,
+  std::int32_t words;                   // whether uint8 rows may be read as aligned 4-byte words,
   std::int64_t first_tile;              // and the job's first tile in the launch
 };
 
@@ -194,57 +195,118 @@ __global__ void resample2d(const Job* __restrict__ jobs, const std::int32_t* __r
 
 // The tiled kernel: a block makes a tile of kTileX x tile_y output pixels of one image, all
 // channels, in two passes through shared memory. The horizontal pass sums each input row of
-// the tile's vertical span over each output column's window into `rows`; the vertical pass
-// weighs those row sums into the outputs. Each product and sum is the direct kernel's, in its
-// order (so both give the same bits), but a row sum serves every output of the tile that
-// reads its row instead of being recomputed for each. The staged form first copies the
-// tile's input span into shared memory, coalesced; the other reads the input through the
-// L1 cache, for spans too wide to stage (large shrinking factors).
+// the tile's vertical span over each output column's window into `rows` (a warp per input
+// row, a lane per output column); the vertical pass weighs those row sums into the outputs.
+// Each product and sum is the direct kernel's, in its order (so both give the same bits),
+// but a row sum serves every output of the tile that reads its row instead of being
+// recomputed for each. The staged form first copies the row's span into its warp's buffer,
+// coalesced (4 bytes a lane for uint8 rows that allow it), every channel's loads in flight at
+// once; the other reads the input through the L1 cache, for spans too wide to stage.
 constexpr int kTileX = 32;  // a warp's lanes: output columns
 constexpr int kMaxTileY = 16;
 constexpr int kTiledThreads = 256;
+constexpr int kWarps = kTiledThreads / 32;
 constexpr std::size_t kTiledSharedBytes = 48 * 1024 - 512;  // dynamic, beside the static taps, without the opt-in
+
+template <bool kMin>
+__device__ __forceinline__ std::int32_t warp_reduce(std::int32_t v) {
+#pragma unroll
+  for (int d = 16; d > 0; d /= 2) {
+    const std::int32_t o = __shfl_xor_sync(0xffffffffu, v, d);
+    v = kMin ? min(v, o) : max(v, o);
+  }
+  return v;
+}
+
+/// Copies src[k * step], k < n, to dst[k] (shared), the warp's lanes together; loads first,
+/// into registers, so that a run's loads are in flight at once. With `words` (uint8, step 1,
+/// src's row 4-byte aligned at both ends), aligned 4-byte words: dst then starts at the byte
+/// src & 3, which the return value gives.
+template <typename In>
+__device__ __forceinline__ std::int32_t warp_copy(const In* src, std::int64_t step, std::int32_t n, In* dst,
+                                                  bool words, int lane) {
+  constexpr int kPerLane = 4;
+  if constexpr (sizeof(In) == 1) {
+    if (words) {
+      const auto skew = std::int32_t(reinterpret_cast<std::uintptr_t>(src) & 3);
+      const auto* w = reinterpret_cast<const std::uint32_t*>(src - skew);
+      auto* d = reinterpret_cast<std::uint32_t*>(dst);
+      const std::int32_t count = (skew + n + 3) / 4;
+      for (std::int32_t base = 0; base < count; base += 32 * kPerLane) {
+        std::uint32_t v[kPerLane];
+#pragma unroll
+        for (int k = 0; k < kPerLane; ++k)
+          if (base + k * 32 + lane < count) v[k] = w[base + k * 32 + lane];
+#pragma unroll
+        for (int k = 0; k < kPerLane; ++k)
+          if (base + k * 32 + lane < count) d[base + k * 32 + lane] = v[k];
+      }
+      return skew;
+    }
+  }
+  for (std::int32_t base = 0; base < n; base += 32 * kPerLane) {
+    In v[kPerLane];
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k)
+      if (base + k * 32 + lane < n) v[k] = src[(base + k * 32 + lane) * step];
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k)
+      if (base + k * 32 + lane < n) dst[base + k * 32 + lane] = v[k];
+  }
+  return 0;
+}
+
+/// The staged kernel's buffer per warp holds C runs of this many elements (planar rows) or one
+/// run of C times as many (interleaved): span_x and the word copy's skew, in whole words.
+__host__ __device__ constexpr std::int32_t run_length(std::int32_t span_x) { return (span_x + 7) / 4 * 4; }
 
 template <int C, bool kStage, typename In, typename Acc, typename Store>
 __global__ void __launch_bounds__(kTiledThreads)
-    resample_tiled(const Job* __restrict__ jobs, std::int32_t njobs, const std::int32_t* __restrict__ starts,
-                   const std::int32_t* __restrict__ counts, const Acc* __restrict__ weights, std::int64_t stride,
-                   std::int32_t tile_y, std::int32_t span_x, std::int32_t span_y, Store store) {
+    resample_tiled(const Job* __restrict__ jobs, std::int32_t njobs, std::int64_t uniform_tiles,
+                   const std::int32_t* __restrict__ starts, const std::int32_t* __restrict__ counts,
+                   const Acc* __restrict__ weights, std::int64_t stride, std::int32_t tile_y, std::int32_t span_x,
+                   std::int32_t span_y, Store store) {
   extern __shared__ __align__(16) unsigned char shared[];
-  __shared__ std::int32_t xs[kTileX], xn[kTileX], ys[kMaxTileY], yn[kMaxTileY];
-  Acc* xw = reinterpret_cast<Acc*>(shared);         // [kTileX][stride]: the columns' weights
-  Acc* yw = xw + kTileX * stride;                   // [tile_y][stride]: the rows'
-  Acc* rows = yw + tile_y * stride;                 // [C][span_y][kTileX]: the row sums
-  In* staged = reinterpret_cast<In*>(rows + C * span_y * kTileX);  // [C][span_y][span_x]
+  __shared__ std::int32_t xs[kTileX], xn[kTileX], ys[kMaxTileY], yn[kMaxTileY], span[4];
+  Acc* xw = reinterpret_cast<Acc*>(shared);  // [kTileX][stride]: the columns' weights
+  Acc* yw = xw + kTileX * stride;            // [tile_y][stride]: the rows'
+  Acc* rows = yw + tile_y * stride;          // [C][span_y][kTileX]: the row sums
+  In* buffers = reinterpret_cast<In*>(rows + C * span_y * kTileX);  // [kWarps][C][run_length]
 
-  // The job whose tiles hold this block: the last one that starts at or before it.
+  // The job whose tiles hold this block: every job's tile count, or the last job that starts
+  // at or before the block.
   const std::int64_t tile = blockIdx.x;
-  std::int32_t lo = 0, hi = njobs - 1;
-  while (lo < hi) {
-    const std::int32_t mid = (lo + hi + 1) / 2;
-    if (jobs[mid].first_tile <= tile) lo = mid; else hi = mid - 1;
+  std::int32_t lo = 0;
+  if (uniform_tiles > 0) {
+    lo = std::int32_t(tile / uniform_tiles);
+  } else {
+    for (std::int32_t hi = njobs - 1; lo < hi;) {
+      const std::int32_t mid = (lo + hi + 1) / 2;
+      if (jobs[mid].first_tile <= tile) lo = mid; else hi = mid - 1;
+    }
   }
   const Job job = jobs[lo];
   const std::int64_t t = tile - job.first_tile;
   const std::int32_t oy0 = std::int32_t(t / job.tiles_x) * tile_y, ox0 = std::int32_t(t % job.tiles_x) * kTileX;
   const std::int32_t out_y = min(tile_y, job.oh - oy0), out_x = min(kTileX, job.ow - ox0);
-  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32, warps = kTiledThreads / 32;
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
 
-  // The taps of the tile's columns and rows; a pixel outside the resized grid (center_crop's
-  // padding) or past the image's edge gets none, so it sums to 0 as in the direct kernel.
+  // The taps of the tile's columns (warp 0) and rows (warp 1), and the input span they read;
+  // a pixel outside the resized grid (center_crop's padding) or past the image's edge gets
+  // none, so it sums to 0 as in the direct kernel.
   const auto entry = [&](std::int32_t i, bool column) -> std::int32_t {
     const std::int32_t g = column ? job.left + ox0 + i : job.top + oy0 + i;
     const bool inside = i < (column ? out_x : out_y) && g >= 0 && g < (column ? job.rw : job.rh);
     return inside ? (column ? job.taps_x : job.taps_y) + g : -1;
   };
-  if (tid < kTileX) {
-    const std::int32_t e = entry(tid, true);
-    xs[tid] = e < 0 ? 0 : starts[e];
-    xn[tid] = e < 0 ? 0 : counts[e];
-  } else if (tid < kTileX + tile_y) {
-    const std::int32_t e = entry(tid - kTileX, false);
-    ys[tid - kTileX] = e < 0 ? 0 : starts[e];
-    yn[tid - kTileX] = e < 0 ? 0 : counts[e];
+  if (warp < 2) {
+    const bool column = warp == 0;
+    const std::int32_t e = entry(lane, column);
+    const std::int32_t s = e < 0 ? 0 : starts[e], n = e < 0 ? 0 : counts[e];
+    if (column) xs[lane] = s, xn[lane] = n;
+    else if (lane < tile_y) ys[lane] = s, yn[lane] = n;
+    const std::int32_t first = warp_reduce<true>(n > 0 ? s : INT_MAX), last = warp_reduce<false>(n > 0 ? s + n : 0);
+    if (lane == 0) span[2 * warp] = first, span[2 * warp + 1] = max(last - first, 0);
   }
   for (std::int64_t k = tid; k < (kTileX + tile_y) * stride; k += kTiledThreads) {
     const std::int32_t i = std::int32_t(k / stride);
@@ -252,46 +314,46 @@ __global__ void __launch_bounds__(kTiledThreads)
     xw[k] = e < 0 ? Acc(0) : weights[e * stride + k % stride];
   }
   __syncthreads();
-
-  // The input span the tile reads: rows y0 .. y0 + ny - 1, columns x0 .. x0 + nx - 1.
-  std::int32_t x0 = INT_MAX, x1 = 0, y0 = INT_MAX, y1 = 0;
-  for (int i = 0; i < kTileX; ++i)
-    if (xn[i] > 0) x0 = min(x0, xs[i]), x1 = max(x1, xs[i] + xn[i]);
-  for (int i = 0; i < tile_y; ++i)
-    if (yn[i] > 0) y0 = min(y0, ys[i]), y1 = max(y1, ys[i] + yn[i]);
-  const std::int32_t nx = max(x1 - x0, 0), ny = max(y1 - y0, 0);
+  const std::int32_t x0 = span[0], nx = span[1], y0 = span[2], ny = span[3];
   const In* in = static_cast<const In*>(job.in);
-
-  if constexpr (kStage) {
-    // Each warp copies whole rows; an interleaved row (channels_last) is one run of bytes.
-    const bool interleaved = C > 1 && job.in_sc == 1 && job.in_sx == C;
-    for (std::int32_t r = warp; r < ny; r += warps) {
-      const In* row = in + (y0 + r) * job.in_sy + x0 * job.in_sx;
-      In* dst = staged + r * span_x;
-      if (interleaved) {
-        for (std::int32_t k = lane; k < C * nx; k += 32) dst[(k % C) * span_y * span_x + k / C] = row[k];
-      } else {
-#pragma unroll
-        for (int c = 0; c < C; ++c)
-          for (std::int32_t x = lane; x < nx; x += 32) dst[c * span_y * span_x + x] = row[c * job.in_sc + x * job.in_sx];
-      }
-    }
-    __syncthreads();
-  }
 
   // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row.
   {
     const Acc* w = xw + lane * stride;
     const std::int32_t n = xn[lane], s = xs[lane];
-    for (std::int32_t r = warp; r < ny; r += warps) {
+    In* buffer = buffers + warp * C * run_length(span_x);
+    const bool interleaved = C > 1 && job.in_sc == 1 && job.in_sx == C;
+    for (std::int32_t r = warp; r < ny; r += kWarps) {
+      const In* row = in + (y0 + r) * job.in_sy;
+      // Where channel c's pixel x0 + k is: at[c] + k * step.
+      const In* at[C];
+      std::int64_t step;
+      if constexpr (kStage) {
+        __syncwarp();  // the previous row's reads of the buffer are done
+        if (interleaved) {
+          const std::int32_t skew = warp_copy(row + x0 * C, 1, C * nx, buffer, job.words != 0, lane);
+#pragma unroll
+          for (int c = 0; c < C; ++c) at[c] = buffer + skew + c;
+          step = C;
+        } else {
+#pragma unroll
+          for (int c = 0; c < C; ++c) {
+            In* dst = buffer + c * run_length(span_x);
+            at[c] = dst + warp_copy(row + c * job.in_sc + x0 * job.in_sx, job.in_sx, nx, dst, job.words != 0, lane);
+          }
+          step = 1;
+        }
+        __syncwarp();
+      } else {
+#pragma unroll
+        for (int c = 0; c < C; ++c) at[c] = row + c * job.in_sc + x0 * job.in_sx;
+        step = job.in_sx;
+      }
       Acc sum[C] = {};
       for (std::int32_t j = 0; j < n; ++j) {
+        const std::int64_t k = (s - x0 + j) * step;
 #pragma unroll
-        for (int c = 0; c < C; ++c) {
-          const In v = kStage ? staged[(c * span_y + r) * span_x + s - x0 + j]
-                              : in[(y0 + r) * job.in_sy + (s + j) * job.in_sx + c * job.in_sc];
-          sum[c] += w[j] * to_acc(v, Acc());
-        }
+        for (int c = 0; c < C; ++c) sum[c] += w[j] * to_acc(at[c][k], Acc());
       }
 #pragma unroll
       for (int c = 0; c < C; ++c) rows[(c * span_y + r) * kTileX + lane] = sum[c];
@@ -300,7 +362,7 @@ __global__ void __launch_bounds__(kTiledThreads)
   __syncthreads();
 
   // Vertical: out(c, oy, ox) = sum_i w[i] * rows[c][ys - y0 + i][lane], a warp per output row.
-  for (std::int32_t oy = warp; oy < out_y; oy += warps) {
+  for (std::int32_t oy = warp; oy < out_y; oy += kWarps) {
     if (lane >= out_x) continue;
     const Acc* w = yw + oy * stride;
     const std::int32_t n = yn[oy], s = ys[oy] - y0;
@@ -372,7 +434,7 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device de
       for (const Job& j : jobs) sy = std::max(sy, spans.widest(j.taps_y, j.rh, j.top, j.oh, ty));
       const std::size_t fixed = std::size_t(kTileX + ty) * table.stride * sizeof(Acc) +
                                 std::size_t(channels) * sy * kTileX * sizeof(Acc);
-      const std::size_t stage = std::size_t(channels) * sy * span_x * sizeof(In);
+      const std::size_t stage = std::size_t(kWarps) * channels * run_length(span_x) * sizeof(In);
       for (Kernel k : {Kernel::staged, Kernel::rows}) {
         if (k > kernel || tile_y != 0) continue;
         const std::size_t need = fixed + (k == Kernel::staged ? stage : 0);
@@ -381,13 +443,21 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device de
     }
     if (tile_y == 0) kernel = Kernel::direct;
   }
-  std::int64_t tiles = 0, max_pixels = 0;
+  std::int64_t tiles = 0, max_pixels = 0, uniform_tiles = -1;
   for (Job& j : jobs) {
     max_pixels = std::max<std::int64_t>(max_pixels, std::int64_t(j.oh) * j.ow);
     if (kernel == Kernel::direct) continue;
     j.tiles_x = std::int32_t(core::cuda::ceil_div<std::int64_t>(j.ow, kTileX));
     j.first_tile = tiles;
-    tiles += std::int64_t(j.tiles_x) * core::cuda::ceil_div<std::int64_t>(j.oh, tile_y);
+    const std::int64_t n = std::int64_t(j.tiles_x) * core::cuda::ceil_div<std::int64_t>(j.oh, tile_y);
+    tiles += n;
+    uniform_tiles = uniform_tiles == -1 || uniform_tiles == n ? n : 0;
+    // Rows that start and end on 4-byte boundaries: the words that hold a row's bytes hold
+    // nothing else, so the staged copy may read whole words.
+    const auto aligned = [](std::int64_t v) { return v % 4 == 0; };
+    const bool planar = j.in_sx == 1, interleaved = j.in_sc == 1 && j.in_sx == channels;
+    j.words = sizeof(In) == 1 && reinterpret_cast<std::uintptr_t>(j.in) % 4 == 0 && aligned(j.in_sy) &&
+              ((planar && aligned(j.in_sc) && aligned(j.w)) || (interleaved && aligned(std::int64_t(channels) * j.w)));
   }
   const auto plan = upload(jobs, table, device);
   const auto* w = static_cast<const Acc*>(plan.weights);
@@ -395,7 +465,8 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device de
     TORCH_CHECK(tiles < (std::int64_t(1) << 31), "tvx.resize: ", tiles, " tiles exceed one launch");
     const auto go = [&](auto kernel_fn) {
       core::cuda::launch(kernel_fn, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
-                         plan.start, plan.count, w, plan.stride, tile_y, span_x, span_y, store);
+                         std::max<std::int64_t>(uniform_tiles, 0), plan.start, plan.count, w, plan.stride, tile_y,
+                         span_x, span_y, store);
     };
     const bool staged = kernel == Kernel::staged;
     switch (channels) {
