@@ -384,8 +384,9 @@ def cuda_photo_batch(decoded):
 
 
 def profile_resize(images: Path) -> None:
-    """tvx's CUDA resize kernels one against another (TVX_RESIZE_KERNEL caps the choice) on
-    the bench cases: ms per call and bytes moved (input once, output once) per second."""
+    """tvx's CUDA resize kernels one against another (TVX_RESIZE_KERNEL=direct|tiled) on the
+    bench cases: ms per call, the kernel's own time and bytes moved (input once, output once)
+    per second of it; then where a call's host time goes."""
     from torchvision.io import decode_jpeg, read_file
     decoded = {sub: [decode_jpeg(read_file(str(f))) for f in sorted((images / sub).glob("*.jpg"))]
                for sub in ("photo-500", "photo-1080p", "photo-2560")}
@@ -407,7 +408,7 @@ def profile_resize(images: Path) -> None:
     from torch.profiler import ProfilerActivity, profile
     for name, call, moved in calls:
         times = []
-        for kernel in ("direct", "rows", "staged"):
+        for kernel in ("direct", "tiled"):
             os.environ["TVX_RESIZE_KERNEL"] = kernel
             t = median_time(call, "cuda", 100)
             with profile(activities=[ProfilerActivity.CUDA]) as prof:

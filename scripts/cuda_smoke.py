@@ -57,12 +57,13 @@ if "transforms" not in SKIP:
     import torchvision.transforms.v2.functional as F
     from torchvision.transforms import InterpolationMode as IM
     imgs = [torch.randint(0, 256, (c, h, w), dtype=torch.uint8).cuda() for c, h, w in
-            ((3, 1, 1), (3, 7, 13), (1, 31, 17), (4, 5, 9), (3, 64, 48), (2, 9, 9), (3, 150, 220))]
+            ((3, 1, 1), (3, 7, 13), (1, 31, 17), (4, 5, 9), (3, 64, 48), (2, 9, 9))]
     imgs.append(torch.randint(0, 256, (40, 30, 3), dtype=torch.uint8).cuda().permute(2, 0, 1))
+    big = torch.randint(0, 256, (3, 150, 220), dtype=torch.uint8).cuda()  # several tiles of the tiled kernel
     for mode in ("nearest", "nearest-exact", "bilinear", "bicubic"):
         for aa in (True, False):
             for size in ([5, 3], [40, 70]):
-                for img in imgs:
+                for img in imgs + ([big] if size == [40, 70] else []):
                     want = F.resize(img, size, interpolation=IM(mode), antialias=aa)
                     got = tvx.transforms.resize(img, size, interpolation=mode, antialias=aa)
                     assert (got.int() - want.int()).abs().max() <= 1, (mode, aa, size, img.shape)

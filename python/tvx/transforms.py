@@ -105,7 +105,7 @@ def preprocess(images, resize=None, crop=None, mean=None, std=None, dtype=torch.
     bfloat16 batches are the float32 result rounded once (torchvision's chain in those types
     rounds after each step, up to 2 units of the last place away)."""
     if isinstance(images, Tensor):
-        images = list(images.unbind(0)) if images.dim() == 4 else [images]
+        images = [images]  # one image, or a batch the op takes whole (no view per image)
     def as_list(v):
         if v is None:
             return []

@@ -92,6 +92,18 @@ def test_batch_tensor_and_empty(device):
     assert_close(got, torch.stack([chain(i, [20, 25], None, MEAN, STD) for i in batch]), device, "batch")
     empty = tvx.transforms.preprocess([], resize=[20], crop=[16, 16], mean=MEAN, std=STD)
     assert empty.shape == (0, 0, 16, 16)
+    # The batch goes to the op whole: as the list's one element, its images unviewed.
+    hwc = torch.randint(0, 256, (3, 30, 41, 3), dtype=torch.uint8).to(device).permute(0, 3, 1, 2)
+    got = torch.ops.tvx.preprocess([hwc], [16], None, [16, 16], MEAN, STD, torch.float32, True, "bicubic", True)
+    assert_close(got, torch.stack([chain(i, [16], [16, 16], MEAN, STD, mode="bicubic") for i in hwc]), device, "HWC batch")
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    assert tvx.transforms.preprocess(batch[:0], resize=[20, 25]).shape == (0, 3, 20, 25)
+    with pytest.raises(RuntimeError, match=r"image 0 must have shape \[C, H, W\] \(or be the one \[N, C, H, W\] batch\)"):
+        torch.ops.tvx.preprocess([batch, batch], [20], None, [], [], [], torch.float32, False, "bilinear", True)
+    with pytest.raises(RuntimeError, match="the batch must be uint8"):
+        tvx.transforms.preprocess(batch.float(), resize=[20, 25])
+    with pytest.raises(RuntimeError, match="the batch's images are empty"):
+        tvx.transforms.preprocess(batch[:, :, :0], resize=[20, 25])
 
 
 def test_opcheck(device):
@@ -122,16 +134,17 @@ def test_bad_inputs(device):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
 def test_cuda_kernels_give_the_same_bits(dtype, monkeypatch):
-    """The CUDA resample kernels (direct, tiled through L1, tiled staged; TVX_RESIZE_KERNEL
-    caps the choice) compute the same sums in the same order: the same bits, crops that pad
-    and channels_last output included."""
+    """The CUDA resample kernels (tiled, and direct where TVX_RESIZE_KERNEL=direct) compute the
+    same sums in the same order: the same bits, crops that pad, a batch tensor and
+    channels_last output included."""
     imgs = images("cuda")
     outs = {}
-    for kernel in ("direct", "rows", "staged"):
+    batch = torch.stack([F.resize(i, [96, 128]) for i in imgs])
+    for kernel in ("direct", "tiled"):
         monkeypatch.setenv("TVX_RESIZE_KERNEL", kernel)
         outs[kernel] = [tvx.transforms.preprocess(imgs, resize=[100], crop=[120, 90], mean=MEAN, std=STD, dtype=dtype),
+                        tvx.transforms.preprocess(batch, resize=[56], crop=[48, 48], mean=MEAN, std=STD, dtype=dtype),
                         tvx.transforms.preprocess(imgs, resize=[256], crop=[224, 224], mean=MEAN, std=STD, dtype=dtype,
                                                   channels_last=True, interpolation="bicubic")]
-    for kernel in ("rows", "staged"):
-        for got, want in zip(outs[kernel], outs["direct"]):
-            assert got.stride() == want.stride() and torch.equal(got, want), kernel
+    for got, want in zip(outs["tiled"], outs["direct"]):
+        assert got.stride() == want.stride() and torch.equal(got, want)

@@ -168,10 +168,10 @@ def test_list_of_sizes(mode, device):
 @pytest.mark.parametrize("antialias", [True, False])
 def test_cuda_kernels_give_the_same_bits(dtype, mode, antialias, monkeypatch):
     """CUDA resamples with a thread per output pixel (direct) or by tiles whose row sums go
-    through shared memory (rows: input read through L1; staged: input copied first);
-    TVX_RESIZE_KERNEL caps the choice. All compute the same products and sums in the same
-    order, so they give the same bits: batches in both layouts, lists of different sizes and
-    channel counts, one with a factor large enough to shrink the tiles."""
+    through shared memory (tiled, the default where they fit); TVX_RESIZE_KERNEL=direct forces
+    the first. Both compute the same products and sums in the same order, so they give the same
+    bits: batches in both layouts, lists of different sizes, channel counts and strides, tiles
+    of every height."""
     g = torch.Generator().manual_seed(3)
 
     def img(c, h, w, interleaved=False, batch=()):
@@ -189,21 +189,23 @@ def test_cuda_kernels_give_the_same_bits(dtype, mode, antialias, monkeypatch):
                  img(3, 60, 90).transpose(1, 2), img(3, 70, 129)[:, :, 1:], img(3, 96, 160)]
         sizes = [[13, 17], [3, 7], [4, 2], [224, 224], [100, 70], [7, 61], [33, 25], [40, 51], [50, 70]]
         out += torch.ops.tvx.resize_list(small, [v for s in sizes for v in s], mode, antialias)
-        out += torch.ops.tvx.resize_list(small + [img(3, 900, 1200)], [v for s in sizes + [[15, 20]] for v in s], mode,
+        # a tall shrink by 20 that leaves the list's tiles 2 rows high; one by 60 that no tile
+        # fits (the direct kernel for all)
+        out += torch.ops.tvx.resize_list(small + [img(3, 300, 40)], [v for s in sizes + [[15, 20]] for v in s], mode,
                                          antialias)
+        out.append(tvx.transforms.resize(img(3, 900, 1200), [15, 20], interpolation=mode, antialias=antialias))
         return out
 
     g.manual_seed(3)
     want = run("direct")
-    for kernel in ("rows", "staged"):
-        g.manual_seed(3)
-        for i, (got, w) in enumerate(zip(run(kernel), want)):
-            assert got.stride() == w.stride(), f"{kernel}: output {i}"
-            where = (got != w).nonzero()
-            assert where.numel() == 0, (f"{kernel}: output {i} {tuple(got.shape)}: {where.shape[0]} values differ, "
-                                        f"first at {where[0].tolist()}: {got[tuple(where[0])]} != {w[tuple(where[0])]}")
-    monkeypatch.setenv("TVX_RESIZE_KERNEL", "tiled")
-    with pytest.raises(RuntimeError, match="TVX_RESIZE_KERNEL: expected direct, rows or staged, got tiled"):
+    g.manual_seed(3)
+    for i, (got, w) in enumerate(zip(run("tiled"), want)):
+        assert got.stride() == w.stride(), f"output {i}"
+        where = (got != w).nonzero()
+        assert where.numel() == 0, (f"output {i} {tuple(got.shape)}: {where.shape[0]} values differ, first at "
+                                    f"{where[0].tolist()}: {got[tuple(where[0])]} != {w[tuple(where[0])]}")
+    monkeypatch.setenv("TVX_RESIZE_KERNEL", "staged")
+    with pytest.raises(RuntimeError, match="TVX_RESIZE_KERNEL: expected direct or tiled, got staged"):
         tvx.transforms.resize(img(3, 8, 8), [4, 4], interpolation=mode, antialias=antialias)
 
 

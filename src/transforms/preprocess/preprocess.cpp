@@ -16,6 +16,11 @@
 
 namespace tvx::transforms {
 namespace detail {
+
+bool is_batch(at::TensorList images) { return images.size() == 1 && images[0].dim() == 4; }
+
+at::Tensor image(at::TensorList images, std::int64_t i) { return is_batch(images) ? images[0][i] : images[i]; }
+
 namespace {
 
 std::vector<std::int64_t> two(const char* what, c10::IntArrayRef v) {
@@ -41,10 +46,20 @@ PreprocessArgs check_args(at::TensorList images, c10::IntArrayRef resize, std::o
   a.resize = resize.vec();
   a.crop = two("crop", crop);
   for (auto v : a.crop) TORCH_CHECK(v > 0, "tvx.preprocess: crop must be positive, got ", crop);
-  a.channels = images.empty() ? 0 : images[0].size(0);
+  // One [N, C, H, W] batch stands for its N images.
+  const bool batch = is_batch(images);
+  a.channels = images.empty() ? 0 : images[0].size(batch ? 1 : 0);
   for (std::size_t i = 0; i < images.size(); ++i) {
     const at::Tensor& img = images[i];
-    TORCH_CHECK(img.dim() == 3, "tvx.preprocess: image ", i, " must have shape [C, H, W], got ", img.sizes());
+    if (batch) {
+      TORCH_CHECK(img.scalar_type() == at::kByte, "tvx.preprocess: the batch must be uint8, got ",
+                  core::dtype_name(img.scalar_type()));
+      TORCH_CHECK(img.size(0) == 0 || (img.size(2) > 0 && img.size(3) > 0), "tvx.preprocess: the batch's images are "
+                  "empty (", img.sizes(), ")");
+      continue;
+    }
+    TORCH_CHECK(img.dim() == 3, "tvx.preprocess: image ", i, " must have shape [C, H, W] (or be the one [N, C, H, W] "
+                "batch), got ", img.sizes());
     TORCH_CHECK(img.scalar_type() == at::kByte, "tvx.preprocess: image ", i, " must be uint8, got ",
                 core::dtype_name(img.scalar_type()));
     TORCH_CHECK(img.size(0) == a.channels, "tvx.preprocess: image ", i, " has ", img.size(0), " channels, image 0 has ",
@@ -68,20 +83,28 @@ PreprocessArgs check_args(at::TensorList images, c10::IntArrayRef resize, std::o
   return a;
 }
 
+// An image of h x w: resized, then cropped.
+ImagePlan plan_image(std::int64_t h, std::int64_t w, const PreprocessArgs& a) {
+  ImagePlan p{};
+  p.h = h, p.w = w;
+  if (a.resize.empty() && !a.max_size) {
+    p.rh = p.h, p.rw = p.w;
+  } else {
+    const auto hw = resized_size(p.h, p.w, a.resize, a.max_size);
+    p.rh = hw[0], p.rw = hw[1];
+  }
+  p.oh = a.crop.empty() ? p.rh : a.crop[0];
+  p.ow = a.crop.empty() ? p.rw : a.crop[1];
+  p.top = crop_anchor(p.rh, p.oh), p.left = crop_anchor(p.rw, p.ow);
+  return p;
+}
+
 std::vector<ImagePlan> plan_images(at::TensorList images, const PreprocessArgs& a) {
+  if (is_batch(images))  // N images of one size: one plan
+    return std::vector<ImagePlan>(std::size_t(images[0].size(0)), plan_image(images[0].size(2), images[0].size(3), a));
   std::vector<ImagePlan> plans;
   for (std::size_t i = 0; i < images.size(); ++i) {
-    ImagePlan p{};
-    p.h = images[i].size(1), p.w = images[i].size(2);
-    if (a.resize.empty() && !a.max_size) {
-      p.rh = p.h, p.rw = p.w;
-    } else {
-      const auto hw = resized_size(p.h, p.w, a.resize, a.max_size);
-      p.rh = hw[0], p.rw = hw[1];
-    }
-    p.oh = a.crop.empty() ? p.rh : a.crop[0];
-    p.ow = a.crop.empty() ? p.rw : a.crop[1];
-    p.top = crop_anchor(p.rh, p.oh), p.left = crop_anchor(p.rw, p.ow);
+    const ImagePlan p = plan_image(images[i].size(1), images[i].size(2), a);
     TORCH_CHECK(plans.empty() || (p.oh == plans[0].oh && p.ow == plans[0].ow), "tvx.preprocess: image ", i,
                 " becomes ", p.oh, "x", p.ow, " and image 0 ", plans[0].oh, "x", plans[0].ow,
                 ": a batch needs one size (give crop, or resize to [h, w])");
@@ -91,10 +114,16 @@ std::vector<ImagePlan> plan_images(at::TensorList images, const PreprocessArgs& 
 }
 
 at::Tensor output(at::TensorList images, const std::vector<ImagePlan>& plans, const PreprocessArgs& a) {
-  const std::int64_t oh = plans.empty() ? (a.crop.empty() ? 0 : a.crop[0]) : plans[0].oh;
-  const std::int64_t ow = plans.empty() ? (a.crop.empty() ? 0 : a.crop[1]) : plans[0].ow;
+  // The batch's size: its images', or the crop's; an empty batch tensor still has an image size.
+  std::int64_t oh = a.crop.empty() ? 0 : a.crop[0], ow = a.crop.empty() ? 0 : a.crop[1];
+  if (!plans.empty()) {
+    oh = plans[0].oh, ow = plans[0].ow;
+  } else if (is_batch(images) && images[0].size(2) > 0 && images[0].size(3) > 0) {
+    const ImagePlan p = plan_image(images[0].size(2), images[0].size(3), a);
+    oh = p.oh, ow = p.ow;
+  }
   const auto opts = at::TensorOptions().dtype(a.dtype).device(images.empty() ? at::kCPU : images[0].device());
-  return at::empty({std::int64_t(images.size()), a.channels, oh, ow},
+  return at::empty({std::int64_t(plans.size()), a.channels, oh, ow},
                    opts.memory_format(a.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
 }
 

@@ -39,6 +39,12 @@ struct Prepared {
   at::Tensor out;
 };
 
+/// The images of the schema's list: [C, H, W] tensors, or, as the list's one element, an
+/// [N, C, H, W] batch (whose images then need no view each on CUDA). image(images, i) is the
+/// i-th image either way.
+bool is_batch(at::TensorList images);
+at::Tensor image(at::TensorList images, std::int64_t i);
+
 /// What every backend does first, with the schema's arguments.
 Prepared prepare(at::TensorList images, c10::IntArrayRef resize, std::optional<std::int64_t> max_size,
                  c10::IntArrayRef crop, c10::ArrayRef<double> mean, c10::ArrayRef<double> std, at::ScalarType dtype,

@@ -105,8 +105,8 @@ at::Tensor preprocess_cpu(at::TensorList images, c10::IntArrayRef resize, std::o
   const auto [a, plans, out] =
       detail::prepare(images, resize, max_size, crop, mean, std, dtype, channels_last, interpolation, antialias);
   // Images in parallel; one image alone takes every thread inside resize's kernels.
-  at::parallel_for(0, std::int64_t(images.size()), 1, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) preprocess_image(images[i], plans[i], a, out[i]);
+  at::parallel_for(0, std::int64_t(plans.size()), 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) preprocess_image(detail::image(images, i), plans[i], a, out[i]);
   });
   return out;
 }

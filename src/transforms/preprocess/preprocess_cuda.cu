@@ -54,9 +54,11 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
     using Acc = decltype(acc_tag);
     cuda_resize::TapTable<Acc> table;
     std::vector<Job> jobs;
-    for (std::size_t i = 0; i < images.size(); ++i) {
+    const bool batch = detail::is_batch(images);
+    for (std::size_t i = 0; i < plans.size(); ++i) {
       const auto& p = plans[i];
-      Job j = cuda_resize::make_job(images[i], std::nullopt, out, std::int64_t(i));
+      Job j = batch ? cuda_resize::make_job(images[0], std::int64_t(i), out, std::int64_t(i))
+                    : cuda_resize::make_job(images[i], std::nullopt, out, std::int64_t(i));
       j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
       // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
       j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
@@ -73,8 +75,7 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
         store.mean[c] = NormOf<Out>(a.mean[c]);
         store.std[c] = NormOf<Out>(a.std[c]);
       }
-      cuda_resize::resample_batch<std::uint8_t, Acc>(jobs, table, images[0].device(), std::int32_t(a.channels),
-                                                     separable, store);
+      cuda_resize::resample_batch<std::uint8_t, Acc>(jobs, table, std::int32_t(a.channels), separable, store);
     };
     AT_DISPATCH_SWITCH(a.dtype, "tvx.preprocess",
       AT_DISPATCH_CASE(at::kFloat, [&] { launch(float()); })

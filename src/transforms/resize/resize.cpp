@@ -165,7 +165,7 @@ std::vector<std::int64_t> nearest_indices(std::int64_t in, std::int64_t out, boo
   const float fs = float(in) / float(out);
   const double ds = double(in) / double(out);
   for (std::int64_t i = 0; i < out; ++i) {
-    float src;
+    float src = 0;
     switch (kernel) {
       case NearestKernel::channels_last:  // and CUDA: the scale and the product in float
         src = exact ? float((double(i) + 0.5) * double(fs)) : float(i) * fs;

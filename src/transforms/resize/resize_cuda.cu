@@ -31,7 +31,7 @@ struct StoreResize {
 };
 
 // Resamples each job's image (one dtype and channel count) in one launch.
-void resample(std::vector<Job> jobs, at::ScalarType dtype, std::int32_t channels, c10::Device device,
+void resample(std::vector<Job> jobs, at::ScalarType dtype, std::int32_t channels,
               Interpolation mode, bool antialias) {
   if (jobs.empty()) return;
   const bool nearest = mode == Interpolation::nearest || mode == Interpolation::nearest_exact;
@@ -47,7 +47,7 @@ void resample(std::vector<Job> jobs, at::ScalarType dtype, std::int32_t channels
     }
     const auto go = [&](auto in_tag) {
       using In = decltype(in_tag);
-      cuda_resize::resample_batch<In, Acc>(jobs, table, device, channels, !nearest, StoreResize<In, Acc>{});
+      cuda_resize::resample_batch<In, Acc>(jobs, table, channels, !nearest, StoreResize<In, Acc>{});
     };
     AT_DISPATCH_SWITCH(dtype, "tvx.resize",
       AT_DISPATCH_CASE(at::kByte, [&] { go(std::uint8_t()); })
@@ -81,7 +81,7 @@ at::Tensor resize_cuda(const at::Tensor& image, c10::IntArrayRef size, c10::stri
   if (out.numel() == 0 || x.numel() == 0) return out.view(out_shape);
   std::vector<Job> jobs;
   for (std::int64_t b = 0; b < x.size(0); ++b) jobs.push_back(make_job(x, b, out, b));
-  resample(std::move(jobs), x.scalar_type(), std::int32_t(c), x.device(), mode, antialias);
+  resample(std::move(jobs), x.scalar_type(), std::int32_t(c), mode, antialias);
   return out.view(out_shape);
 }
 
@@ -103,7 +103,7 @@ std::vector<at::Tensor> resize_list_cuda(at::TensorList images, c10::IntArrayRef
     groups[{img.scalar_type(), img.size(0)}].push_back(make_job(img, std::nullopt, outs[i], std::nullopt));
   }
   for (auto& [key, jobs] : groups)
-    resample(std::move(jobs), key.first, std::int32_t(key.second), images[0].device(), mode, antialias);
+    resample(std::move(jobs), key.first, std::int32_t(key.second), mode, antialias);
   return outs;
 }
 

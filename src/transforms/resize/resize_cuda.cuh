@@ -11,16 +11,15 @@
 // the output: resize's rounding for uint8, preprocess's scale-and-normalise.
 #pragma once
 
+#include <ATen/core/CachingHostAllocator.h>
 #include <ATen/core/Tensor.h>
-#include <ATen/ops/empty.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 
 #include <cstdint>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <optional>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -40,8 +39,7 @@ struct Job {
   std::int32_t oh, ow;                  // output pixels made (a crop of the resized grid)
   std::int32_t top, left;               // where that crop starts in the grid (< 0: padding)
   std::int32_t taps_y, taps_x;          // the first tap entry of each axis in the table
-  std::int32_t tiles_x;                 // the tiled kernels: tiles per output row,
-  std::int32_t words;                   // whether uint8 rows may be read as aligned 4-byte words,
+  std::int32_t tiles_x;                 // the tiled kernel: tiles per output row
   std::int64_t first_tile;              // and the job's first tile in the launch
 };
 
@@ -70,14 +68,17 @@ struct TapTable {
   std::vector<std::int32_t> start, count;
   std::vector<Acc> weights;
   std::int64_t stride = 0;
-  std::map<std::pair<std::int64_t, std::int64_t>, std::int32_t> seen;
+  bool monotonic = true;  // every axis's windows start and end in rising order
+  std::vector<std::pair<std::int64_t, std::int64_t>> axes;  // in -> out of each axis added
   std::vector<detail::Taps> pending;
   std::vector<std::int32_t> offsets;
 
-  /// The first entry of the axis in -> out, added once.
+  /// The first entry of the axis in -> out, added once. (A batch repeats one or two axes: the
+  /// last ones are looked at first.)
   std::int32_t add(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype) {
     const auto key = std::make_pair(in, out);
-    if (auto it = seen.find(key); it != seen.end()) return it->second;
+    for (std::size_t a = axes.size(); a-- > 0;)
+      if (axes[a] == key) return offsets[a];
     detail::Taps t;
     if (mode == Interpolation::nearest || mode == Interpolation::nearest_exact) {
       const auto idx = detail::nearest_indices(in, out, mode == Interpolation::nearest_exact,
@@ -93,11 +94,13 @@ struct TapTable {
     for (std::int64_t i = 0; i < out; ++i) {
       start.push_back(std::int32_t(t.start[i]));
       count.push_back(std::int32_t(t.count[i]));
+      if (i > 0 && (t.start[i] < t.start[i - 1] || t.start[i] + t.count[i] < t.start[i - 1] + t.count[i - 1]))
+        monotonic = false;
     }
     stride = std::max(stride, t.width);
     pending.push_back(std::move(t));
     offsets.push_back(first);
-    seen.emplace(key, first);
+    axes.push_back(key);
     return first;
   }
 
@@ -113,10 +116,13 @@ struct TapTable {
   }
 };
 
-/// The jobs and the table on the device: one pinned host buffer, one asynchronous copy on
-/// the current stream (the caching host allocator keeps the buffer until the copy is done).
+/// The jobs and the table on the device: one pinned host block and one device block from
+/// PyTorch's caching allocators (no tensors: their dispatch would cost more host time than the
+/// kernel takes on a batch), one asynchronous copy on the current stream. The host block is
+/// not reused before the copy is done (record_event); the device block, freed once the kernel
+/// is enqueued, is reused only in the stream's order.
 struct DevicePlan {
-  at::Tensor buffer;  // keeps the device copy alive for the kernel
+  at::DataPtr buffer;
   const Job* jobs;
   const std::int32_t* start;
   const std::int32_t* count;
@@ -125,20 +131,24 @@ struct DevicePlan {
 };
 
 template <typename Acc>
-DevicePlan upload(const std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device device) {
+DevicePlan upload(const std::vector<Job>& jobs, TapTable<Acc>& table) {
   table.finish();
   const auto align = [](std::size_t n) { return (n + 15) / 16 * 16; };
   const std::size_t jb = align(jobs.size() * sizeof(Job)), sb = align(table.start.size() * sizeof(std::int32_t));
-  const std::size_t wb = table.weights.size() * sizeof(Acc);
-  at::Tensor host = at::empty({std::int64_t(jb + 2 * sb + wb)}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
-  auto* h = host.mutable_data_ptr<std::uint8_t>();
+  const std::size_t wb = table.weights.size() * sizeof(Acc), total = jb + 2 * sb + wb;
+  at::HostAllocator* host_allocator = at::getHostAllocator(at::kCUDA);
+  const at::DataPtr host = host_allocator->allocate(total);
+  auto* h = static_cast<std::uint8_t*>(host.get());
   std::memcpy(h, jobs.data(), jobs.size() * sizeof(Job));
   std::memcpy(h + jb, table.start.data(), table.start.size() * sizeof(std::int32_t));
   std::memcpy(h + jb + sb, table.count.data(), table.count.size() * sizeof(std::int32_t));
   std::memcpy(h + jb + 2 * sb, table.weights.data(), wb);
   DevicePlan plan;
-  plan.buffer = host.to(device, /*non_blocking=*/true);
-  const auto* d = plan.buffer.const_data_ptr<std::uint8_t>();
+  plan.buffer = c10::cuda::CUDACachingAllocator::get()->allocate(total);
+  const auto stream = c10::cuda::getCurrentCUDAStream();
+  C10_CUDA_CHECK(cudaMemcpyAsync(plan.buffer.get(), h, total, cudaMemcpyHostToDevice, stream));
+  host_allocator->record_event(host.get(), host.get_context(), stream.unwrap());
+  const auto* d = static_cast<const std::uint8_t*>(plan.buffer.get());
   plan.jobs = reinterpret_cast<const Job*>(d);
   plan.start = reinterpret_cast<const std::int32_t*>(d + jb);
   plan.count = reinterpret_cast<const std::int32_t*>(d + jb + sb);
@@ -196,12 +206,12 @@ __global__ void resample2d(const Job* __restrict__ jobs, const std::int32_t* __r
 // The tiled kernel: a block makes a tile of kTileX x tile_y output pixels of one image, all
 // channels, in two passes through shared memory. The horizontal pass sums each input row of
 // the tile's vertical span over each output column's window into `rows` (a warp per input
-// row, a lane per output column); the vertical pass weighs those row sums into the outputs.
-// Each product and sum is the direct kernel's, in its order (so both give the same bits),
-// but a row sum serves every output of the tile that reads its row instead of being
-// recomputed for each. The staged form first copies the row's span into its warp's buffer,
-// coalesced (4 bytes a lane for uint8 rows that allow it), every channel's loads in flight at
-// once; the other reads the input through the L1 cache, for spans too wide to stage.
+// row, a lane per output column, the input read through the L1 cache); the vertical pass
+// weighs those row sums into the outputs. Each product and sum is the direct kernel's, in its
+// order (so both give the same bits), but a row sum serves every output of the tile that
+// reads its row instead of being recomputed for each. (Copying each row's span into shared
+// memory first, coalesced and in 4-byte words, measured slower on the H100: 0.165 against
+// 0.109 ms on the bench batch.)
 constexpr int kTileX = 32;  // a warp's lanes: output columns
 constexpr int kMaxTileY = 16;
 constexpr int kTiledThreads = 256;
@@ -218,60 +228,17 @@ __device__ __forceinline__ std::int32_t warp_reduce(std::int32_t v) {
   return v;
 }
 
-/// Copies src[k * step], k < n, to dst[k] (shared), the warp's lanes together; loads first,
-/// into registers, so that a run's loads are in flight at once. With `words` (uint8, step 1,
-/// src's row 4-byte aligned at both ends), aligned 4-byte words: dst then starts at the byte
-/// src & 3, which the return value gives.
-template <typename In>
-__device__ __forceinline__ std::int32_t warp_copy(const In* src, std::int64_t step, std::int32_t n, In* dst,
-                                                  bool words, int lane) {
-  constexpr int kPerLane = 4;
-  if constexpr (sizeof(In) == 1) {
-    if (words) {
-      const auto skew = std::int32_t(reinterpret_cast<std::uintptr_t>(src) & 3);
-      const auto* w = reinterpret_cast<const std::uint32_t*>(src - skew);
-      auto* d = reinterpret_cast<std::uint32_t*>(dst);
-      const std::int32_t count = (skew + n + 3) / 4;
-      for (std::int32_t base = 0; base < count; base += 32 * kPerLane) {
-        std::uint32_t v[kPerLane];
-#pragma unroll
-        for (int k = 0; k < kPerLane; ++k)
-          if (base + k * 32 + lane < count) v[k] = w[base + k * 32 + lane];
-#pragma unroll
-        for (int k = 0; k < kPerLane; ++k)
-          if (base + k * 32 + lane < count) d[base + k * 32 + lane] = v[k];
-      }
-      return skew;
-    }
-  }
-  for (std::int32_t base = 0; base < n; base += 32 * kPerLane) {
-    In v[kPerLane];
-#pragma unroll
-    for (int k = 0; k < kPerLane; ++k)
-      if (base + k * 32 + lane < n) v[k] = src[(base + k * 32 + lane) * step];
-#pragma unroll
-    for (int k = 0; k < kPerLane; ++k)
-      if (base + k * 32 + lane < n) dst[base + k * 32 + lane] = v[k];
-  }
-  return 0;
-}
-
-/// The staged kernel's buffer per warp holds C runs of this many elements (planar rows) or one
-/// run of C times as many (interleaved): span_x and the word copy's skew, in whole words.
-__host__ __device__ constexpr std::int32_t run_length(std::int32_t span_x) { return (span_x + 7) / 4 * 4; }
-
-template <int C, bool kStage, typename In, typename Acc, typename Store>
+template <int C, typename In, typename Acc, typename Store>
 __global__ void __launch_bounds__(kTiledThreads)
     resample_tiled(const Job* __restrict__ jobs, std::int32_t njobs, std::int64_t uniform_tiles,
                    const std::int32_t* __restrict__ starts, const std::int32_t* __restrict__ counts,
-                   const Acc* __restrict__ weights, std::int64_t stride, std::int32_t tile_y, std::int32_t span_x,
-                   std::int32_t span_y, Store store) {
+                   const Acc* __restrict__ weights, std::int64_t stride, std::int32_t tile_y, std::int32_t span_y,
+                   Store store) {
   extern __shared__ __align__(16) unsigned char shared[];
   __shared__ std::int32_t xs[kTileX], xn[kTileX], ys[kMaxTileY], yn[kMaxTileY], span[4];
   Acc* xw = reinterpret_cast<Acc*>(shared);  // [kTileX][stride]: the columns' weights
   Acc* yw = xw + kTileX * stride;            // [tile_y][stride]: the rows'
   Acc* rows = yw + tile_y * stride;          // [C][span_y][kTileX]: the row sums
-  In* buffers = reinterpret_cast<In*>(rows + C * span_y * kTileX);  // [kWarps][C][run_length]
 
   // The job whose tiles hold this block: every job's tile count, or the last job that starts
   // at or before the block.
@@ -314,46 +281,19 @@ __global__ void __launch_bounds__(kTiledThreads)
     xw[k] = e < 0 ? Acc(0) : weights[e * stride + k % stride];
   }
   __syncthreads();
-  const std::int32_t x0 = span[0], nx = span[1], y0 = span[2], ny = span[3];
+  const std::int32_t y0 = span[2], ny = span[3];
   const In* in = static_cast<const In*>(job.in);
 
   // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row.
   {
     const Acc* w = xw + lane * stride;
-    const std::int32_t n = xn[lane], s = xs[lane];
-    In* buffer = buffers + warp * C * run_length(span_x);
-    const bool interleaved = C > 1 && job.in_sc == 1 && job.in_sx == C;
+    const std::int32_t n = xn[lane];
     for (std::int32_t r = warp; r < ny; r += kWarps) {
-      const In* row = in + (y0 + r) * job.in_sy;
-      // Where channel c's pixel x0 + k is: at[c] + k * step.
-      const In* at[C];
-      std::int64_t step;
-      if constexpr (kStage) {
-        __syncwarp();  // the previous row's reads of the buffer are done
-        if (interleaved) {
-          const std::int32_t skew = warp_copy(row + x0 * C, 1, C * nx, buffer, job.words != 0, lane);
-#pragma unroll
-          for (int c = 0; c < C; ++c) at[c] = buffer + skew + c;
-          step = C;
-        } else {
-#pragma unroll
-          for (int c = 0; c < C; ++c) {
-            In* dst = buffer + c * run_length(span_x);
-            at[c] = dst + warp_copy(row + c * job.in_sc + x0 * job.in_sx, job.in_sx, nx, dst, job.words != 0, lane);
-          }
-          step = 1;
-        }
-        __syncwarp();
-      } else {
-#pragma unroll
-        for (int c = 0; c < C; ++c) at[c] = row + c * job.in_sc + x0 * job.in_sx;
-        step = job.in_sx;
-      }
+      const In* at = in + (y0 + r) * job.in_sy + xs[lane] * job.in_sx;
       Acc sum[C] = {};
       for (std::int32_t j = 0; j < n; ++j) {
-        const std::int64_t k = (s - x0 + j) * step;
 #pragma unroll
-        for (int c = 0; c < C; ++c) sum[c] += w[j] * to_acc(at[c][k], Acc());
+        for (int c = 0; c < C; ++c) sum[c] += w[j] * to_acc(at[j * job.in_sx + c * job.in_sc], Acc());
       }
 #pragma unroll
       for (int c = 0; c < C; ++c) rows[(c * span_y + r) * kTileX + lane] = sum[c];
@@ -377,102 +317,84 @@ __global__ void __launch_bounds__(kTiledThreads)
 }
 
 /// The widest input span that `tile` consecutive outputs of one axis read: the outputs
-/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`. A batch's
-/// images share their axes, so each is measured once.
+/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`. Where the
+/// windows rise (every rule but nearest's, which the tiled kernel does not take), a tile's
+/// span runs from its first window's start to its last one's end.
 template <typename Acc>
-struct Spans {
-  const TapTable<Acc>& table;
-  std::map<std::tuple<std::int32_t, std::int32_t, std::int32_t, std::int32_t, std::int32_t>, std::int32_t> seen;
-
-  std::int32_t widest(std::int32_t first, std::int32_t grid, std::int32_t offset, std::int32_t outputs,
-                      std::int32_t tile) {
-    const auto key = std::make_tuple(first, grid, offset, outputs, tile);
-    if (auto it = seen.find(key); it != seen.end()) return it->second;
-    std::int32_t widest = 0;
-    for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
-      std::int32_t lo = INT_MAX, hi = 0;
-      for (std::int32_t o = o0; o < std::min(outputs, o0 + tile); ++o) {
-        const std::int32_t g = offset + o;
-        if (g < 0 || g >= grid) continue;
+std::int32_t widest_span(const TapTable<Acc>& table, std::int32_t first, std::int32_t grid, std::int32_t offset,
+                         std::int32_t outputs, std::int32_t tile) {
+  std::int32_t widest = 0;
+  for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
+    const std::int32_t g0 = std::max(offset + o0, 0), g1 = std::min(offset + std::min(outputs, o0 + tile), grid);
+    if (g0 >= g1) continue;
+    std::int32_t lo = table.start[first + g0], hi = table.start[first + g1 - 1] + table.count[first + g1 - 1];
+    if (!table.monotonic) {
+      for (std::int32_t g = g0; g < g1; ++g) {
         lo = std::min(lo, table.start[first + g]);
         hi = std::max(hi, table.start[first + g] + table.count[first + g]);
       }
-      widest = std::max(widest, hi - lo);
     }
-    return seen[key] = widest;
+    widest = std::max(widest, hi - lo);
   }
-};
-
-/// Which kernel resamples a batch: TVX_RESIZE_KERNEL=direct|rows|staged caps the choice (for
-/// benchmarks and tests of each path); by default the staged tiled kernel where its spans fit
-/// in shared memory, else the tiled one that reads through L1, else the direct one.
-enum class Kernel { direct, rows, staged };
-inline Kernel kernel_cap() {
-  const char* v = std::getenv("TVX_RESIZE_KERNEL");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "staged") == 0) return Kernel::staged;
-  if (std::strcmp(v, "rows") == 0) return Kernel::rows;
-  TORCH_CHECK(std::strcmp(v, "direct") == 0, "TVX_RESIZE_KERNEL: expected direct, rows or staged, got ", v);
-  return Kernel::direct;
+  return widest;
 }
 
-/// Resamples every job (all with `channels` channels) in one launch per 65535 images
-/// (direct) or one launch (tiled): out = store(c, y, x, sum). `separable` is false for the
-/// nearest modes, which read one pixel per output and take the direct kernel.
+/// Which kernel resamples a batch: the tiled one where its rows fit in shared memory, else the
+/// direct one; TVX_RESIZE_KERNEL=direct forces the direct one (for benchmarks and tests).
+inline bool tiled_allowed() {
+  const char* v = std::getenv("TVX_RESIZE_KERNEL");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "tiled") == 0) return true;
+  TORCH_CHECK(std::strcmp(v, "direct") == 0, "TVX_RESIZE_KERNEL: expected direct or tiled, got ", v);
+  return false;
+}
+
+/// Resamples every job (all with `channels` channels): out = store(c, y, x, sum), in one launch
+/// (tiled) or one per 65535 images (direct). `separable` is false for the nearest modes, which
+/// read one pixel per output and take the direct kernel.
 template <typename In, typename Acc, typename Store>
-void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, c10::Device device, std::int32_t channels,
-                    bool separable, Store store) {
+void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t channels, bool separable,
+                    Store store) {
   if (jobs.empty()) return;
-  Kernel kernel = separable && (channels == 1 || channels == 3 || channels == 4) ? kernel_cap() : Kernel::direct;
-  // The tiled kernels' tile height: the tallest whose spans fit in shared memory.
-  std::int32_t tile_y = 0, span_x = 0, span_y = 0;
+  // The tiled kernel's tile height: the tallest whose row sums fit in shared memory. (A batch
+  // repeats one job's sizes: each is measured once.)
+  std::int32_t tile_y = 0, span_y = 0;
   std::size_t bytes = 0;
-  if (kernel != Kernel::direct) {
-    Spans<Acc> spans{table, {}};
-    for (const Job& j : jobs) span_x = std::max(span_x, spans.widest(j.taps_x, j.rw, j.left, j.ow, kTileX));
+  if (separable && (channels == 1 || channels == 3 || channels == 4) && tiled_allowed()) {
     for (std::int32_t ty = kMaxTileY; ty >= 1 && tile_y == 0; ty /= 2) {
-      std::int32_t sy = 0;
-      for (const Job& j : jobs) sy = std::max(sy, spans.widest(j.taps_y, j.rh, j.top, j.oh, ty));
-      const std::size_t fixed = std::size_t(kTileX + ty) * table.stride * sizeof(Acc) +
-                                std::size_t(channels) * sy * kTileX * sizeof(Acc);
-      const std::size_t stage = std::size_t(kWarps) * channels * run_length(span_x) * sizeof(In);
-      for (Kernel k : {Kernel::staged, Kernel::rows}) {
-        if (k > kernel || tile_y != 0) continue;
-        const std::size_t need = fixed + (k == Kernel::staged ? stage : 0);
-        if (need <= kTiledSharedBytes) tile_y = ty, span_y = sy, bytes = need, kernel = k;
+      std::int32_t widest = 0;
+      const Job* last = nullptr;
+      for (const Job& j : jobs) {
+        if (last && j.taps_y == last->taps_y && j.rh == last->rh && j.top == last->top && j.oh == last->oh) continue;
+        widest = std::max(widest, widest_span(table, j.taps_y, j.rh, j.top, j.oh, ty));
+        last = &j;
       }
+      const std::size_t need = (std::size_t(kTileX + ty) * table.stride + std::size_t(channels) * widest * kTileX) *
+                               sizeof(Acc);
+      if (need <= kTiledSharedBytes) tile_y = ty, span_y = widest, bytes = need;
     }
-    if (tile_y == 0) kernel = Kernel::direct;
   }
   std::int64_t tiles = 0, max_pixels = 0, uniform_tiles = -1;
   for (Job& j : jobs) {
     max_pixels = std::max<std::int64_t>(max_pixels, std::int64_t(j.oh) * j.ow);
-    if (kernel == Kernel::direct) continue;
+    if (tile_y == 0) continue;
     j.tiles_x = std::int32_t(core::cuda::ceil_div<std::int64_t>(j.ow, kTileX));
     j.first_tile = tiles;
     const std::int64_t n = std::int64_t(j.tiles_x) * core::cuda::ceil_div<std::int64_t>(j.oh, tile_y);
     tiles += n;
     uniform_tiles = uniform_tiles == -1 || uniform_tiles == n ? n : 0;
-    // Rows that start and end on 4-byte boundaries: the words that hold a row's bytes hold
-    // nothing else, so the staged copy may read whole words.
-    const auto aligned = [](std::int64_t v) { return v % 4 == 0; };
-    const bool planar = j.in_sx == 1, interleaved = j.in_sc == 1 && j.in_sx == channels;
-    j.words = sizeof(In) == 1 && reinterpret_cast<std::uintptr_t>(j.in) % 4 == 0 && aligned(j.in_sy) &&
-              ((planar && aligned(j.in_sc) && aligned(j.w)) || (interleaved && aligned(std::int64_t(channels) * j.w)));
   }
-  const auto plan = upload(jobs, table, device);
+  const auto plan = upload(jobs, table);
   const auto* w = static_cast<const Acc*>(plan.weights);
-  if (kernel != Kernel::direct) {
+  if (tile_y > 0) {
     TORCH_CHECK(tiles < (std::int64_t(1) << 31), "tvx.resize: ", tiles, " tiles exceed one launch");
-    const auto go = [&](auto kernel_fn) {
-      core::cuda::launch(kernel_fn, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
-                         std::max<std::int64_t>(uniform_tiles, 0), plan.start, plan.count, w, plan.stride, tile_y,
-                         span_x, span_y, store);
+    const auto go = [&](auto kernel) {
+      core::cuda::launch(kernel, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
+                         uniform_tiles, plan.start, plan.count, w, plan.stride, tile_y, span_y, store);
     };
-    const bool staged = kernel == Kernel::staged;
     switch (channels) {
-      case 1: staged ? go(resample_tiled<1, true, In, Acc, Store>) : go(resample_tiled<1, false, In, Acc, Store>); break;
-      case 3: staged ? go(resample_tiled<3, true, In, Acc, Store>) : go(resample_tiled<3, false, In, Acc, Store>); break;
-      default: staged ? go(resample_tiled<4, true, In, Acc, Store>) : go(resample_tiled<4, false, In, Acc, Store>);
+      case 1: go(resample_tiled<1, In, Acc, Store>); break;
+      case 3: go(resample_tiled<3, In, Acc, Store>); break;
+      default: go(resample_tiled<4, In, Acc, Store>);
     }
     return;
   }
