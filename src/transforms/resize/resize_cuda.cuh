@@ -284,19 +284,32 @@ __global__ void __launch_bounds__(kTiledThreads)
   const std::int32_t y0 = span[2], ny = span[3];
   const In* in = static_cast<const In*>(job.in);
 
-  // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row.
+  // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row,
+  // two rows at a time and the window unrolled, so that many loads are in flight (the pass is
+  // bound by their latency, not by the L1's throughput).
   {
     const Acc* w = xw + lane * stride;
     const std::int32_t n = xn[lane];
-    for (std::int32_t r = warp; r < ny; r += kWarps) {
-      const In* at = in + (y0 + r) * job.in_sy + xs[lane] * job.in_sx;
-      Acc sum[C] = {};
+    for (std::int32_t r = warp; r < ny; r += 2 * kWarps) {
+      const bool second = r + kWarps < ny;
+      const In* a = in + (y0 + r) * job.in_sy + xs[lane] * job.in_sx;
+      const In* b = second ? a + kWarps * job.in_sy : a;
+      Acc sa[C] = {}, sb[C] = {};
+#pragma unroll 4
       for (std::int32_t j = 0; j < n; ++j) {
+        const Acc wj = w[j];
 #pragma unroll
-        for (int c = 0; c < C; ++c) sum[c] += w[j] * to_acc(at[j * job.in_sx + c * job.in_sc], Acc());
+        for (int c = 0; c < C; ++c) {
+          const std::int64_t k = j * job.in_sx + c * job.in_sc;
+          sa[c] += wj * to_acc(a[k], Acc());
+          sb[c] += wj * to_acc(b[k], Acc());
+        }
       }
 #pragma unroll
-      for (int c = 0; c < C; ++c) rows[(c * span_y + r) * kTileX + lane] = sum[c];
+      for (int c = 0; c < C; ++c) {
+        rows[(c * span_y + r) * kTileX + lane] = sa[c];
+        if (second) rows[(c * span_y + r + kWarps) * kTileX + lane] = sb[c];
+      }
     }
   }
   __syncthreads();
