@@ -98,6 +98,12 @@ def test_batch_tensor_and_empty(device):
     assert_close(got, torch.stack([chain(i, [16], [16, 16], MEAN, STD, mode="bicubic") for i in hwc]), device, "HWC batch")
     assert got.is_contiguous(memory_format=torch.channels_last)
     assert tvx.transforms.preprocess(batch[:0], resize=[20, 25]).shape == (0, 3, 20, 25)
+    assert tvx.transforms.preprocess(batch[:0, :, :0], resize=[20, 25]).shape == (0, 3, 20, 25)
+    # Batches that are views (an offset, a batch stride, a crop of each image) equal their lists.
+    for view in (batch[1:], batch[::2], batch[:, :, 3:, 5:], hwc[1:]):
+        args = dict(resize=[16], crop=[16, 16], mean=MEAN, std=STD)
+        torch.testing.assert_close(tvx.transforms.preprocess(view, **args),
+                                   tvx.transforms.preprocess(list(view.unbind(0)), **args), rtol=0, atol=0)
     with pytest.raises(RuntimeError, match=r"image 0 must have shape \[C, H, W\] \(or be the one \[N, C, H, W\] batch\)"):
         torch.ops.tvx.preprocess([batch, batch], [20], None, [], [], [], torch.float32, False, "bilinear", True)
     with pytest.raises(RuntimeError, match="the batch must be uint8"):
@@ -140,9 +146,15 @@ def test_cuda_kernels_give_the_same_bits(dtype, monkeypatch):
     imgs = images("cuda")
     outs = {}
     batch = torch.stack([F.resize(i, [96, 128]) for i in imgs])
+    gray, rgba = [i[:1] for i in imgs], [torch.cat([i, i[:1]]) for i in imgs]
     for kernel in ("direct", "tiled"):
         monkeypatch.setenv("TVX_RESIZE_KERNEL", kernel)
         outs[kernel] = [tvx.transforms.preprocess(imgs, resize=[100], crop=[120, 90], mean=MEAN, std=STD, dtype=dtype),
+                        # crops wider and taller than the resized images: columns and rows padded
+                        tvx.transforms.preprocess(imgs, resize=[40], crop=[70, 90], mean=MEAN, std=STD, dtype=dtype),
+                        tvx.transforms.preprocess(gray, resize=[40], crop=[70, 90], mean=[0.5], std=[0.2], dtype=dtype),
+                        tvx.transforms.preprocess(rgba, resize=[40], crop=[30, 90], mean=[0.5] * 4, std=[0.2] * 4,
+                                                  dtype=dtype),
                         tvx.transforms.preprocess(batch, resize=[56], crop=[48, 48], mean=MEAN, std=STD, dtype=dtype),
                         tvx.transforms.preprocess(imgs, resize=[256], crop=[224, 224], mean=MEAN, std=STD, dtype=dtype,
                                                   channels_last=True, interpolation="bicubic")]

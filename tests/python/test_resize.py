@@ -184,13 +184,13 @@ def test_cuda_kernels_give_the_same_bits(dtype, mode, antialias, monkeypatch):
         out = [tvx.transforms.resize(img(3, 512, 512, batch=(2,)), [224, 224], interpolation=mode, antialias=antialias),
                tvx.transforms.resize(img(4, 100, 75, True, batch=(2,)), [33, 170], interpolation=mode, antialias=antialias)]
         # odd widths, 1xN and Nx1, an HWC view, one channel, four, a transposed view (no unit
-        # stride), a view that starts off a 4-byte boundary, a 4-aligned planar image
+        # stride), a view that does not start at its storage, a planar image
         small = [img(3, 37, 53), img(3, 9, 1), img(3, 1, 9), img(3, 301, 401, True), img(1, 64, 48), img(4, 20, 30),
                  img(3, 60, 90).transpose(1, 2), img(3, 70, 129)[:, :, 1:], img(3, 96, 160)]
         sizes = [[13, 17], [3, 7], [4, 2], [224, 224], [100, 70], [7, 61], [33, 25], [40, 51], [50, 70]]
         out += torch.ops.tvx.resize_list(small, [v for s in sizes for v in s], mode, antialias)
-        # a tall shrink by 20 that leaves the list's tiles 2 rows high; one by 60 that no tile
-        # fits (the direct kernel for all)
+        # a tall shrink by 20 that leaves the list's tiles 1 to 4 rows high (by mode and dtype),
+        # and a shrink by 60 (antialiased: no tile fits, the direct kernel takes it)
         out += torch.ops.tvx.resize_list(small + [img(3, 300, 40)], [v for s in sizes + [[15, 20]] for v in s], mode,
                                          antialias)
         out.append(tvx.transforms.resize(img(3, 900, 1200), [15, 20], interpolation=mode, antialias=antialias))

@@ -114,8 +114,14 @@ std::vector<ImagePlan> plan_images(at::TensorList images, const PreprocessArgs& 
 }
 
 at::Tensor output(at::TensorList images, const std::vector<ImagePlan>& plans, const PreprocessArgs& a) {
-  // The batch's size: its images', or the crop's; an empty batch tensor still has an image size.
-  std::int64_t oh = a.crop.empty() ? 0 : a.crop[0], ow = a.crop.empty() ? 0 : a.crop[1];
+  // The batch's size: its images', or the crop's, or resize's [h, w]; an empty batch tensor
+  // still has an image size.
+  std::int64_t oh = 0, ow = 0;
+  if (!a.crop.empty()) {
+    oh = a.crop[0], ow = a.crop[1];
+  } else if (a.resize.size() == 2) {
+    oh = a.resize[0], ow = a.resize[1];
+  }
   if (!plans.empty()) {
     oh = plans[0].oh, ow = plans[0].ow;
   } else if (is_batch(images) && images[0].size(2) > 0 && images[0].size(3) > 0) {

@@ -1,8 +1,9 @@
-// preprocess on CUDA: one launch for the whole batch (resize_cuda.cuh's kernel, image in
-// blockIdx.y), each thread one output pixel: the resized value as torchvision's CUDA resize
-// computes it (float32, clamped, rounded to uint8), then x * (1 / 255), then (x - mean) / std,
-// each rounded as the separate ops round (no fused multiply-add), stored in the batch's dtype
-// and layout. Reads each input pixel a window touches, writes 2-8 bytes per output value.
+// preprocess on CUDA: one launch for the whole batch (resize_cuda.cuh's kernels: tiles of
+// output pixels for the separable modes, a thread per pixel for nearest), each output value
+// the resized value as torchvision's CUDA resize computes it (float32, clamped, rounded to
+// uint8), then x * (1 / 255), then (x - mean) / std, each rounded as the separate ops round (no
+// fused multiply-add), stored in the batch's dtype and layout. Reads each input pixel a window
+// touches, writes 2-8 bytes per output value.
 #include <ATen/Dispatch.h>
 
 #include <type_traits>

@@ -1,5 +1,5 @@
-// resize and resize_list on CUDA: the batch kernel of resize_cuda.cuh, one launch for a tensor
-// batch or for a list of images of different sizes. Computes as torchvision's CUDA path does:
+// resize and resize_list on CUDA: the kernels of resize_cuda.cuh, one launch for a tensor batch
+// or for a list of images of different sizes. Computes as torchvision's CUDA path does:
 // uint8, float16 and bfloat16 in float32 (uint8 clamped and rounded half to even at the end,
 // as torchvision's round_ and cast), float64 in double; nearest modes read one pixel.
 // Moves each input pixel that a window touches once from DRAM and writes each output once.
@@ -7,6 +7,7 @@
 #include <ATen/ops/empty.h>
 
 #include <map>
+#include <type_traits>
 
 #include "core/registration.h"
 #include "transforms/resize/resize.h"
@@ -38,28 +39,22 @@ void resample(std::vector<Job> jobs, at::ScalarType dtype, std::int32_t channels
   // Positions as ATen's CUDA kernels compute them: in double for float64 interpolation, in
   // float32 otherwise (nearest always in float32).
   const auto taps_dtype = dtype == at::kDouble && !nearest ? at::kDouble : at::kFloat;
-  const auto run = [&](auto acc_tag) {
-    using Acc = decltype(acc_tag);
+  const auto go = [&](auto in_tag) {
+    using In = decltype(in_tag);
+    using Acc = std::conditional_t<std::is_same_v<In, double>, double, float>;
     cuda_resize::TapTable<Acc> table;
     for (Job& j : jobs) {
       j.taps_y = table.add(j.h, j.oh, mode, antialias, taps_dtype);
       j.taps_x = table.add(j.w, j.ow, mode, antialias, taps_dtype);
     }
-    const auto go = [&](auto in_tag) {
-      using In = decltype(in_tag);
-      cuda_resize::resample_batch<In, Acc>(jobs, table, channels, !nearest, StoreResize<In, Acc>{});
-    };
-    AT_DISPATCH_SWITCH(dtype, "tvx.resize",
-      AT_DISPATCH_CASE(at::kByte, [&] { go(std::uint8_t()); })
-      AT_DISPATCH_CASE(at::kFloat, [&] { go(float()); })
-      AT_DISPATCH_CASE(at::kDouble, [&] { go(double()); })
-      AT_DISPATCH_CASE(at::kHalf, [&] { go(at::Half()); })
-      AT_DISPATCH_CASE(at::kBFloat16, [&] { go(at::BFloat16()); }));
+    cuda_resize::resample_batch<In, Acc>(jobs, table, channels, !nearest, StoreResize<In, Acc>{});
   };
-  if (dtype == at::kDouble)
-    run(double());
-  else
-    run(float());
+  AT_DISPATCH_SWITCH(dtype, "tvx.resize",
+    AT_DISPATCH_CASE(at::kByte, [&] { go(std::uint8_t()); })
+    AT_DISPATCH_CASE(at::kFloat, [&] { go(float()); })
+    AT_DISPATCH_CASE(at::kDouble, [&] { go(double()); })
+    AT_DISPATCH_CASE(at::kHalf, [&] { go(at::Half()); })
+    AT_DISPATCH_CASE(at::kBFloat16, [&] { go(at::BFloat16()); }));
 }
 
 // The output of one image: its memory format kept (interleaved channels stay interleaved).

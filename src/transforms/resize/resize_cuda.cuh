@@ -19,6 +19,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -69,16 +70,21 @@ struct TapTable {
   std::vector<Acc> weights;
   std::int64_t stride = 0;
   bool monotonic = true;  // every axis's windows start and end in rising order
-  std::vector<std::pair<std::int64_t, std::int64_t>> axes;  // in -> out of each axis added
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int32_t> seen;  // in -> out: its first entry
+  std::pair<std::int64_t, std::int64_t> last_key{-1, -1};
+  std::int32_t last_first = 0;
   std::vector<detail::Taps> pending;
   std::vector<std::int32_t> offsets;
 
-  /// The first entry of the axis in -> out, added once. (A batch repeats one or two axes: the
-  /// last ones are looked at first.)
+  /// The first entry of the axis in -> out, added once. (A batch repeats an axis: the last one
+  /// is looked at before the map.)
   std::int32_t add(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype) {
     const auto key = std::make_pair(in, out);
-    for (std::size_t a = axes.size(); a-- > 0;)
-      if (axes[a] == key) return offsets[a];
+    if (key == last_key) return last_first;
+    if (auto it = seen.find(key); it != seen.end()) {
+      last_key = key, last_first = it->second;
+      return last_first;
+    }
     detail::Taps t;
     if (mode == Interpolation::nearest || mode == Interpolation::nearest_exact) {
       const auto idx = detail::nearest_indices(in, out, mode == Interpolation::nearest_exact,
@@ -100,7 +106,8 @@ struct TapTable {
     stride = std::max(stride, t.width);
     pending.push_back(std::move(t));
     offsets.push_back(first);
-    axes.push_back(key);
+    seen.emplace(key, first);
+    last_key = key, last_first = first;
     return first;
   }
 
@@ -162,6 +169,11 @@ __device__ __forceinline__ float to_acc(T v, float) { return static_cast<float>(
 template <typename T>
 __device__ __forceinline__ double to_acc(T v, double) { return static_cast<double>(v); }
 
+/// a * b + c in one rounding: how both kernels (and ATen's) sum, written out so that the two
+/// give the same bits whatever the compiler would contract.
+__device__ __forceinline__ float madd(float a, float b, float c) { return __fmaf_rn(a, b, c); }
+__device__ __forceinline__ double madd(double a, double b, double c) { return __fma_rn(a, b, c); }
+
 /// out(c, y, x) = store(c, sum_i wy[i] * sum_j wx[j] * in(c, sy + i, sx + j)) for every job;
 /// a pixel of the crop outside the resized grid (center_crop's padding) stores 0.
 template <int C, typename In, typename Acc, typename Store>
@@ -192,10 +204,10 @@ __global__ void resample2d(const Job* __restrict__ jobs, const std::int32_t* __r
         Acc sum[kLanes] = {};
         for (std::int32_t j = 0; j < nx; ++j) {
 #pragma unroll
-          for (int c = 0; c < kLanes; ++c) sum[c] += wx[j] * to_acc(row[j * job.in_sx + c * job.in_sc], Acc());
+          for (int c = 0; c < kLanes; ++c) sum[c] = madd(wx[j], to_acc(row[j * job.in_sx + c * job.in_sc], Acc()), sum[c]);
         }
 #pragma unroll
-        for (int c = 0; c < kLanes; ++c) acc[c] += wy[i] * sum[c];
+        for (int c = 0; c < kLanes; ++c) acc[c] = madd(wy[i], sum[c], acc[c]);
       }
 #pragma unroll
       for (int c = 0; c < kLanes; ++c) store(job, c0 + c, oy, ox, acc[c]);
@@ -216,7 +228,12 @@ constexpr int kTileX = 32;  // a warp's lanes: output columns
 constexpr int kMaxTileY = 16;
 constexpr int kTiledThreads = 256;
 constexpr int kWarps = kTiledThreads / 32;
-constexpr std::size_t kTiledSharedBytes = 48 * 1024 - 512;  // dynamic, beside the static taps, without the opt-in
+constexpr std::size_t kStaticSharedBytes = 512;  // the taps, the span and the job
+constexpr std::size_t kTiledSharedBytes = 48 * 1024 - kStaticSharedBytes;  // dynamic, without the opt-in
+
+/// The weights' row pitch in shared memory: odd, so that the lanes reading weight j of their
+/// columns hit different banks.
+__host__ __device__ constexpr std::int64_t shared_pitch(std::int64_t stride) { return stride | 1; }
 
 template <bool kMin>
 __device__ __forceinline__ std::int32_t warp_reduce(std::int32_t v) {
@@ -236,9 +253,11 @@ __global__ void __launch_bounds__(kTiledThreads)
                    Store store) {
   extern __shared__ __align__(16) unsigned char shared[];
   __shared__ std::int32_t xs[kTileX], xn[kTileX], ys[kMaxTileY], yn[kMaxTileY], span[2];
-  Acc* xw = reinterpret_cast<Acc*>(shared);  // [kTileX][stride]: the columns' weights
-  Acc* yw = xw + kTileX * stride;            // [tile_y][stride]: the rows'
-  Acc* rows = yw + tile_y * stride;          // [C][span_y][kTileX]: the row sums
+  static_assert(sizeof(std::int32_t) * (2 * kTileX + 2 * kMaxTileY + 2) + sizeof(Job) <= kStaticSharedBytes);
+  const std::int64_t pitch = shared_pitch(stride);
+  Acc* xw = reinterpret_cast<Acc*>(shared);  // [kTileX][pitch]: the columns' weights
+  Acc* yw = xw + kTileX * pitch;             // [tile_y][pitch]: the rows'
+  Acc* rows = yw + tile_y * pitch;           // [C][span_y][kTileX]: the row sums
 
   // The job whose tiles hold this block: every job's tile count, or the last job that starts
   // at or before the block.
@@ -285,9 +304,9 @@ __global__ void __launch_bounds__(kTiledThreads)
     }
   }
   for (std::int64_t k = tid; k < (kTileX + tile_y) * stride; k += kTiledThreads) {
-    const std::int32_t i = std::int32_t(k / stride);
+    const std::int32_t i = std::int32_t(k / stride), j = std::int32_t(k % stride);
     const std::int32_t e = i < kTileX ? entry(i, true) : entry(i - kTileX, false);
-    xw[k] = e < 0 ? Acc(0) : weights[e * stride + k % stride];
+    xw[i * pitch + j] = e < 0 ? Acc(0) : weights[e * stride + j];
   }
   __syncthreads();
   const std::int32_t y0 = span[0], ny = span[1];
@@ -297,7 +316,7 @@ __global__ void __launch_bounds__(kTiledThreads)
   // two rows at a time and the window unrolled, so that many loads are in flight (the pass is
   // bound by their latency, not by the L1's throughput).
   {
-    const Acc* w = xw + lane * stride;
+    const Acc* w = xw + lane * pitch;
     const std::int32_t n = xn[lane];
     for (std::int32_t r = warp; r < ny; r += 2 * kWarps) {
       const bool second = r + kWarps < ny;
@@ -310,8 +329,8 @@ __global__ void __launch_bounds__(kTiledThreads)
 #pragma unroll
         for (int c = 0; c < C; ++c) {
           const std::int64_t k = j * job.in_sx + c * job.in_sc;
-          sa[c] += wj * to_acc(a[k], Acc());
-          sb[c] += wj * to_acc(b[k], Acc());
+          sa[c] = madd(wj, to_acc(a[k], Acc()), sa[c]);
+          sb[c] = madd(wj, to_acc(b[k], Acc()), sb[c]);
         }
       }
 #pragma unroll
@@ -326,12 +345,12 @@ __global__ void __launch_bounds__(kTiledThreads)
   // Vertical: out(c, oy, ox) = sum_i w[i] * rows[c][ys - y0 + i][lane], a warp per output row.
   for (std::int32_t oy = warp; oy < out_y; oy += kWarps) {
     if (lane >= out_x) continue;
-    const Acc* w = yw + oy * stride;
+    const Acc* w = yw + oy * pitch;
     const std::int32_t n = yn[oy], s = ys[oy] - y0;
     Acc acc[C] = {};
     for (std::int32_t i = 0; i < n; ++i) {
 #pragma unroll
-      for (int c = 0; c < C; ++c) acc[c] += w[i] * rows[(c * span_y + s + i) * kTileX + lane];
+      for (int c = 0; c < C; ++c) acc[c] = madd(w[i], rows[(c * span_y + s + i) * kTileX + lane], acc[c]);
     }
 #pragma unroll
     for (int c = 0; c < C; ++c) store(job, c, oy0 + oy, ox0 + lane, acc[c]);
@@ -381,7 +400,8 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t c
   // repeats one job's sizes: each is measured once.)
   std::int32_t tile_y = 0, span_y = 0;
   std::size_t bytes = 0;
-  if (separable && (channels == 1 || channels == 3 || channels == 4) && tiled_allowed()) {
+  const bool allowed = tiled_allowed();
+  if (separable && (channels == 1 || channels == 3 || channels == 4) && allowed) {
     for (std::int32_t ty = kMaxTileY; ty >= 1 && tile_y == 0; ty /= 2) {
       std::int32_t widest = 0;
       const Job* last = nullptr;
@@ -390,8 +410,8 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t c
         widest = std::max(widest, widest_span(table, j.taps_y, j.rh, j.top, j.oh, ty));
         last = &j;
       }
-      const std::size_t need = (std::size_t(kTileX + ty) * table.stride + std::size_t(channels) * widest * kTileX) *
-                               sizeof(Acc);
+      const std::size_t need =
+          (std::size_t(kTileX + ty) * shared_pitch(table.stride) + std::size_t(channels) * widest * kTileX) * sizeof(Acc);
       if (need <= kTiledSharedBytes) tile_y = ty, span_y = widest, bytes = need;
     }
   }
@@ -405,10 +425,10 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t c
     tiles += n;
     uniform_tiles = uniform_tiles == -1 || uniform_tiles == n ? n : 0;
   }
+  if (tiles >= (std::int64_t(1) << 31)) tile_y = 0;  // more tiles than one launch's blocks: direct
   const auto plan = upload(jobs, table);
   const auto* w = static_cast<const Acc*>(plan.weights);
   if (tile_y > 0) {
-    TORCH_CHECK(tiles < (std::int64_t(1) << 31), "tvx.resize: ", tiles, " tiles exceed one launch");
     const auto go = [&](auto kernel) {
       core::cuda::launch(kernel, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
                          uniform_tiles, plan.start, plan.count, w, plan.stride, tile_y, span_y, store);
