@@ -214,10 +214,11 @@ struct PreprocessOptions {
 };
 
 /// uint8 images [C, H, W] of any sizes (planar or HWC views, one device), or one [N, C, H, W]
-/// batch as the list's only element, to one batch [N, C, h, w]: resize, center_crop, to_dtype(scale=True) and normalize of
-/// torchvision.transforms.v2.functional in one pass, with no intermediate tensors; on CUDA in
-/// one kernel over the batch. Equal to those four calls (float32 and float64 to within their
-/// rounding, float16/bfloat16 as the float32 result rounded); the crops must have one size.
+/// batch as the list's only element, to one batch [N, C, h, w]: resize, center_crop,
+/// to_dtype(scale=True) and normalize of torchvision.transforms.v2.functional in one pass, with
+/// no intermediate tensors; on CUDA in one kernel over the batch. Equal to those four calls
+/// (float32 and float64 to within their rounding, float16/bfloat16 as the float32 result
+/// rounded); the crops must have one size.
 at::Tensor preprocess(at::TensorList images, const PreprocessOptions& options = {});
 
 }  // namespace tvx::transforms

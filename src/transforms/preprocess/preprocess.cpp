@@ -114,19 +114,18 @@ std::vector<ImagePlan> plan_images(at::TensorList images, const PreprocessArgs& 
 }
 
 at::Tensor output(at::TensorList images, const std::vector<ImagePlan>& plans, const PreprocessArgs& a) {
-  // The batch's size: its images', or the crop's, or resize's [h, w]; an empty batch tensor
-  // still has an image size.
+  // The batch's size: its images' (an empty batch tensor's too, where they have a size), else
+  // the crop's, else resize's [h, w].
   std::int64_t oh = 0, ow = 0;
-  if (!a.crop.empty()) {
-    oh = a.crop[0], ow = a.crop[1];
-  } else if (a.resize.size() == 2) {
-    oh = a.resize[0], ow = a.resize[1];
-  }
   if (!plans.empty()) {
     oh = plans[0].oh, ow = plans[0].ow;
   } else if (is_batch(images) && images[0].size(2) > 0 && images[0].size(3) > 0) {
     const ImagePlan p = plan_image(images[0].size(2), images[0].size(3), a);
     oh = p.oh, ow = p.ow;
+  } else if (!a.crop.empty()) {
+    oh = a.crop[0], ow = a.crop[1];
+  } else if (a.resize.size() == 2) {
+    oh = a.resize[0], ow = a.resize[1];
   }
   const auto opts = at::TensorOptions().dtype(a.dtype).device(images.empty() ? at::kCPU : images[0].device());
   return at::empty({std::int64_t(plans.size()), a.channels, oh, ow},

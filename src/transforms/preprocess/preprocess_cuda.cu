@@ -51,42 +51,36 @@ at::Tensor preprocess_cuda(at::TensorList images, c10::IntArrayRef resize, std::
   TORCH_CHECK(a.channels <= kMaxChannels, "tvx.preprocess: CUDA takes up to ", kMaxChannels, " channels, got ",
               a.channels);
   const core::cuda::DeviceGuard guard(images[0]);
-  const auto run = [&](auto acc_tag) {
-    using Acc = decltype(acc_tag);
-    cuda_resize::TapTable<Acc> table;
-    std::vector<Job> jobs;
-    const bool batch = detail::is_batch(images);
-    for (std::size_t i = 0; i < plans.size(); ++i) {
-      const auto& p = plans[i];
-      Job j = batch ? cuda_resize::make_job(images[0], std::int64_t(i), out, std::int64_t(i))
-                    : cuda_resize::make_job(images[i], std::nullopt, out, std::int64_t(i));
-      j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
-      // torchvision's CUDA resize computes uint8 in float32 (positions too); nearest in float32.
-      j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
-      j.taps_x = table.add(p.w, p.rw, a.mode, a.antialias, at::kFloat);
-      jobs.push_back(j);
+  // The resized value is computed as torchvision's CUDA resize does for uint8: in float32,
+  // positions too (a float64 batch is scaled and normalised in double from that value).
+  cuda_resize::TapTable<float> table;
+  std::vector<Job> jobs;
+  const bool batch = detail::is_batch(images);
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const auto& p = plans[i];
+    Job j = batch ? cuda_resize::make_job(images[0], std::int64_t(i), out, std::int64_t(i))
+                  : cuda_resize::make_job(images[i], std::nullopt, out, std::int64_t(i));
+    j.rh = std::int32_t(p.rh), j.rw = std::int32_t(p.rw), j.top = std::int32_t(p.top), j.left = std::int32_t(p.left);
+    j.taps_y = table.add(p.h, p.rh, a.mode, a.antialias, at::kFloat);
+    j.taps_x = table.add(p.w, p.rw, a.mode, a.antialias, at::kFloat);
+    jobs.push_back(j);
+  }
+  const bool separable = a.mode != Interpolation::nearest && a.mode != Interpolation::nearest_exact;
+  const auto launch = [&](auto out_tag) {
+    using Out = decltype(out_tag);
+    StoreNormalized<Out, float> store{};
+    store.normalize = !a.mean.empty();
+    for (std::int64_t c = 0; c < a.channels && store.normalize; ++c) {
+      store.mean[c] = NormOf<Out>(a.mean[c]);
+      store.std[c] = NormOf<Out>(a.std[c]);
     }
-    const bool separable = a.mode != Interpolation::nearest && a.mode != Interpolation::nearest_exact;
-    const auto launch = [&](auto out_tag) {
-      using Out = decltype(out_tag);
-      using Store = StoreNormalized<Out, Acc>;
-      Store store{};
-      store.normalize = !a.mean.empty();
-      for (std::int64_t c = 0; c < a.channels && store.normalize; ++c) {
-        store.mean[c] = NormOf<Out>(a.mean[c]);
-        store.std[c] = NormOf<Out>(a.std[c]);
-      }
-      cuda_resize::resample_batch<std::uint8_t, Acc>(jobs, table, std::int32_t(a.channels), separable, store);
-    };
-    AT_DISPATCH_SWITCH(a.dtype, "tvx.preprocess",
-      AT_DISPATCH_CASE(at::kFloat, [&] { launch(float()); })
-      AT_DISPATCH_CASE(at::kDouble, [&] { launch(double()); })
-      AT_DISPATCH_CASE(at::kHalf, [&] { launch(at::Half()); })
-      AT_DISPATCH_CASE(at::kBFloat16, [&] { launch(at::BFloat16()); }));
+    cuda_resize::resample_batch<std::uint8_t, float>(jobs, table, std::int32_t(a.channels), separable, store);
   };
-  // The resized value is computed as torchvision's CUDA resize does for uint8: in float32 (a
-  // float64 batch is scaled and normalised in double from that value).
-  run(float());
+  AT_DISPATCH_SWITCH(a.dtype, "tvx.preprocess",
+    AT_DISPATCH_CASE(at::kFloat, [&] { launch(float()); })
+    AT_DISPATCH_CASE(at::kDouble, [&] { launch(double()); })
+    AT_DISPATCH_CASE(at::kHalf, [&] { launch(at::Half()); })
+    AT_DISPATCH_CASE(at::kBFloat16, [&] { launch(at::BFloat16()); }));
   return out;
 }
 

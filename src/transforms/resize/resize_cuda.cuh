@@ -71,20 +71,13 @@ struct TapTable {
   std::int64_t stride = 0;
   bool monotonic = true;  // every axis's windows start and end in rising order
   std::map<std::pair<std::int64_t, std::int64_t>, std::int32_t> seen;  // in -> out: its first entry
-  std::pair<std::int64_t, std::int64_t> last_key{-1, -1};
-  std::int32_t last_first = 0;
   std::vector<detail::Taps> pending;
   std::vector<std::int32_t> offsets;
 
-  /// The first entry of the axis in -> out, added once. (A batch repeats an axis: the last one
-  /// is looked at before the map.)
+  /// The first entry of the axis in -> out, added once.
   std::int32_t add(std::int64_t in, std::int64_t out, Interpolation mode, bool antialias, at::ScalarType dtype) {
     const auto key = std::make_pair(in, out);
-    if (key == last_key) return last_first;
-    if (auto it = seen.find(key); it != seen.end()) {
-      last_key = key, last_first = it->second;
-      return last_first;
-    }
+    if (auto it = seen.find(key); it != seen.end()) return it->second;
     detail::Taps t;
     if (mode == Interpolation::nearest || mode == Interpolation::nearest_exact) {
       const auto idx = detail::nearest_indices(in, out, mode == Interpolation::nearest_exact,
@@ -107,7 +100,6 @@ struct TapTable {
     pending.push_back(std::move(t));
     offsets.push_back(first);
     seen.emplace(key, first);
-    last_key = key, last_first = first;
     return first;
   }
 
@@ -358,24 +350,17 @@ __global__ void __launch_bounds__(kTiledThreads)
 }
 
 /// The widest input span that `tile` consecutive outputs of one axis read: the outputs
-/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`. Where the
-/// windows rise (every rule but nearest's, which the tiled kernel does not take), a tile's
-/// span runs from its first window's start to its last one's end.
+/// [0, outputs) sit at offset + o in a grid of `grid` entries starting at `first`. The
+/// windows rise (the tiled kernel takes only tables whose windows do), so a tile's span runs
+/// from its first window's start to its last one's end.
 template <typename Acc>
 std::int32_t widest_span(const TapTable<Acc>& table, std::int32_t first, std::int32_t grid, std::int32_t offset,
                          std::int32_t outputs, std::int32_t tile) {
   std::int32_t widest = 0;
   for (std::int32_t o0 = 0; o0 < outputs; o0 += tile) {
     const std::int32_t g0 = std::max(offset + o0, 0), g1 = std::min(offset + std::min(outputs, o0 + tile), grid);
-    if (g0 >= g1) continue;
-    std::int32_t lo = table.start[first + g0], hi = table.start[first + g1 - 1] + table.count[first + g1 - 1];
-    if (!table.monotonic) {
-      for (std::int32_t g = g0; g < g1; ++g) {
-        lo = std::min(lo, table.start[first + g]);
-        hi = std::max(hi, table.start[first + g] + table.count[first + g]);
-      }
-    }
-    widest = std::max(widest, hi - lo);
+    if (g0 < g1)
+      widest = std::max(widest, table.start[first + g1 - 1] + table.count[first + g1 - 1] - table.start[first + g0]);
   }
   return widest;
 }
@@ -391,7 +376,8 @@ inline bool tiled_allowed() {
 
 /// Resamples every job (all with `channels` channels): out = store(c, y, x, sum), in one launch
 /// (tiled) or one per 65535 images (direct). `separable` is false for the nearest modes, which
-/// read one pixel per output and take the direct kernel.
+/// read one pixel per output and take the direct kernel (as does a table whose windows do not
+/// rise, which no current rule makes).
 template <typename In, typename Acc, typename Store>
 void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t channels, bool separable,
                     Store store) {
@@ -401,7 +387,7 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t c
   std::int32_t tile_y = 0, span_y = 0;
   std::size_t bytes = 0;
   const bool allowed = tiled_allowed();
-  if (separable && (channels == 1 || channels == 3 || channels == 4) && allowed) {
+  if (separable && table.monotonic && (channels == 1 || channels == 3 || channels == 4) && allowed) {
     for (std::int32_t ty = kMaxTileY; ty >= 1 && tile_y == 0; ty /= 2) {
       std::int32_t widest = 0;
       const Job* last = nullptr;
