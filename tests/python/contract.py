@@ -49,7 +49,18 @@ class _deterministic:
 
 
 def _map(args: Args, fn) -> Args:
-    return tuple(fn(a) if isinstance(a, torch.Tensor) else a for a in args)
+    """fn over the tensor arguments, those inside a Tensor[] argument (a list) too."""
+    def one(a):
+        if isinstance(a, torch.Tensor):
+            return fn(a)
+        if isinstance(a, list) and a and all(isinstance(t, torch.Tensor) for t in a):
+            return [fn(t) for t in a]
+        return a
+    return tuple(one(a) for a in args)
+
+
+def _tensors(args: Args) -> list:
+    return [t for a in args for t in (a if isinstance(a, list) else [a]) if isinstance(t, torch.Tensor)]
 
 
 def _assert_same(got, want, rtol: float, atol: float, what: str) -> None:
@@ -131,7 +142,7 @@ class Contract:
     def _non_contiguous(self, device):
         args = self.make(device, 40, 4)
         strided = _map(args, _strided)
-        assert any(isinstance(a, torch.Tensor) and not a.is_contiguous() for a in strided)
+        assert any(not t.is_contiguous() for t in _tensors(strided))
         _assert_same(self(*strided), self(*args), 0, 0, "strided inputs")
 
     def _channels_last(self, device):

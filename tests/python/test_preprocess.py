@@ -8,6 +8,7 @@ from torchvision.io import decode_jpeg, read_file
 from torchvision.transforms import InterpolationMode
 
 import tvx
+from contract import Bad, Contract
 from test_io import IMAGES
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -160,3 +161,49 @@ def test_cuda_kernels_give_the_same_bits(dtype, monkeypatch):
                                                   channels_last=True, interpolation="bicubic")]
     for got, want in zip(outs["tiled"], outs["direct"]):
         assert got.stride() == want.stride() and torch.equal(got, want)
+
+
+def _batch(device, n, seed):
+    """min(n, 4) random uint8 images of one size that grows with n, as one [N, 3, H, W] batch."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (min(n, 4), 3, n // 3 + 12, n // 2 + 15), generator=g, dtype=torch.uint8).to(device)
+
+
+def _chain_batch(images, resize, max_size, crop, mean, std, dtype, channels_last, mode, antialias):
+    """torchvision's four calls on each image of the batch, stacked."""
+    (batch,) = images
+    one = lambda img: chain(img, resize, crop, mean, std, dtype, mode, antialias, max_size)  # noqa: E731
+    if batch.shape[0] == 0:  # no image: the size an image of the batch's size would have
+        return one(torch.zeros(batch.shape[1:], dtype=batch.dtype, device=batch.device)).unsqueeze(0)[:0]
+    out = torch.stack([one(i) for i in batch])
+    return out.contiguous(memory_format=torch.channels_last) if channels_last else out
+
+
+# The shared contract, on the batch form (one [N, C, H, W] tensor as the list's element).
+PREPROCESS = Contract(
+    op=torch.ops.tvx.preprocess.default,
+    make=lambda device, n, seed: ([_batch(device, n, seed)], [n // 4 + 9], None, [8, 10], MEAN, STD, torch.float32,
+                                  False, "bilinear", True),
+    oracle=_chain_batch,
+    # CPU: the four calls' arithmetic (bit-exact, test_equals_the_four_calls); CUDA: a resample
+    # sum a rounding apart may round to the neighbouring uint8 before normalisation.
+    atol=1 / 255 / min(STD) + 1e-5,
+    bad=[
+        Bad("float batch", lambda d: ([torch.rand(2, 3, 8, 8, device=d)], [4], None, [], MEAN, STD, torch.float32, False,
+                                      "bilinear", True), "tvx.preprocess: the batch must be uint8, got float32"),
+        Bad("two batches", lambda d: ([_batch(d, 4, 0)] * 2, [4], None, [], MEAN, STD, torch.float32, False, "bilinear",
+                                      True), r"tvx.preprocess: image 0 must have shape \[C, H, W\]"),
+        Bad("negative crop", lambda d: ([_batch(d, 4, 0)], [4], None, [-2, 2], MEAN, STD, torch.float32, False,
+                                        "bilinear", True), "tvx.preprocess: crop must be positive"),
+        Bad("int dtype", lambda d: ([_batch(d, 4, 0)], [4], None, [], MEAN, STD, torch.int32, False, "bilinear", True),
+            "tvx.preprocess: dtype must be float32, float16, bfloat16 or float64, got int32"),
+        Bad("two means for three channels", lambda d: ([_batch(d, 4, 0)], [4], None, [], [0.5, 0.5], [0.2, 0.2],
+                                                        torch.float32, False, "bilinear", True),
+            "tvx.preprocess: mean and std must have 1 or 3 values"),
+    ],
+)
+
+
+@pytest.mark.parametrize("check", PREPROCESS.checks())
+def test_preprocess_contract(check, device):
+    PREPROCESS.run(check, device)
