@@ -1,6 +1,6 @@
 """tvx against torchvision, in one process, on the same inputs.
 
-    python bench/bench.py [--json out.json] [--only nms|roi|deform|resnet|transforms|resize|geometry|io] [--quick] [--images DIR]
+    python bench/bench.py [--json out.json] [--only GROUP[,GROUP...]] (nms roi deform resnet transforms resize geometry io) [--quick] [--images DIR]
 
 CPU cases are timed with perf_counter, CUDA cases with CUDA events; each number is the
 median of many runs after warm-up. "speedup" is torchvision's time over tvx's; peak memory
@@ -418,7 +418,14 @@ def profile_resize(images: Path) -> None:
             gpu = sum(e.device_time_total for e in prof.key_averages() if "resample" in e.key) / 20 / 1e6
             times.append(f"{kernel} {fmt_time(t)} per call, kernel {fmt_time(gpu)} ({moved / gpu / 1e9:.0f} GB/s)")
         os.environ.pop("TVX_RESIZE_KERNEL")
-        print(f"# {name}: " + "; ".join(times))
+        # The host's share: calls enqueued back to back without waiting (the GPU runs behind).
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(50):
+            call()
+        host = (time.perf_counter() - t0) / 50
+        torch.cuda.synchronize()
+        print(f"# {name}: " + "; ".join(times) + f"; host {host * 1e6:.0f} us a call")
     # Where the host time of a call goes (the kernel runs after it).
     for name, call, _ in calls[::2]:
         with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -717,30 +724,35 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", choices=["nms", "roi", "deform", "resnet", "transforms", "resize", "geometry", "io"])
+    groups = ["nms", "roi", "deform", "resnet", "transforms", "resize", "geometry", "io"]
+    ap.add_argument("--only", help="groups to run, comma-separated: " + ", ".join(groups))
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
     ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d and resize")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else set(groups)
+    if only - set(groups):
+        ap.error(f"--only: unknown groups {sorted(only - set(groups))}; groups: {', '.join(groups)}")
+    want = only.__contains__
     torch.backends.cudnn.benchmark = True
 
     cases = []
-    if args.only in (None, "nms"):
+    if want("nms"):
         cases += nms_cases(args.quick)
-    if args.only in (None, "roi"):
+    if want("roi"):
         cases += roi_cases(args.quick)
-    if args.only in (None, "deform"):
+    if want("deform"):
         cases += deform_cases(args.quick)
-    if args.only in (None, "resnet"):
+    if want("resnet"):
         cases += resnet_cases(args.quick)
-    if args.only in (None, "transforms"):
+    if want("transforms"):
         cases += transforms_cases(args.quick, args.images)
-    if args.only in (None, "resize"):
+    if want("resize"):
         cases += resize_cases(args.quick, args.images)
-    if args.only in (None, "geometry"):
+    if want("geometry"):
         cases += geometry_cases(args.quick, args.images)
-    if args.only in (None, "io"):
+    if want("io"):
         cases += io_cases(args.quick, args.images)
     for c in cases:
         c["speedup"] = c["torchvision"] / c["tvx"]
@@ -757,13 +769,13 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(dict(env=env, cases=cases), indent=2))
     if args.profile and torch.cuda.is_available():
-        if args.only in (None, "nms"):
+        if want("nms"):
             profile_nms()
-        if args.only in (None, "roi"):
+        if want("roi"):
             profile_roi()
-        if args.only in (None, "deform"):
+        if want("deform"):
             profile_deform()
-        if args.only in (None, "resize"):
+        if want("resize"):
             profile_resize(args.images)
 
 

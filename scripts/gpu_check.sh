@@ -4,6 +4,9 @@
 # (CUDA tests included), tvx verify / info, compute-sanitizer on every CUDA kernel, and the
 # benchmarks. Logs and results go to $OUT (or ./gpu-out).
 #   scripts/gpu_check.sh [--bench] PRESET...
+# TVX_TESTS="resize preprocess" limits pytest to those files (tests/python/test_<name>.py),
+# TVX_BENCH_ONLY to those bench groups, TVX_SMOKE_SKIP=ops,deform,io the sanitizer's smoke run
+# (scripts/cuda_smoke.py): one issue's pass fits in one call of the device tool.
 # The machine has torch/torchvision in python3 and no network: the Debian packages it lacks
 # (GoogleTest, CLI11, nlohmann-json, Highway) travel as .debs in .deps/ (see README).
 set -uo pipefail
@@ -31,7 +34,9 @@ for p in "${presets[@]}"; do
   lib=build/$p/src/libtvx.so
   step "cuobjdump $p" bash -c "cuobjdump --list-elf --list-ptx $lib > $out/cuobjdump-$p.txt && python3 scripts/check_archs.py $p $out/cuobjdump-$p.txt"
   step "ctest $p" ctest --preset "$p" -j 8 --output-on-failure
-  for t in tests/python/test_*.py; do  # one process per file: a crash cannot hide the others
+  tests=(tests/python/test_*.py)
+  [[ -n "${TVX_TESTS:-}" ]] && { tests=(); for n in $TVX_TESTS; do tests+=("tests/python/test_$n.py"); done; }
+  for t in "${tests[@]}"; do  # one process per file: a crash cannot hide the others
     step "pytest $p $(basename "$t")" env TVX_LIBRARY="$root/$lib" python3 -m pytest -q -p no:cacheprovider "$t"
   done
   step "tvx verify $p" "build/$p/src/tvx" verify
@@ -43,9 +48,9 @@ for tool in memcheck racecheck; do
     env TVX_LIBRARY="$lib" python3 scripts/cuda_smoke.py
 done
 if ((bench)); then
-  # Photos for the transforms cases: shared/images beside the checkout, or a copy of some in
-  # .bench-images/ (carried to the GPU machine, where shared/ does not travel).
-  images=$root/../shared/images
+  # Photos for the transforms cases: $TVX_IMAGES (gpu_env.sh sets it to the carried
+  # .test-images), shared/images beside the checkout, or a copy of some in .bench-images/.
+  images=${TVX_IMAGES:-$root/../shared/images}
   [[ -d $root/.bench-images ]] && images=$root/.bench-images
   step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --images "$images" --json "$out/bench.json" \
     ${TVX_BENCH_ONLY:+--only "$TVX_BENCH_ONLY"}

@@ -124,33 +124,14 @@ void check_fill(const char* op, const at::Tensor& image, std::optional<c10::Arra
               " channels: give 1 value or one per channel");
 }
 
-// The CPU's fused sampler (warp_cpu.cpp) serves uint8 and float32 images that need no gradient.
-// (Not for planes of 2^31 pixels or more: ATen's grid_sampler takes its scalar, unfused
-// fallback there.)
-bool fused_cpu(const at::Tensor& image) {
-  const auto t = image.scalar_type();
-  return image.device().is_cpu() && (t == at::kByte || t == at::kFloat) &&
-         !(at::GradMode::is_enabled() && image.requires_grad()) &&
-         detail::dim(image, -2) * detail::dim(image, -1) <= std::int64_t(std::numeric_limits<std::int32_t>::max());
-}
-
-// torchvision's _apply_grid_transform: image [..., C, H, W] sampled at grid [1, oh, ow, 2]
-// (normalised, align_corners=False) with zeros outside; with fill, a channel of ones rides
-// along and says how much of each output came from inside the image.
-at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mode,
-                      std::optional<c10::ArrayRef<double>> fill) {
-  const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
+// torchvision's _apply_grid_transform through ATen: images [N, C, H, W] sampled at grid [1, oh,
+// ow, 2] (normalised, align_corners=False) with zeros outside; with fill, a channel of ones
+// rides along and says how much of each output came from inside the image.
+at::Tensor sample_with_aten(const at::Tensor& x, at::Tensor grid, Interpolation mode,
+                            std::optional<c10::ArrayRef<double>> fill) {
+  const std::int64_t n = detail::dim(x, 0), c = detail::dim(x, 1), h = detail::dim(x, 2), w = detail::dim(x, 3);
   const std::int64_t oh = detail::dim(grid, 1), ow = detail::dim(grid, 2);
-  const std::vector<std::int64_t> out_shape = with_hw(image, oh, ow);
-  if (detail::empty(image)) return image.new_zeros(out_shape);
-  at::Tensor x = image.reshape({-1, c, h, w});
-  const std::int64_t n = detail::dim(x, 0);
-  if (fused_cpu(image) && grid.scalar_type() == at::kFloat && !(at::GradMode::is_enabled() && grid.requires_grad())) {
-    // The CPU's fused sampler (warp_cpu.cpp): the same arithmetic in one pass.
-    using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, bool, std::optional<c10::ArrayRef<double>>);
-    return core::call_op<"tvx::_warp_sample", Sig>(x, grid, mode == Interpolation::nearest, fill).reshape(out_shape);
-  }
-  const bool fp = image.scalar_type() == grid.scalar_type();
+  const bool fp = x.scalar_type() == grid.scalar_type();
   at::Tensor f = fp ? x : x.to(grid.scalar_type());
   if (n > 1) grid = grid.expand({n, -1, -1, -1});
   if (fill) f = at::cat({f, at::ones({n, 1, h, w}, f.options())}, 1);
@@ -165,8 +146,14 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
     else  // mask * (image - fill) + fill
       f = f.sub(fill_image).mul_(inside).add_(fill_image);
   }
-  if (!fp) f = f.round_().to(image.scalar_type());
-  return f.reshape(out_shape);
+  if (!fp) f = f.round_().to(x.scalar_type());
+  return f;
+}
+
+at::Tensor fused_sample(const at::Tensor& x, const at::Tensor& grid, Interpolation mode,
+                        std::optional<c10::ArrayRef<double>> fill) {
+  using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, bool, std::optional<c10::ArrayRef<double>>);
+  return core::call_op<"tvx::_warp_sample", Sig>(x, grid, mode == Interpolation::nearest, fill);
 }
 
 // A grid [1, oh, ow, 2] as torchvision makes the affine and perspective ones: the points
@@ -187,6 +174,8 @@ struct GridSpec {
     if (theta2.defined()) g = g.div_(flat.bmm(theta2)).sub_(1.0);
     return g.view({1, oh, ow, 2});
   }
+
+  std::optional<at::Tensor> theta2_or_none() const { return theta2.defined() ? std::optional(theta2) : std::nullopt; }
 };
 
 // The grid of an inverted affine matrix over an ow x oh output, the input being w x h
@@ -206,26 +195,110 @@ GridSpec affine_grid(const std::array<double, 6>& m, at::ScalarType dtype, const
   return g;
 }
 
-// Whether ATen's CPU bmm makes these grids as ((x * t0 + y * t1) + t2), unfused, so that the
-// CPU's fused sampler can compute each point instead of reading a stored grid: on x86 (its
-// generic kernel, compiled for the baseline without FMA; the tests compare to the bit).
-#if defined(__x86_64__) || defined(_M_X64)
-constexpr bool kGridPointwise = true;
-#else
-constexpr bool kGridPointwise = false;
-#endif
+// The grid of perspective coefficients k [8] over an ow x oh image: each output pixel centre
+// (x, y) goes to ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1)),
+// normalised by the output's half size (torchvision's _perspective_grid).
+GridSpec perspective_grid(c10::ArrayRef<double> k, const at::TensorOptions& opts, std::int64_t ow, std::int64_t oh) {
+  GridSpec grid;
+  grid.xs = at::linspace(0.5, double(ow) - 0.5, ow, opts);
+  grid.ys = at::linspace(0.5, double(oh) - 0.5, oh, opts);
+  // The thetas [1, 2, 3] transposed, as torchvision lays them out (see GridSpec).
+  grid.theta = detail::constant({k[0], k[1], k[2], k[3], k[4], k[5]}, opts)
+                   .view({1, 2, 3})
+                   .transpose(1, 2)
+                   .div_(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
+  grid.theta2 = detail::constant({k[6], k[7], 1.0, k[6], k[7], 1.0}, opts).view({1, 2, 3}).transpose(1, 2);
+  return grid;
+}
+
+// The CPU's fused warps (warp_cpu.cpp) give torchvision's bits only where they repeat ATen's
+// arithmetic on this machine, and that depends on the machine: grid_sampler's kernel fuses its
+// multiply-adds or not by the CPU's tier, and the BLAS behind bmm sums the grid's three-term
+// products in an order of its own (MKL takes other kernels on other CPUs: on the development
+// machine's AMD EPYC it sums ((x * t0 + y * t1) + t2), unfused; on the GPU machine's CPU it
+// does not). So each step is checked once, on first use, against ATen itself on probe warps
+// (rotations, an affine map and a perspective one, small and wide grids, uint8 and float32,
+// nearest and bilinear, with and without fill); a step that differs anywhere falls back to
+// ATen's: the sampler to grid_sampler's chain, the pointwise grid to bmm's stored grid.
+struct FusedWarps {
+  bool sampler = true, grid = true;
+};
+
+const FusedWarps& fused_warps() {
+  static const FusedWarps checked = [] {
+    // Real tensors, whatever mode the first caller runs under (a fake-tensor trace, autocast).
+    const c10::impl::ExcludeDispatchKeyGuard no_python(
+        c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot}));
+    const core::NoAutocast no_autocast;
+    const at::NoGradGuard no_grad;
+    FusedWarps f;
+    const auto f32 = at::TensorOptions().dtype(at::kFloat);
+    // A fixed pattern, not random numbers: the caller's random streams stay as they were.
+    const at::Tensor u8 = at::arange(3 * 29 * 41, at::kLong).mul_(40503).remainder_(251).to(at::kByte).view({1, 3, 29, 41});
+    const at::Tensor fl = u8.to(at::kFloat).mul_(0.731);
+    const double pers[8] = {1.1, 0.1, -2.0, -0.1, 1.3, -1.0, 0.001, 0.002};
+    std::vector<GridSpec> grids;
+    for (const double angle : {-33.0, 17.0, 90.5}) {
+      const double no_move[2] = {0.0, 0.0}, shear[2] = {4.0, -7.0};
+      const auto args = detail::parse_affine("tvx.probe", angle, no_move, angle > 0 ? 1.0 : 0.9, shear, std::nullopt);
+      const auto m = detail::affine_matrix({0.0, 0.0}, args, /*inverted=*/true);
+      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 41, 29));
+      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 53, 37));
+      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 641, 33));  // a long bmm
+    }
+    grids.push_back(perspective_grid(pers, f32, 41, 29));
+    grids.push_back(perspective_grid(pers, f32, 641, 33));
+    const double fill[3] = {7.0, 200.0, 13.5};
+    for (const GridSpec& g : grids) {
+      const at::Tensor stored = g.make();
+      f.grid = f.grid && at::equal(stored, detail::affine_grid_pointwise(g.xs, g.ys, g.theta, g.theta2_or_none()));
+      for (const at::Tensor& x : {u8, fl})
+        for (const auto mode : {Interpolation::nearest, Interpolation::bilinear})
+          for (const bool filled : {false, true}) {
+            const auto fl_ = filled ? std::optional<c10::ArrayRef<double>>(fill) : std::nullopt;
+            f.sampler = f.sampler && at::equal(fused_sample(x, stored, mode, fl_), sample_with_aten(x, stored, mode, fl_));
+          }
+    }
+    f.grid = f.grid && f.sampler;  // the pointwise grid is read by the fused sampler only
+    return f;
+  }();
+  return checked;
+}
+
+// The CPU's fused sampler serves uint8 and float32 images that need no gradient, where it
+// gives ATen's bits (above). (Not for planes of 2^31 pixels or more: ATen's grid_sampler takes
+// its scalar, unfused fallback there.)
+bool fused_cpu(const at::Tensor& image) {
+  const auto t = image.scalar_type();
+  return image.device().is_cpu() && (t == at::kByte || t == at::kFloat) &&
+         !(at::GradMode::is_enabled() && image.requires_grad()) &&
+         detail::dim(image, -2) * detail::dim(image, -1) <= std::int64_t(std::numeric_limits<std::int32_t>::max()) &&
+         fused_warps().sampler;
+}
+
+// torchvision's _apply_grid_transform: image [..., C, H, W] sampled at grid [1, oh, ow, 2],
+// through the fused sampler where it serves, else through ATen.
+at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mode,
+                      std::optional<c10::ArrayRef<double>> fill) {
+  const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
+  const std::vector<std::int64_t> out_shape = with_hw(image, detail::dim(grid, 1), detail::dim(grid, 2));
+  if (detail::empty(image)) return image.new_zeros(out_shape);
+  const at::Tensor x = image.reshape({-1, c, h, w});
+  if (fused_cpu(image) && grid.scalar_type() == at::kFloat && !(at::GradMode::is_enabled() && grid.requires_grad()))
+    return fused_sample(x, grid, mode, fill).reshape(out_shape);
+  return sample_with_aten(x, grid, mode, fill).reshape(out_shape);
+}
 
 at::Tensor warp(const at::Tensor& image, const GridSpec& grid, Interpolation mode,
                 std::optional<c10::ArrayRef<double>> fill) {
-  if (kGridPointwise && fused_cpu(image) && grid.theta.scalar_type() == at::kFloat) {
+  if (fused_cpu(image) && grid.theta.scalar_type() == at::kFloat && fused_warps().grid) {
     const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
     const std::vector<std::int64_t> out_shape = with_hw(image, detail::dim(grid.ys, 0), detail::dim(grid.xs, 0));
     if (detail::empty(image)) return image.new_zeros(out_shape);
     using Sig = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                            const std::optional<at::Tensor>&, bool, std::optional<c10::ArrayRef<double>>);
-    const std::optional<at::Tensor> theta2 = grid.theta2.defined() ? std::optional<at::Tensor>(grid.theta2) : std::nullopt;
     return core::call_op<"tvx::_warp_affine_sample", Sig>(image.reshape({-1, c, h, w}), grid.xs, grid.ys, grid.theta,
-                                                          theta2, mode == Interpolation::nearest, fill)
+                                                          grid.theta2_or_none(), mode == Interpolation::nearest, fill)
         .reshape(out_shape);
   }
   return apply_grid(image, grid.make(), mode, fill);
@@ -498,20 +571,8 @@ at::Tensor perspective(const at::Tensor& image, c10::ArrayRef<double> coefficien
   check_warp_interpolation(op, interpolation);
   check_fill(op, image, fill);
   const std::int64_t oh = detail::dim(image, -2), ow = detail::dim(image, -1);
-  const auto& k = coefficients;
-  const auto opts = image.options().dtype(grid_dtype(image));
-  // Each output pixel centre (x, y): ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1)),
-  // normalised by the output's half size (torchvision's _perspective_grid).
-  GridSpec grid;
-  grid.xs = at::linspace(0.5, double(ow) - 0.5, ow, opts);
-  grid.ys = at::linspace(0.5, double(oh) - 0.5, oh, opts);
-  // The thetas [1, 2, 3] transposed, as torchvision lays them out (see GridSpec).
-  grid.theta = detail::constant({k[0], k[1], k[2], k[3], k[4], k[5]}, opts)
-                   .view({1, 2, 3})
-                   .transpose(1, 2)
-                   .div_(detail::constant({0.5 * double(ow), 0.5 * double(oh)}, opts));
-  grid.theta2 = detail::constant({k[6], k[7], 1.0, k[6], k[7], 1.0}, opts).view({1, 2, 3}).transpose(1, 2);
-  return warp(image, grid, interpolation, fill);
+  return warp(image, perspective_grid(coefficients, image.options().dtype(grid_dtype(image)), ow, oh), interpolation,
+              fill);
 }
 
 at::Tensor elastic(const at::Tensor& image, const at::Tensor& displacement, Interpolation interpolation,

@@ -51,4 +51,11 @@ std::array<std::int64_t, 2> affine_output_size(const std::array<double, 6>& m, s
 /// element so that it traces (no host buffer): for matrices of a few entries.
 at::Tensor constant(c10::ArrayRef<double> values, const at::TensorOptions& options);
 
+/// The affine (or, with theta2, perspective) grid [1, oh, ow, 2] of the points (xs[j], ys[i],
+/// 1) times theta [3, 2], each computed on its own as ((x * t0 + y * t1) + t2), unfused: what
+/// the CPU's fused sampler computes instead of reading a grid (warp_cpu.cpp). It equals
+/// torchvision's bmm only where the BLAS sums that way; geometry.cpp checks that once.
+at::Tensor affine_grid_pointwise(const at::Tensor& xs, const at::Tensor& ys, const at::Tensor& theta,
+                                 const std::optional<at::Tensor>& theta2);
+
 }  // namespace tvx::transforms::detail

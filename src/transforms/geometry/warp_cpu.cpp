@@ -18,6 +18,7 @@
 
 #include "core/check.h"
 #include "core/registration.h"
+#include "transforms/geometry/geometry.h"
 
 namespace tvx::transforms {
 namespace {
@@ -128,6 +129,18 @@ void sample_row(const Image<T>& in, const Row& grid, std::int64_t ow, const floa
   }
 }
 
+// The row prototype of the points (xs[j], y, 1) times theta (and theta2) [3, 2]; xs contiguous.
+AffineRow affine_row(const at::Tensor& xs, const at::Tensor& theta, const std::optional<at::Tensor>& theta2) {
+  AffineRow row{xs.const_data_ptr<float>(), 0.0f, {}, {}, theta2.has_value()};
+  const auto read = [](const at::Tensor& t, float* to) {
+    const at::Tensor c = t.reshape({3, 2}).contiguous();
+    std::copy_n(c.const_data_ptr<float>(), 6, to);
+  };
+  read(theta, row.t);
+  if (theta2) read(*theta2, row.t2);
+  return row;
+}
+
 // row_of(b, oy): the grid row of output row oy of image b.
 template <typename T, bool Nearest, bool Fill, bool Fused, typename RowOf>
 void sample(const at::Tensor& image, const RowOf& row_of, const float* fill, at::Tensor& out) {
@@ -204,13 +217,7 @@ at::Tensor warp_affine_sample_cpu(const at::Tensor& image, const at::Tensor& xs,
                   theta.scalar_type() == at::kFloat,
               "tvx._warp_affine_sample: expects image [N, C, H, W], float32 xs [w], ys [h] and theta [3, 2]");
   const at::Tensor x = xs.contiguous(), y = ys.contiguous();
-  AffineRow proto{x.const_data_ptr<float>(), 0.0f, {}, {}, theta2.has_value()};
-  const auto read = [](const at::Tensor& t, float* to) {
-    const at::Tensor c = t.reshape({3, 2}).contiguous();
-    std::copy_n(c.const_data_ptr<float>(), 6, to);
-  };
-  read(theta, proto.t);
-  if (theta2) read(*theta2, proto.t2);
+  const AffineRow proto = affine_row(x, theta, theta2);
   const float* yv = y.const_data_ptr<float>();
   return run_sample(image, y.size(0), x.size(0),
                     [&](std::int64_t, std::int64_t oy) {
@@ -220,6 +227,28 @@ at::Tensor warp_affine_sample_cpu(const at::Tensor& image, const at::Tensor& xs,
                     },
                     nearest, fill);
 }
+
+}  // namespace
+
+namespace detail {
+
+at::Tensor affine_grid_pointwise(const at::Tensor& xs, const at::Tensor& ys, const at::Tensor& theta,
+                                 const std::optional<at::Tensor>& theta2) {
+  const at::Tensor x = xs.contiguous(), y = ys.contiguous();
+  AffineRow row = affine_row(x, theta, theta2);
+  const std::int64_t oh = y.size(0), ow = x.size(0);
+  at::Tensor grid = at::empty({1, oh, ow, 2}, x.options());
+  float* g = grid.mutable_data_ptr<float>();
+  for (std::int64_t i = 0; i < oh; ++i) {
+    row.y = y.const_data_ptr<float>()[i];
+    for (std::int64_t j = 0; j < ow; ++j) row(j, g[(i * ow + j) * 2], g[(i * ow + j) * 2 + 1]);
+  }
+  return grid;
+}
+
+}  // namespace detail
+
+namespace {
 
 at::Tensor warp_sample_meta(const at::Tensor& image, const at::Tensor& grid, bool, std::optional<c10::ArrayRef<double>>) {
   return at::empty_symint({image.sym_size(0), image.sym_size(1), grid.sym_size(1), grid.sym_size(2)}, image.options());
