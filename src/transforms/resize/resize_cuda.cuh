@@ -15,14 +15,12 @@
 #include <ATen/core/Tensor.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -239,21 +237,7 @@ __device__ __forceinline__ std::int32_t warp_reduce(std::int32_t v) {
   return v;
 }
 
-/// How a batch's input pixels sit along a row, for the tiled kernel's loads: next to each
-/// other (planar CHW), C apart with the channels next to each other (HWC), or any strides. The
-/// first two are compile-time strides, so a window's loads take immediate offsets from one
-/// address per row and channel (the integer pipe's address arithmetic bounded the kernel).
-enum PixelStride : int { kUnitStride = 0, kInterleaved = 1, kAnyStride = 2 };
-
-inline int pixel_stride_of(const std::vector<Job>& jobs, std::int32_t channels) {
-  const auto unit = [](const Job& j) { return j.in_sx == 1 || j.w == 1; };
-  const auto interleaved = [&](const Job& j) { return channels > 1 && j.in_sc == 1 && j.in_sx == channels; };
-  if (std::all_of(jobs.begin(), jobs.end(), unit)) return kUnitStride;
-  if (std::all_of(jobs.begin(), jobs.end(), interleaved)) return kInterleaved;
-  return kAnyStride;
-}
-
-template <int C, int kStride, typename In, typename Acc, typename Store>
+template <int C, typename In, typename Acc, typename Store>
 __global__ void __launch_bounds__(kTiledThreads)
     resample_tiled(const Job* __restrict__ jobs, std::int32_t njobs, std::int64_t uniform_tiles,
                    const std::int32_t* __restrict__ starts, const std::int32_t* __restrict__ counts,
@@ -328,10 +312,7 @@ __global__ void __launch_bounds__(kTiledThreads)
     const std::int32_t n = xn[lane];
     for (std::int32_t r = warp; r < ny; r += 2 * kWarps) {
       const bool second = r + kWarps < ny;
-      // (element strides: constants where the layout fixes them)
-      const std::int64_t sx = kStride == kUnitStride ? 1 : kStride == kInterleaved ? C : job.in_sx;
-      const std::int64_t sc = kStride == kInterleaved ? 1 : job.in_sc;
-      const In* a = in + (y0 + r) * job.in_sy + xs[lane] * sx;
+      const In* a = in + (y0 + r) * job.in_sy + xs[lane] * job.in_sx;
       const In* b = second ? a + kWarps * job.in_sy : a;
       Acc sa[C] = {}, sb[C] = {};
 #pragma unroll 4
@@ -339,7 +320,7 @@ __global__ void __launch_bounds__(kTiledThreads)
         const Acc wj = w[j];
 #pragma unroll
         for (int c = 0; c < C; ++c) {
-          const std::int64_t k = j * sx + c * sc;
+          const std::int64_t k = j * job.in_sx + c * job.in_sc;
           sa[c] = madd(wj, to_acc(a[k], Acc()), sa[c]);
           sb[c] = madd(wj, to_acc(b[k], Acc()), sb[c]);
         }
@@ -438,18 +419,10 @@ void resample_batch(std::vector<Job>& jobs, TapTable<Acc>& table, std::int32_t c
       core::cuda::launch(kernel, dim3(unsigned(tiles)), kTiledThreads, bytes, plan.jobs, std::int32_t(jobs.size()),
                          uniform_tiles, plan.start, plan.count, w, plan.stride, tile_y, span_y, store);
     };
-    const auto with_stride = [&](auto stride) {
-      constexpr int S = decltype(stride)::value;
-      switch (channels) {
-        case 1: go(resample_tiled<1, S, In, Acc, Store>); break;
-        case 3: go(resample_tiled<3, S, In, Acc, Store>); break;
-        default: go(resample_tiled<4, S, In, Acc, Store>);
-      }
-    };
-    switch (pixel_stride_of(jobs, channels)) {
-      case kUnitStride: with_stride(std::integral_constant<int, kUnitStride>{}); break;
-      case kInterleaved: with_stride(std::integral_constant<int, kInterleaved>{}); break;
-      default: with_stride(std::integral_constant<int, kAnyStride>{});
+    switch (channels) {
+      case 1: go(resample_tiled<1, In, Acc, Store>); break;
+      case 3: go(resample_tiled<3, In, Acc, Store>); break;
+      default: go(resample_tiled<4, In, Acc, Store>);
     }
     return;
   }
