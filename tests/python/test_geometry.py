@@ -5,6 +5,9 @@ and integer; boxes clustered around objects as a detector gives them) through ev
 computes with ATen's operations in torchvision's order, so images and masks are equal, not
 merely close; box corners through a matrix are compared to float32's rounding."""
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -429,6 +432,29 @@ def test_review_cases(device):
     assert torch.equal(T.perspective(img, None, None, coefficients=huge), F.perspective(img, None, None, coefficients=huge))
     with pytest.raises(RuntimeError, match="canvas_size must be positive"):
         T.resize_bounding_boxes(xyxy, (0, 7), [5, 5])
+
+
+@pytest.mark.parametrize("force", ["stored-grid", "aten"])
+def test_cpu_warp_fallbacks_give_torchvision_bits(force):
+    """Where this machine's grid_sampler or BLAS sums otherwise than the fused sampler, the CPU
+    warps fall back to the stored grid (bmm's) or to ATen's whole chain (each step is checked
+    once against ATen on probe warps). TVX_CPU_WARPS forces each fallback: both must still give
+    torchvision's bits."""
+    code = (
+        "import torch, tvx, torchvision.transforms.v2.functional as F\n"
+        "from torchvision.transforms import InterpolationMode as IM\n"
+        "g = torch.Generator().manual_seed(5)\n"
+        "img = torch.randint(0, 256, (3, 61, 83), generator=g, dtype=torch.uint8)\n"
+        "cases = [('affine', dict(angle=11, translate=[5, -3], scale=1.1, shear=[2, 3], interpolation=IM.BILINEAR, fill=[7, 8, 9])),\n"
+        "         ('rotate', dict(angle=-29, expand=True, interpolation=IM.NEAREST, fill=[1])),\n"
+        "         ('perspective', dict(startpoints=[[0, 0], [82, 0], [82, 60], [0, 60]], endpoints=[[3, 2], [80, 5], [79, 58], [1, 57]], interpolation=IM.BILINEAR))]\n"
+        "for x in (img, img.float() / 3):\n"
+        "    for name, kw in cases:\n"
+        "        assert torch.equal(getattr(tvx.transforms, name)(x, **kw), getattr(F, name)(x, **kw)), (name, x.dtype)\n"
+        "print('ok')\n")
+    env = dict(os.environ, TVX_CPU_WARPS=force)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 
 def test_cpu_fused_sampler_equals_the_aten_chain():

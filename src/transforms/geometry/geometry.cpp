@@ -11,8 +11,10 @@
 #include <c10/util/safe_numerics.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <numbers>
+#include <string_view>
 
 #include "core/check.h"
 #include "core/op.h"
@@ -220,6 +222,7 @@ GridSpec perspective_grid(c10::ArrayRef<double> k, const at::TensorOptions& opts
 // (rotations, an affine map and a perspective one, small and wide grids, uint8 and float32,
 // nearest and bilinear, with and without fill); a step that differs anywhere falls back to
 // ATen's: the sampler to grid_sampler's chain, the pointwise grid to bmm's stored grid.
+// TVX_CPU_WARPS=stored-grid or =aten forces those fallbacks (the tests run each).
 struct FusedWarps {
   bool sampler = true, grid = true;
 };
@@ -260,6 +263,12 @@ const FusedWarps& fused_warps() {
           }
     }
     f.grid = f.grid && f.sampler;  // the pointwise grid is read by the fused sampler only
+    const char* forced = std::getenv("TVX_CPU_WARPS");
+    const std::string_view force = forced ? forced : "";
+    TORCH_CHECK(force.empty() || force == "stored-grid" || force == "aten",
+                "TVX_CPU_WARPS: expected stored-grid or aten, got ", force);
+    if (!force.empty()) f.grid = false;
+    if (force == "aten") f.sampler = false;
     return f;
   }();
   return checked;
