@@ -452,7 +452,9 @@ def test_cpu_warp_fallbacks_give_torchvision_bits(force):
         "    for name, kw in cases:\n"
         "        assert torch.equal(getattr(tvx.transforms, name)(x, **kw), getattr(F, name)(x, **kw)), (name, x.dtype)\n"
         "print('ok')\n")
-    env = dict(os.environ, TVX_CPU_WARPS=force)
+    package = os.path.dirname(os.path.dirname(tvx.__file__))  # the tvx this process imported
+    env = dict(os.environ, TVX_CPU_WARPS=force,
+               PYTHONPATH=os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
