@@ -4,7 +4,7 @@
 # (CUDA tests included), tvx verify / info, compute-sanitizer on every CUDA kernel, and the
 # benchmarks. Logs and results go to $OUT (or ./gpu-out).
 #   scripts/gpu_check.sh [--bench] PRESET...
-# TVX_TESTS="resize preprocess" limits pytest to those files (tests/python/test_<name>.py),
+# TVX_TESTS="resize preprocess" (space-separated) limits pytest to tests/python/test_<name>.py,
 # TVX_BENCH_ONLY to those bench groups, TVX_SMOKE_SKIP=ops,deform,io the sanitizer's smoke run
 # (scripts/cuda_smoke.py): one issue's pass fits in one call of the device tool.
 # The machine has torch/torchvision in python3 and no network: the Debian packages it lacks
@@ -50,8 +50,9 @@ done
 if ((bench)); then
   # Photos for the transforms cases: $TVX_IMAGES (gpu_env.sh sets it to the carried
   # .test-images), shared/images beside the checkout, or a copy of some in .bench-images/.
-  images=${TVX_IMAGES:-$root/../shared/images}
+  images=$root/../shared/images
   [[ -d $root/.bench-images ]] && images=$root/.bench-images
+  images=${TVX_IMAGES:-$images}
   step "bench" env TVX_LIBRARY="$lib" python3 bench/bench.py --profile --images "$images" --json "$out/bench.json" \
     ${TVX_BENCH_ONLY:+--only "$TVX_BENCH_ONLY"}
 fi

@@ -434,6 +434,30 @@ def test_review_cases(device):
         T.resize_bounding_boxes(xyxy, (0, 7), [5, 5])
 
 
+def _run_fresh(code: str, **env) -> subprocess.CompletedProcess:
+    """code in a fresh interpreter (the CPU warps' check runs once, at a process's first warp)
+    that imports the tvx this process imported, with env added."""
+    package = os.path.dirname(os.path.dirname(tvx.__file__))
+    env = dict(os.environ, **env, PYTHONPATH=os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_cpu_warp_check_runs_outside_the_callers_transforms():
+    """The first CPU warp of a process checks the fused sampler against ATen; inside a
+    functorch transform (or a fake-tensor trace) that check must still see real tensors."""
+    code = (
+        "import torch, tvx, torchvision.transforms.v2.functional as F\n"
+        "img = torch.arange(3 * 40 * 50).remainder(251).to(torch.uint8).view(3, 40, 50)\n"
+        "f = lambda s: s * tvx.transforms.rotate(img, 17.0, interpolation='bilinear').float().mean()\n"
+        "g = torch.func.grad(f)(torch.tensor(1.0))\n"
+        "assert torch.equal(g, F.rotate(img, 17.0, interpolation=F.InterpolationMode.BILINEAR).float().mean())\n"
+        "print('ok')\n")
+    out = _run_fresh(code)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    out = _run_fresh("import torch, tvx\ntvx.transforms.rotate(torch.zeros(3, 8, 8), 10.0)\n", TVX_CPU_WARPS="bogus")
+    assert out.returncode != 0 and "TVX_CPU_WARPS: expected stored-grid or aten, got bogus" in out.stderr
+
+
 @pytest.mark.parametrize("force", ["stored-grid", "aten"])
 def test_cpu_warp_fallbacks_give_torchvision_bits(force):
     """Where this machine's grid_sampler or BLAS sums otherwise than the fused sampler, the CPU
@@ -452,10 +476,7 @@ def test_cpu_warp_fallbacks_give_torchvision_bits(force):
         "    for name, kw in cases:\n"
         "        assert torch.equal(getattr(tvx.transforms, name)(x, **kw), getattr(F, name)(x, **kw)), (name, x.dtype)\n"
         "print('ok')\n")
-    package = os.path.dirname(os.path.dirname(tvx.__file__))  # the tvx this process imported
-    env = dict(os.environ, TVX_CPU_WARPS=force,
-               PYTHONPATH=os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    out = _run_fresh(code, TVX_CPU_WARPS=force)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 

@@ -8,6 +8,7 @@
 #include <tvx/transforms.h>
 
 #include <ATen/ATen.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 #include <c10/util/safe_numerics.h>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <limits>
 #include <numbers>
 #include <string_view>
+#include <utility>
 
 #include "core/check.h"
 #include "core/op.h"
@@ -219,59 +221,75 @@ GridSpec perspective_grid(c10::ArrayRef<double> k, const at::TensorOptions& opts
 // products in an order of its own (MKL takes other kernels on other CPUs: on the development
 // machine's AMD EPYC it sums ((x * t0 + y * t1) + t2), unfused; on the GPU machine's CPU it
 // does not). So each step is checked once, on first use, against ATen itself on probe warps
-// (rotations, an affine map and a perspective one, small and wide grids, uint8 and float32,
-// nearest and bilinear, with and without fill); a step that differs anywhere falls back to
-// ATen's: the sampler to grid_sampler's chain, the pointwise grid to bmm's stored grid.
+// (rotations, an affine map and a perspective one; grids of 8x8 (ATen's own small-bmm kernel)
+// to 640x480, uint8 and float32, nearest and bilinear, with and without fill); a step that
+// differs anywhere falls back to ATen's: the sampler to grid_sampler's chain, the pointwise
+// grid to bmm's stored grid. bmm's routing also follows two global settings (float32 matmul
+// precision, oneDNN on or off): the pointwise grid serves only while they are as checked.
 // TVX_CPU_WARPS=stored-grid or =aten forces those fallbacks (the tests run each).
 struct FusedWarps {
-  bool sampler = true, grid = true;
+  bool sampler = false, grid = false;
+  at::Float32MatmulPrecision precision = at::Float32MatmulPrecision::HIGHEST;  // bmm's settings when checked
+  bool mkldnn = true;
 };
+
+FusedWarps check_fused_warps(bool grid_too) {
+  // Real tensors on the default dispatch state, whatever mode the first caller runs under
+  // (a fake-tensor trace, functorch's transforms, functionalisation, autocast).
+  const c10::impl::ForceDispatchKeyGuard clean(c10::default_included_set, c10::default_excluded_set);
+  const at::NoGradGuard no_grad;
+  FusedWarps f{true, grid_too, at::globalContext().float32MatmulPrecision(), at::globalContext().userEnabledMkldnn()};
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  // A fixed pattern, not random numbers: the caller's random streams stay as they were.
+  const at::Tensor u8 = at::arange(3 * 29 * 41, at::kLong).mul_(40503).remainder_(251).to(at::kByte).view({1, 3, 29, 41});
+  const at::Tensor fl = u8.to(at::kFloat).mul_(0.731);
+  const double pers[8] = {1.1, 0.1, -2.0, -0.1, 1.3, -1.0, 0.001, 0.002};
+  std::vector<std::pair<GridSpec, bool>> grids;  // a grid, and whether to sample with it too
+  for (const double angle : {-33.0, 17.0, 90.5}) {
+    const double no_move[2] = {0.0, 0.0}, shear[2] = {4.0, -7.0};
+    const auto args = detail::parse_affine("tvx.probe", angle, no_move, angle > 0 ? 1.0 : 0.9, shear, std::nullopt);
+    const auto m = detail::affine_matrix({0.0, 0.0}, args, /*inverted=*/true);
+    grids.emplace_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 8, 8), true);
+    grids.emplace_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 41, 29), true);
+    grids.emplace_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 53, 37), true);
+    grids.emplace_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 641, 33), true);  // a long bmm
+    grids.emplace_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 640, 480), false);
+  }
+  grids.emplace_back(perspective_grid(pers, f32, 41, 29), true);
+  grids.emplace_back(perspective_grid(pers, f32, 641, 33), true);
+  grids.emplace_back(perspective_grid(pers, f32, 640, 480), false);
+  const double fill[3] = {7.0, 200.0, 13.5};
+  for (const auto& [g, sample] : grids) {
+    const at::Tensor stored = g.make();
+    f.grid = f.grid && at::equal(stored, detail::affine_grid_pointwise(g.xs, g.ys, g.theta, g.theta2_or_none()));
+    if (!sample) continue;
+    for (const at::Tensor& x : {u8, fl})
+      for (const auto mode : {Interpolation::nearest, Interpolation::bilinear})
+        for (const bool filled : {false, true}) {
+          const auto fl_ = filled ? std::optional<c10::ArrayRef<double>>(fill) : std::nullopt;
+          f.sampler = f.sampler && at::equal(fused_sample(x, stored, mode, fl_), sample_with_aten(x, stored, mode, fl_));
+        }
+  }
+  f.grid = f.grid && f.sampler;  // the pointwise grid is read by the fused sampler only
+  return f;
+}
 
 const FusedWarps& fused_warps() {
   static const FusedWarps checked = [] {
-    // Real tensors, whatever mode the first caller runs under (a fake-tensor trace, autocast).
-    const c10::impl::ExcludeDispatchKeyGuard no_python(
-        c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot}));
-    const core::NoAutocast no_autocast;
-    const at::NoGradGuard no_grad;
-    FusedWarps f;
-    const auto f32 = at::TensorOptions().dtype(at::kFloat);
-    // A fixed pattern, not random numbers: the caller's random streams stay as they were.
-    const at::Tensor u8 = at::arange(3 * 29 * 41, at::kLong).mul_(40503).remainder_(251).to(at::kByte).view({1, 3, 29, 41});
-    const at::Tensor fl = u8.to(at::kFloat).mul_(0.731);
-    const double pers[8] = {1.1, 0.1, -2.0, -0.1, 1.3, -1.0, 0.001, 0.002};
-    std::vector<GridSpec> grids;
-    for (const double angle : {-33.0, 17.0, 90.5}) {
-      const double no_move[2] = {0.0, 0.0}, shear[2] = {4.0, -7.0};
-      const auto args = detail::parse_affine("tvx.probe", angle, no_move, angle > 0 ? 1.0 : 0.9, shear, std::nullopt);
-      const auto m = detail::affine_matrix({0.0, 0.0}, args, /*inverted=*/true);
-      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 41, 29));
-      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 53, 37));
-      grids.push_back(affine_grid(m, at::kFloat, at::kCPU, 41, 29, 641, 33));  // a long bmm
-    }
-    grids.push_back(perspective_grid(pers, f32, 41, 29));
-    grids.push_back(perspective_grid(pers, f32, 641, 33));
-    const double fill[3] = {7.0, 200.0, 13.5};
-    for (const GridSpec& g : grids) {
-      const at::Tensor stored = g.make();
-      f.grid = f.grid && at::equal(stored, detail::affine_grid_pointwise(g.xs, g.ys, g.theta, g.theta2_or_none()));
-      for (const at::Tensor& x : {u8, fl})
-        for (const auto mode : {Interpolation::nearest, Interpolation::bilinear})
-          for (const bool filled : {false, true}) {
-            const auto fl_ = filled ? std::optional<c10::ArrayRef<double>>(fill) : std::nullopt;
-            f.sampler = f.sampler && at::equal(fused_sample(x, stored, mode, fl_), sample_with_aten(x, stored, mode, fl_));
-          }
-    }
-    f.grid = f.grid && f.sampler;  // the pointwise grid is read by the fused sampler only
     const char* forced = std::getenv("TVX_CPU_WARPS");
     const std::string_view force = forced ? forced : "";
     TORCH_CHECK(force.empty() || force == "stored-grid" || force == "aten",
                 "TVX_CPU_WARPS: expected stored-grid or aten, got ", force);
-    if (!force.empty()) f.grid = false;
-    if (force == "aten") f.sampler = false;
-    return f;
+    return force == "aten" ? FusedWarps{} : check_fused_warps(force.empty());
   }();
   return checked;
+}
+
+// Whether the fused sampler may compute the affine and perspective grids point by point.
+bool pointwise_grid() {
+  const FusedWarps& f = fused_warps();
+  const auto& ctx = at::globalContext();
+  return f.grid && ctx.float32MatmulPrecision() == f.precision && ctx.userEnabledMkldnn() == f.mkldnn;
 }
 
 // The CPU's fused sampler serves uint8 and float32 images that need no gradient, where it
@@ -300,7 +318,7 @@ at::Tensor apply_grid(const at::Tensor& image, at::Tensor grid, Interpolation mo
 
 at::Tensor warp(const at::Tensor& image, const GridSpec& grid, Interpolation mode,
                 std::optional<c10::ArrayRef<double>> fill) {
-  if (fused_cpu(image) && grid.theta.scalar_type() == at::kFloat && fused_warps().grid) {
+  if (fused_cpu(image) && grid.theta.scalar_type() == at::kFloat && pointwise_grid()) {
     const std::int64_t c = detail::dim(image, -3), h = detail::dim(image, -2), w = detail::dim(image, -1);
     const std::vector<std::int64_t> out_shape = with_hw(image, detail::dim(grid.ys, 0), detail::dim(grid.xs, 0));
     if (detail::empty(image)) return image.new_zeros(out_shape);
