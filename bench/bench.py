@@ -602,7 +602,8 @@ def io_cases(quick: bool, images: Path):
       the shorter side to 224, against torchvision's full decode and the same resize.
     - CPU batch on all threads: tvx's list form (thread pool) against torchvision's (a loop).
     - CUDA batches: nvJPEG in tvx (hardware engine) against torchvision's decode_jpeg and
-      encode_jpeg on the GPU, on the same files."""
+      encode_jpeg on the GPU, on the same files.
+    - PNG, one thread: every PNG of shared/images/png against torchvision and Pillow."""
     import io as _io
     import numpy as np
     import torchvision.transforms.v2.functional as F
@@ -665,6 +666,24 @@ def io_cases(quick: bool, images: Path):
                 torchvision=wall_time(lambda: torchvision.io.encode_jpeg(pixels), "cuda", runs),
                 tvx=wall_time(lambda: tvx.io.encode_jpeg(pixels), "cuda", runs),
                 torchvision_mem=None, tvx_mem=None))
+    # PNG, one thread: every PNG of shared/images/png (8- and 16-bit, gray, gray+alpha, RGB,
+    # RGBA, palette, interlaced), against the best of torchvision and Pillow (all inflate
+    # with zlib).
+    pngs = sorted((images / "png").glob("*.png"))
+    if pngs:
+        data = [torchvision.io.read_file(str(f)) for f in pngs]
+        raw = [d.numpy().tobytes() for d in data]
+        runs = 3 if quick else 15
+        torch.set_num_threads(1)
+        peers = {"tv": lambda: [torchvision.io.decode_png(d) for d in data],
+                 "PIL": lambda: [np.asarray(Image.open(_io.BytesIO(r))) for r in raw]}
+        peer_times = {k: wall_time(f, "cpu", runs) / len(data) for k, f in peers.items()}
+        best = min(peer_times, key=peer_times.get)
+        cases.append(dict(case=f"decode_png cpu 1 thread, {len(pngs)} PNGs (best peer: {best})",
+                          torchvision=peer_times[best],
+                          tvx=wall_time(lambda: [tvx.io.decode_png(d) for d in data], "cpu", runs) / len(data),
+                          torchvision_mem=None, tvx_mem=None, peers=dict(peer_times)))
+        torch.set_num_threads(threads)
     if torch.cuda.is_available():
         cases.append(dict(case=f"(nvJPEG backend: {torch.ops.tvx._nvjpeg_backend(torch.device('cuda'))})",
                           torchvision=float("nan"), tvx=float("nan"), torchvision_mem=None, tvx_mem=None))
