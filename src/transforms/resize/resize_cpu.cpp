@@ -9,8 +9,10 @@
 // float16/bfloat16 are computed in float32 and rounded back, as torchvision does.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "transforms/resize/resize_cpu.cpp"
@@ -70,10 +72,15 @@ void HorizontalRowU8Of(const std::uint8_t* src, std::uint8_t* dst, std::int64_t 
   std::int64_t x = 0;
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
   constexpr std::size_t G = hn::MaxLanes(d32);
+  const hn::Rebind<std::uint8_t, decltype(d32)> d8;
   const auto bias = hn::Set(d32, half), low = hn::Zero(d32), high = hn::Set(d32, 255);
   for (; x + std::int64_t(G) <= out_w; x += std::int64_t(G)) {
     const auto sums = hn::ShiftRightSame(hn::Add(ReducedU8<G, kChunks>(d32, src, start, weights, width, x), bias),
                                          precision);
+    if (step == 1) {  // saturated to 0..255 by the demotion
+      hn::StoreU(hn::DemoteTo(d8, sums), d8, dst + x);
+      continue;
+    }
     alignas(64) std::int32_t out[G];
     hn::Store(hn::Min(hn::Max(sums, low), high), d32, out);
     for (std::size_t i = 0; i < G; ++i) dst[(x + std::int64_t(i)) * step] = std::uint8_t(out[i]);
@@ -121,6 +128,24 @@ void DeinterleaveRow(const T* src, std::int64_t w, std::int64_t ch, T* planes) {
   }
   for (; x < w; ++x)
     for (std::int64_t c = 0; c < ch; ++c) planes[c * w + x] = src[x * ch + c];
+}
+
+// ch planar rows of w values into one interleaved row: dst[x * ch + c] = planes[c * w + x].
+void InterleaveRowU8(const std::uint8_t* planes, std::int64_t w, std::int64_t ch, std::uint8_t* dst) {
+  const hn::ScalableTag<std::uint8_t> d;
+  const std::int64_t n = std::int64_t(hn::Lanes(d));
+  std::int64_t x = 0;
+  if (ch == 3) {
+    for (; x + n <= w; x += n)
+      hn::StoreInterleaved3(hn::LoadU(d, planes + x), hn::LoadU(d, planes + w + x), hn::LoadU(d, planes + 2 * w + x), d,
+                            dst + 3 * x);
+  } else if (ch == 4) {
+    for (; x + n <= w; x += n)
+      hn::StoreInterleaved4(hn::LoadU(d, planes + x), hn::LoadU(d, planes + w + x), hn::LoadU(d, planes + 2 * w + x),
+                            hn::LoadU(d, planes + 3 * w + x), d, dst + 4 * x);
+  }
+  for (; x < w; ++x)
+    for (std::int64_t c = 0; c < ch; ++c) dst[x * ch + c] = planes[c * w + x];
 }
 
 void DeinterleaveRowU8(const std::uint8_t* src, std::int64_t w, std::int64_t ch, std::uint8_t* planes) {
@@ -238,6 +263,7 @@ namespace {
 HWY_EXPORT(I16Lanes);
 HWY_EXPORT(HorizontalRowU8);
 HWY_EXPORT(DeinterleaveRowU8);
+HWY_EXPORT(InterleaveRowU8);
 HWY_EXPORT(VerticalRowU8);
 HWY_EXPORT(F32Lanes);
 HWY_EXPORT(DeinterleaveRowF32);
@@ -323,20 +349,33 @@ struct PaddedWindows {
 };
 
 // A horizontal pass through a SIMD row kernel, channel by channel: an interleaved row is split
-// into planes first; row(src_plane, dst, step) makes one channel's outputs.
-template <typename T, typename Deinterleave, typename Row>
+// into planes first; row(src_plane, dst, step) makes one channel's outputs. With `interleave`
+// (interleave(planes, out_w, ch, dst)), the channels' outputs go to planes too (step 1), and
+// the row is interleaved once at its end.
+template <typename T, typename Deinterleave, typename Row, typename Interleave = std::nullptr_t>
 void planar_rows(const T* in, T* out, const Geometry& g, std::int64_t out_w, std::int64_t cost, Deinterleave deinterleave,
-                 Row row) {
+                 Row row, Interleave interleave = nullptr) {
   const std::int64_t ch = g.ch;
+  constexpr bool kInterleave = !std::is_same_v<Interleave, std::nullptr_t>;
   at::parallel_for(0, g.planes * g.h, grain(out_w * ch * cost), [&](std::int64_t r0, std::int64_t r1) {
-    const std::unique_ptr<T[]> planes(ch > 1 ? new T[std::size_t(g.row())] : nullptr);  // (not zeroed: written first)
+    // (not zeroed: written first)
+    const std::unique_ptr<T[]> planes(ch > 1 ? new T[std::size_t(g.row())] : nullptr);
+    const std::unique_ptr<T[]> outs(kInterleave && ch > 1 ? new T[std::size_t(out_w * ch)] : nullptr);
     for (std::int64_t r = r0; r < r1; ++r) {
       const T* src = in + r * g.row();
+      T* dst = out + r * out_w * ch;
       if (ch > 1) {
         deinterleave(src, g.w, ch, planes.get());
         src = planes.get();
       }
-      for (std::int64_t c = 0; c < ch; ++c) row(src + c * g.w, out + r * out_w * ch + c, ch);
+      if constexpr (kInterleave) {
+        if (ch > 1) {
+          for (std::int64_t c = 0; c < ch; ++c) row(src + c * g.w, outs.get() + c * out_w, 1);
+          interleave(outs.get(), out_w, ch, dst);
+          continue;
+        }
+      }
+      for (std::int64_t c = 0; c < ch; ++c) row(src + c * g.w, dst + c, ch);
     }
   });
 }
@@ -353,7 +392,8 @@ void horizontal(const std::uint8_t* in, std::uint8_t* out, const Geometry& g, st
                 [&](const std::uint8_t* src, std::uint8_t* dst, std::int64_t step) {
                   HWY_DYNAMIC_DISPATCH(HorizontalRowU8)(src, dst, step, out_w, win.start.data(), win.weights.data(),
                                                         padded, f.precision);
-                });
+                },
+                HWY_DYNAMIC_DISPATCH(InterleaveRowU8));
     return;
   }
   at::parallel_for(0, rows, grain(out_w * ch * width), [&](std::int64_t r0, std::int64_t r1) {
