@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace tvx::transforms {
@@ -220,5 +221,11 @@ struct PreprocessOptions {
 /// (float32 and float64 to within their rounding, float16/bfloat16 as the float32 result
 /// rounded); the crops must have one size.
 at::Tensor preprocess(at::TensorList images, const PreprocessOptions& options = {});
+
+/// How the CPU warps (affine, rotate, perspective, elastic) of uint8 and float32 images run on
+/// this machine, as checked against ATen on first use: "fused sampler, pointwise grid",
+/// "fused sampler, bmm grid" or "ATen's grid_sampler chain" (each gives torchvision's bits;
+/// the first is the fastest). TVX_CPU_WARPS=stored-grid|aten forces the second or the third.
+std::string cpu_warp_path();
 
 }  // namespace tvx::transforms

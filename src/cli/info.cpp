@@ -1,5 +1,6 @@
 #include <tvx/core.h>
 #include <tvx/io.h>
+#include <tvx/transforms.h>
 
 #include <nlohmann/json.hpp>
 
@@ -47,7 +48,8 @@ int info(bool as_json) {
               {"simd_tiers_compiled", tiers.compiled},
               {"simd_tier_active", tiers.active},
               {"highway_target", tiers.highway_target},
-              {"kernel_threads", cpu_kernel_threads()}};
+              {"kernel_threads", cpu_kernel_threads()},
+              {"warps", transforms::cpu_warp_path()}};
 
   j["codecs"] = nlohmann::json::object();
   for (const auto& c : io::codecs())
@@ -86,6 +88,7 @@ int info(bool as_json) {
   for (const auto& t : tiers.compiled) std::cout << " " << t;
   std::cout << "; in use: " << tiers.active << " (Highway " << tiers.highway_target << ")\n"
             << "CPU threads   " << cpu_kernel_threads() << " (tvx's parallel loops)\n"
+            << "CPU warps     " << transforms::cpu_warp_path() << " (checked against ATen here)\n"
             << "Codecs       ";
   for (const auto& c : io::codecs()) std::cout << " " << c.format << ": " << (c.library.empty() ? "no" : c.library) << ";";
   std::cout << "\n";

@@ -32,6 +32,10 @@ def test_info_json():
     assert info["cpu"]["baseline_tier"] == info["cpu"]["simd_tiers_compiled"][0]
     assert info["cpu"]["highway_target"] in ("AVX2", "AVX3", "NEON", "SVE2")
     assert info["built_with_cuda"] == bool(info["compiled_cuda_archs"])
+    assert info["cpu"]["warps"] in ("fused sampler, pointwise grid", "fused sampler, bmm grid",
+                                    "ATen's grid_sampler chain")
+    forced = json.loads(run("info", "--json", TVX_CPU_WARPS="aten").stdout)["cpu"]["warps"]
+    assert forced == "ATen's grid_sampler chain"
     # The codecs and their libraries as loaded (scripts/setup installs them; libavif is optional).
     assert info["codecs"]["JPEG"].startswith("libjpeg-turbo ")
     assert info["codecs"]["PNG"].startswith("libpng 1.6.")

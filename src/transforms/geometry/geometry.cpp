@@ -292,6 +292,15 @@ bool pointwise_grid() {
   return f.grid && ctx.float32MatmulPrecision() == f.precision && ctx.userEnabledMkldnn() == f.mkldnn;
 }
 
+}  // namespace
+
+std::string cpu_warp_path() {
+  if (!fused_warps().sampler) return "ATen's grid_sampler chain";
+  return pointwise_grid() ? "fused sampler, pointwise grid" : "fused sampler, bmm grid";
+}
+
+namespace {
+
 // The CPU's fused sampler serves uint8 and float32 images that need no gradient, where it
 // gives ATen's bits (above). (Not for planes of 2^31 pixels or more: ATen's grid_sampler takes
 // its scalar, unfused fallback there.)
