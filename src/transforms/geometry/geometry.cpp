@@ -292,14 +292,6 @@ bool pointwise_grid() {
   return f.grid && ctx.float32MatmulPrecision() == f.precision && ctx.userEnabledMkldnn() == f.mkldnn;
 }
 
-}  // namespace
-
-std::string cpu_warp_path() {
-  if (!fused_warps().sampler) return "ATen's grid_sampler chain";
-  return pointwise_grid() ? "fused sampler, pointwise grid" : "fused sampler, bmm grid";
-}
-
-namespace {
 
 // The CPU's fused sampler serves uint8 and float32 images that need no gradient, where it
 // gives ATen's bits (above). (Not for planes of 2^31 pixels or more: ATen's grid_sampler takes
@@ -410,6 +402,11 @@ at::Tensor pad_blocks(const at::Tensor& image, std::array<std::int64_t, 4> p, Pa
 }
 
 }  // namespace
+
+std::string cpu_warp_path() {
+  if (!fused_warps().sampler) return "ATen's grid_sampler chain";
+  return pointwise_grid() ? "fused sampler, pointwise grid" : "fused sampler, bmm grid";
+}
 
 at::Tensor horizontal_flip(const at::Tensor& image) {
   check_image("tvx.horizontal_flip", image, 2);

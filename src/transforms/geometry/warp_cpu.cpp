@@ -228,6 +228,16 @@ at::Tensor warp_affine_sample_cpu(const at::Tensor& image, const at::Tensor& xs,
                     nearest, fill);
 }
 
+
+at::Tensor warp_sample_meta(const at::Tensor& image, const at::Tensor& grid, bool, std::optional<c10::ArrayRef<double>>) {
+  return at::empty_symint({image.sym_size(0), image.sym_size(1), grid.sym_size(1), grid.sym_size(2)}, image.options());
+}
+
+at::Tensor warp_affine_sample_meta(const at::Tensor& image, const at::Tensor& xs, const at::Tensor& ys, const at::Tensor&,
+                                   const std::optional<at::Tensor>&, bool, std::optional<c10::ArrayRef<double>>) {
+  return at::empty_symint({image.sym_size(0), image.sym_size(1), ys.sym_size(0), xs.sym_size(0)}, image.options());
+}
+
 }  // namespace
 
 namespace detail {
@@ -247,19 +257,6 @@ at::Tensor affine_grid_pointwise(const at::Tensor& xs, const at::Tensor& ys, con
 }
 
 }  // namespace detail
-
-namespace {
-
-at::Tensor warp_sample_meta(const at::Tensor& image, const at::Tensor& grid, bool, std::optional<c10::ArrayRef<double>>) {
-  return at::empty_symint({image.sym_size(0), image.sym_size(1), grid.sym_size(1), grid.sym_size(2)}, image.options());
-}
-
-at::Tensor warp_affine_sample_meta(const at::Tensor& image, const at::Tensor& xs, const at::Tensor& ys, const at::Tensor&,
-                                   const std::optional<at::Tensor>&, bool, std::optional<c10::ArrayRef<double>>) {
-  return at::empty_symint({image.sym_size(0), image.sym_size(1), ys.sym_size(0), xs.sym_size(0)}, image.options());
-}
-
-}  // namespace
 
 TVX_LIBRARY(m) {
   m.def("_warp_sample(Tensor image, Tensor grid, bool nearest, float[]? fill) -> Tensor");

@@ -305,8 +305,9 @@ __global__ void __launch_bounds__(kTiledThreads)
   const In* in = static_cast<const In*>(job.in);
 
   // Horizontal: rows[c][r][lane] = sum_j w[j] * in(c, y0 + r, xs + j), a warp per input row,
-  // two rows at a time and the window unrolled, so that many loads are in flight (the pass is
-  // bound by their latency, not by the L1's throughput).
+  // two rows at a time and the window unrolled, so that many loads are in flight. (ncu on the
+  // H100: the kernel is bound by instruction issue, not by memory; staging the rows with
+  // cp.async, or compile-time strides, did not pay: bench/RESULTS.md.)
   {
     const Acc* w = xw + lane * pitch;
     const std::int32_t n = xn[lane];
