@@ -602,7 +602,8 @@ def io_cases(quick: bool, images: Path):
       the shorter side to 224, against torchvision's full decode and the same resize.
     - CPU batch on all threads: tvx's list form (thread pool) against torchvision's (a loop).
     - CUDA batches: nvJPEG in tvx (hardware engine) against torchvision's decode_jpeg and
-      encode_jpeg on the GPU, on the same files.
+      encode_jpeg on the GPU, on the same files; decode also against nvImageCodec where it
+      is installed.
     - PNG, one thread: every PNG of shared/images/png against torchvision and Pillow."""
     import io as _io
     import numpy as np
@@ -612,6 +613,10 @@ def io_cases(quick: bool, images: Path):
         import cv2
     except ImportError:
         cv2 = None
+    try:  # PyPI's nvidia-nvimgcodec-cu13, where installed (scripts/gpu_check.sh carries it)
+        from nvidia import nvimgcodec
+    except ImportError:
+        nvimgcodec = None
     sets = {"500x375": "photo-500", "1920x1080": "photo-1080p", "2560x1600": "photo-2560"}
     if not all((images / d).is_dir() for d in sets.values()):
         print(f"# io: no photo sets under {images}; skipped (pass --images shared/images)")
@@ -660,6 +665,21 @@ def io_cases(quick: bool, images: Path):
                 tvx=wall_time(lambda: tvx.io.decode_jpeg(many, device="cuda"), "cuda", runs),
                 torchvision_mem=peak_memory(lambda: torchvision.io.decode_jpeg(many, device="cuda"), "cuda"),
                 tvx_mem=peak_memory(lambda: tvx.io.decode_jpeg(many, device="cuda"), "cuda")))
+            if nvimgcodec is not None:
+                # NVIDIA's nvImageCodec (its default backends: engine, GPU, CPU), to its own
+                # output (interleaved HWC on the device, taken by torch without a copy).
+                decoder = nvimgcodec.Decoder()
+                raw_many = [d.numpy().tobytes() for d in many]
+
+                def nvimg():
+                    out = decoder.decode([nvimgcodec.CodeStream(r) for r in raw_many])
+                    assert all(o is not None for o in out)
+                    return [torch.as_tensor(o, device="cuda") for o in out]
+                cases.append(dict(
+                    case=f"decode_jpeg cuda batch of {len(many)} {label} (peer: nvImageCodec {nvimgcodec.__version__})",
+                    torchvision=wall_time(nvimg, "cuda", runs),
+                    tvx=wall_time(lambda: tvx.io.decode_jpeg(many, device="cuda"), "cuda", runs),
+                    torchvision_mem=None, tvx_mem=None))
             pixels = [tvx.io.decode_jpeg(d, device="cuda") for d in many]
             cases.append(dict(
                 case=f"encode_jpeg cuda batch of {len(many)} {label}",

@@ -16,3 +16,7 @@ fi
 mkdir -p "$root/.deps/wheels"
 "${TVX_PYTHON:-$root/.venv/bin/python}" -m pip download -q scikit-build-core "nvidia-nvjpeg==13.0.*" --only-binary=:all: \
   --python-version 3.12 --platform manylinux2014_x86_64 -d "$root/.deps/wheels"
+# A peer for bench.py's GPU decode rows: NVIDIA's nvImageCodec (gpu_env.sh installs it there).
+mkdir -p "$root/.deps/bench-wheels"
+"${TVX_PYTHON:-$root/.venv/bin/python}" -m pip download -q --no-deps "nvidia-nvimgcodec-cu13==0.9.*" --only-binary=:all: \
+  --python-version 3.12 --platform manylinux_2_28_x86_64 -d "$root/.deps/bench-wheels"

@@ -10,5 +10,12 @@ if compgen -G "$_tvx_root/.deps/*.deb" >/dev/null; then
   export CMAKE_PREFIX_PATH=/tmp/tvx-deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
   export CPATH=/tmp/tvx-deps/usr/include${CPATH:+:$CPATH}
 fi
+# Benchmark peers carried as wheels (fetch_gpu_debs.sh): nvImageCodec, which loads the
+# toolkit's nvJPEG.
+if compgen -G "$_tvx_root/.deps/bench-wheels/*.whl" >/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/tvx-site \
+    "$_tvx_root"/.deps/bench-wheels/*.whl && export PYTHONPATH=/tmp/tvx-site${PYTHONPATH:+:$PYTHONPATH}
+  export LD_LIBRARY_PATH=${CUDA_HOME:-/usr/local/cuda}/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 # The test images, carried as .test-images (scripts/fetch_gpu_debs.sh copies them there).
 if [[ -d "$_tvx_root/.test-images" ]]; then export TVX_IMAGES="$_tvx_root/.test-images"; fi

@@ -20,11 +20,21 @@ namespace tvx::io::nvjpeg {
 // The nvJPEG functions tvx calls. libtvx does not link nvJPEG: api() loads it on first use, so
 // libtvx loads where nvJPEG is absent and only the GPU JPEG forms fail there, saying why.
 #define TVX_NVJPEG_FUNCTIONS(X) \
+  X(nvjpegBufferDeviceCreate) \
+  X(nvjpegBufferPinnedCreate) \
   X(nvjpegCreateEx) \
   X(nvjpegCreateSimple) \
   X(nvjpegDecodeBatched) \
   X(nvjpegDecodeBatchedInitialize) \
   X(nvjpegDecodeBatchedSupported) \
+  X(nvjpegDecodeJpegDevice) \
+  X(nvjpegDecodeJpegHost) \
+  X(nvjpegDecodeJpegTransferToDevice) \
+  X(nvjpegDecodeParamsCreate) \
+  X(nvjpegDecodeParamsSetOutputFormat) \
+  X(nvjpegDecoderCreate) \
+  X(nvjpegDecoderJpegSupported) \
+  X(nvjpegDecoderStateCreate) \
   X(nvjpegEncodeImage) \
   X(nvjpegEncodeRetrieveBitstreamDevice) \
   X(nvjpegEncodeYUV) \
@@ -42,7 +52,10 @@ namespace tvx::io::nvjpeg {
   X(nvjpegJpegStreamGetComponentsNum) \
   X(nvjpegJpegStreamGetFrameDimensions) \
   X(nvjpegJpegStreamGetJpegEncoding) \
-  X(nvjpegJpegStreamParseHeader)
+  X(nvjpegJpegStreamParse) \
+  X(nvjpegJpegStreamParseHeader) \
+  X(nvjpegStateAttachDeviceBuffer) \
+  X(nvjpegStateAttachPinnedBuffer)
 
 struct Api {
 #define TVX_NVJPEG_POINTER(name) decltype(&::name) name = nullptr;
