@@ -593,7 +593,7 @@ def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
     return statistics.median(times)
 
 
-def io_cases(quick: bool, images: Path):
+def io_cases(quick: bool, images: Path, cpu: bool = True):
     """Image decoding on real photos (shared/images: 40 at 500x375, 8 at 1920x1080, 8 at
     2560x1600; every file of a set, so no friendly photo is picked).
     - CPU, one thread: tvx.decode_jpeg against the best of torchvision, OpenCV (imdecode to
@@ -604,7 +604,8 @@ def io_cases(quick: bool, images: Path):
     - CUDA batches: nvJPEG in tvx (hardware engine) against torchvision's decode_jpeg and
       encode_jpeg on the GPU, on the same files; decode also against nvImageCodec where it
       is installed.
-    - PNG, one thread: every PNG of shared/images/png against torchvision and Pillow."""
+    - PNG, one thread: every PNG of shared/images/png against torchvision and Pillow.
+    cpu=False (group io-gpu): the CUDA rows only, e.g. under TVX_NVJPEG_BACKEND=gpu."""
     import io as _io
     import numpy as np
     import torchvision.transforms.v2.functional as F
@@ -628,35 +629,37 @@ def io_cases(quick: bool, images: Path):
         data = [torchvision.io.read_file(str(f)) for f in files]
         raw = [d.numpy().tobytes() for d in data]
         arrays = [np.frombuffer(r, np.uint8) for r in raw]
-        runs = 3 if quick else 15
-        torch.set_num_threads(1)
-        peers = {"tv": lambda: [torchvision.io.decode_jpeg(d) for d in data],
-                 "PIL": lambda: [np.asarray(Image.open(_io.BytesIO(r)).convert("RGB")) for r in raw]}
-        if cv2 is not None:
-            cv2.setNumThreads(1)
-            if hasattr(cv2, "IMREAD_COLOR_RGB"):
-                peers["cv2"] = lambda: [cv2.imdecode(a, cv2.IMREAD_COLOR_RGB) for a in arrays]
-            else:
-                peers["cv2"] = lambda: [cv2.cvtColor(cv2.imdecode(a, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for a in arrays]
-        peer_times = {k: wall_time(f, "cpu", runs) / len(data) for k, f in peers.items()}
-        best = min(peer_times, key=peer_times.get)
-        ours = wall_time(lambda: [tvx.io.decode_jpeg(d) for d in data], "cpu", runs) / len(data)
-        cases.append(dict(case=f"decode_jpeg cpu 1 thread {label} (best peer: {best})", torchvision=peer_times[best],
-                          tvx=ours, torchvision_mem=None, tvx_mem=None,
-                          peers={k: v for k, v in peer_times.items()}))
+        if cpu:
+            runs = 3 if quick else 15
+            torch.set_num_threads(1)
+            peers = {"tv": lambda: [torchvision.io.decode_jpeg(d) for d in data],
+                     "PIL": lambda: [np.asarray(Image.open(_io.BytesIO(r)).convert("RGB")) for r in raw]}
+            if cv2 is not None:
+                cv2.setNumThreads(1)
+                if hasattr(cv2, "IMREAD_COLOR_RGB"):
+                    peers["cv2"] = lambda: [cv2.imdecode(a, cv2.IMREAD_COLOR_RGB) for a in arrays]
+                else:
+                    peers["cv2"] = lambda: [cv2.cvtColor(cv2.imdecode(a, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for a in arrays]
+            peer_times = {k: wall_time(f, "cpu", runs) / len(data) for k, f in peers.items()}
+            best = min(peer_times, key=peer_times.get)
+            ours = wall_time(lambda: [tvx.io.decode_jpeg(d) for d in data], "cpu", runs) / len(data)
+            cases.append(dict(case=f"decode_jpeg cpu 1 thread {label} (best peer: {best})", torchvision=peer_times[best],
+                              tvx=ours, torchvision_mem=None, tvx_mem=None,
+                              peers={k: v for k, v in peer_times.items()}))
 
-        def tv_224():
-            return [F.resize(torchvision.io.decode_jpeg(d), 224, antialias=True) for d in data]
+            def tv_224():
+                return [F.resize(torchvision.io.decode_jpeg(d), 224, antialias=True) for d in data]
 
-        def tvx_224():
-            return [F.resize(tvx.io.decode_jpeg(d, min_size=(224, 224)), 224, antialias=True) for d in data]
-        cases.append(dict(case=f"decode+resize to 224 cpu 1 thread {label}", torchvision=wall_time(tv_224, "cpu", runs) / len(data),
-                          tvx=wall_time(tvx_224, "cpu", runs) / len(data), torchvision_mem=None, tvx_mem=None))
-        torch.set_num_threads(threads)
+            def tvx_224():
+                return [F.resize(tvx.io.decode_jpeg(d, min_size=(224, 224)), 224, antialias=True) for d in data]
+            cases.append(dict(case=f"decode+resize to 224 cpu 1 thread {label}", torchvision=wall_time(tv_224, "cpu", runs) / len(data),
+                              tvx=wall_time(tvx_224, "cpu", runs) / len(data), torchvision_mem=None, tvx_mem=None))
+            torch.set_num_threads(threads)
         many = data * max(1, 64 // len(data))
-        cases.append(dict(case=f"decode_jpeg cpu batch of {len(many)} {label}, {threads} threads",
-                          torchvision=wall_time(lambda: torchvision.io.decode_jpeg(many), "cpu", runs),
-                          tvx=wall_time(lambda: tvx.io.decode_jpeg(many), "cpu", runs), torchvision_mem=None, tvx_mem=None))
+        if cpu:
+            cases.append(dict(case=f"decode_jpeg cpu batch of {len(many)} {label}, {threads} threads",
+                              torchvision=wall_time(lambda: torchvision.io.decode_jpeg(many), "cpu", runs),
+                              tvx=wall_time(lambda: tvx.io.decode_jpeg(many), "cpu", runs), torchvision_mem=None, tvx_mem=None))
         if torch.cuda.is_available():
             runs = 5 if quick else 20
             cases.append(dict(
@@ -690,7 +693,7 @@ def io_cases(quick: bool, images: Path):
     # RGBA, palette, interlaced), against the best of torchvision and Pillow (all inflate
     # with zlib).
     pngs = sorted((images / "png").glob("*.png"))
-    if pngs:
+    if pngs and cpu:
         data = [torchvision.io.read_file(str(f)) for f in pngs]
         raw = [d.numpy().tobytes() for d in data]
         runs = 3 if quick else 15
@@ -763,7 +766,7 @@ def fmt_mem(b):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    groups = ["nms", "roi", "deform", "resnet", "transforms", "resize", "geometry", "io"]
+    groups = ["nms", "roi", "deform", "resnet", "transforms", "resize", "geometry", "io", "io-gpu"]
     ap.add_argument("--only", help="groups to run, comma-separated: " + ", ".join(groups))
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
@@ -793,6 +796,8 @@ def main() -> None:
         cases += geometry_cases(args.quick, args.images)
     if want("io"):
         cases += io_cases(args.quick, args.images)
+    elif want("io-gpu"):
+        cases += io_cases(args.quick, args.images, cpu=False)
     for c in cases:
         c["speedup"] = c["torchvision"] / c["tvx"]
 

@@ -116,6 +116,26 @@ def test_mismatched_devices():
         tvx.ops.nms(torch.rand(3, 4, device="cuda"), torch.rand(3), 0.5)
 
 
+@pytest.mark.parametrize("spread", ["offset", "table"])
+def test_batched_nms_categories_far_apart(device, spread):
+    """The CPU grid numbers the categories: by offset where their range is small (negative ids
+    too), through a table where it is not (ids near the int64 limits); each gives torchvision's
+    per-class result."""
+    n = 6000
+    boxes, scores = clustered(device, n, seed=5, objects=20)
+    g = torch.Generator().manual_seed(5)
+    if spread == "offset":
+        idxs = torch.randint(-40, 40, (n,), generator=g)
+    else:
+        values = torch.tensor([-2**63, -2**40, -1, 0, 7, 2**40, 2**63 - 1])
+        idxs = values[torch.randint(0, len(values), (n,), generator=g)]
+    idxs = idxs.to(device)
+    want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5)
+    got = tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
+    assert want.numel() < n // 2
+    torch.testing.assert_close(got.sort()[0], want.sort()[0], rtol=0, atol=0)
+
+
 def test_batched_nms_float_idxs_match_torchvision(device):
     boxes, scores = random_boxes(800, 300.0, 80.0, torch.float64, device, seed=9)
     idxs = (torch.randint(0, 5, (800,), generator=torch.Generator().manual_seed(9)).double()).to(device)  # whole numbers: torchvision offsets boxes by idxs

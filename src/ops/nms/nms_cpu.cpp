@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "core/registration.h"
@@ -102,18 +103,22 @@ inline bool overlaps_above(const KeptBox<T>& k, const T* b, T a, double thr) {
   return inter / (k.area + a - inter) > thr;
 }
 
-// Uniform grid over the kept boxes: per cell the kept boxes that touch it.
+// Uniform grid over the kept boxes: per cell the kept boxes that touch it. With categories
+// (batched_nms), each category has a grid of its own, so a query meets only its own
+// category's boxes.
 template <typename T>
 class KeptGrid {
  public:
   struct Span {
     std::int64_t x0, y0, x1, y1;
+    std::int64_t base;  // the category's first cell
     std::int64_t cells() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
   };
 
   // Cells are about the median box size (which minimises the boxes a query visits for
-  // boxes of one size; a sample's median is as good), and no more than ~2 per box.
-  KeptGrid(const T* boxes, std::int64_t n) {
+  // boxes of one size; a sample's median is as good), and no more than ~2 per box over all
+  // categories' grids (0 .. categories - 1).
+  KeptGrid(const T* boxes, std::int64_t n, std::int64_t categories) {
     std::vector<double> w, h;  // the sizes of up to ~2048 boxes, spread over the order
     const std::int64_t stride = std::max<std::int64_t>(1, n / 2048);
     std::size_t boxes_with_area = 0;
@@ -140,15 +145,15 @@ class KeptGrid {
       return v[v.size() / 2];
     };
     double cw = std::max(median(w), (hi_x - lo_x) * 1e-6), ch = std::max(median(h), (hi_y - lo_y) * 1e-6);
-    const double max_cells = 2.0 * double(boxes_with_area) + 16.0;
+    const double max_cells = std::max(2.0 * double(boxes_with_area) + 16.0, double(categories));
     for (;;) {
       const double gx = std::floor((hi_x - lo_x) / cw) + 1, gy = std::floor((hi_y - lo_y) / ch) + 1;
-      if (gx * gy <= max_cells) {
+      if (gx * gy * double(categories) <= max_cells) {
         gx_ = std::int64_t(gx);
         gy_ = std::int64_t(gy);
         break;
       }
-      const double grow = std::max(1.05, std::sqrt(gx * gy / max_cells));
+      const double grow = std::max(1.05, std::sqrt(gx * gy * double(categories) / max_cells));
       cw *= grow;
       ch *= grow;
     }
@@ -156,17 +161,18 @@ class KeptGrid {
     oy_ = lo_y;
     sx_ = 1.0 / cw;
     sy_ = 1.0 / ch;
-    head_.assign(std::size_t(gx_ * gy_), -1);
+    head_.assign(std::size_t(gx_ * gy_ * categories), -1);
+    tail_.assign(std::size_t(gx_ * gy_ * categories), -1);
     chunks_.reserve(std::size_t(n));
   }
 
   // Monotone in the coordinates, so two boxes with an interior point in common share a cell.
-  Span span(const T* b) const {
+  Span span(const T* b, std::int64_t category) const {
     auto cell = [](double v, double o, double s, std::int64_t g) {
       return std::clamp<std::int64_t>(std::int64_t((v - o) * s), 0, g - 1);
     };
     return {cell(b[0], ox_, sx_, gx_), cell(b[1], oy_, sy_, gy_), cell(b[2], ox_, sx_, gx_),
-            cell(b[3], oy_, sy_, gy_)};
+            cell(b[3], oy_, sy_, gy_), category * gx_ * gy_};
   }
 
   /// False when the boxes' extent is too wide for a grid of doubles.
@@ -176,21 +182,26 @@ class KeptGrid {
   bool any(const Span& s, Pred&& pred) const {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x)
-        for (std::int64_t c = head_[y * gx_ + x]; c >= 0; c = chunks_[c].next)
+        for (std::int64_t c = head_[s.base + y * gx_ + x]; c >= 0; c = chunks_[c].next)
           for (int i = 0; i < chunks_[c].count; ++i)
             if (pred(chunks_[c].boxes[i])) return true;
     return false;
   }
 
+  // Appends: a cell's boxes stay in score order, so a query meets an object's best boxes,
+  // the likeliest to suppress it, first.
   void insert(const Span& s, const KeptBox<T>& box) {
     for (std::int64_t y = s.y0; y <= s.y1; ++y)
       for (std::int64_t x = s.x0; x <= s.x1; ++x) {
-        std::int64_t& head = head_[y * gx_ + x];
-        if (head < 0 || chunks_[head].count == kChunkBoxes) {
-          chunks_.push_back(Chunk{head, 0, {}});
-          head = std::int64_t(chunks_.size()) - 1;
+        const std::int64_t cell = s.base + y * gx_ + x;
+        std::int64_t& tail = tail_[cell];
+        if (tail < 0 || chunks_[tail].count == kChunkBoxes) {
+          chunks_.push_back(Chunk{-1, 0, {}});
+          const std::int64_t added = std::int64_t(chunks_.size()) - 1;
+          (tail < 0 ? head_[cell] : chunks_[tail].next) = added;
+          tail = added;
         }
-        Chunk& c = chunks_[head];
+        Chunk& c = chunks_[tail];
         c.boxes[c.count++] = box;
       }
   }
@@ -207,14 +218,15 @@ class KeptGrid {
     int count;
     KeptBox<T> boxes[kChunkBoxes];
   };
-  std::vector<std::int64_t> head_;
+  std::vector<std::int64_t> head_, tail_;  // a cell's first and last chunk
   std::vector<Chunk> chunks_;
 };
 
-// boxes: [n, 4] in score order; cls: [n] category in score order, or null.
+// boxes: [n, 4] in score order; cls: [n] category (0 .. categories - 1) in score order, or null.
 // Returns the kept positions (into the sorted order), increasing.
 template <typename T>
-std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, std::int64_t n, double thr) {
+std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, std::int64_t categories, std::int64_t n,
+                                     double thr) {
   std::vector<T> area(n);
   bool finite = true;
   for (std::int64_t i = 0; i < n; ++i) {
@@ -242,7 +254,8 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
     return keep;
   };
   if (!finite || thr < 0) return quadratic();
-  KeptGrid<T> grid(boxes, n);
+  KeptGrid<T> grid(boxes, n, cls ? categories : 1);
+  auto category = [cls](std::int64_t i) { return cls ? cls[i] : 0; };
   if (!grid.usable()) return quadratic();
   std::vector<KeptBox<T>> kept_all, kept_big;  // kept_big: kept boxes too large for the grid
   auto has_area = [&](std::int64_t i) { return boxes[4 * i + 2] > boxes[4 * i] && boxes[4 * i + 3] > boxes[4 * i + 1]; };
@@ -285,7 +298,7 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
       at::parallel_for(first, end, 64, [&](std::int64_t begin, std::int64_t stop) {
         for (std::int64_t i = begin; i < stop; ++i) {
           if (!has_area(i)) continue;
-          const auto span = grid.span(boxes + 4 * i);
+          const auto span = grid.span(boxes + 4 * i, category(i));
           gone[i - first] = suppressed_by_kept(i, span, span.cells() > kMaxCellsPerBox);
         }
       });
@@ -298,7 +311,7 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
       }
       if (threads && gone[i - first]) continue;
       ++survivors;
-      const auto span = grid.span(boxes + 4 * i);
+      const auto span = grid.span(boxes + 4 * i, category(i));
       const bool big = span.cells() > kMaxCellsPerBox;
       // A survivor meets the boxes kept in its batch: in a list while few, through the grid
       // (which holds them too, beside the earlier ones) where most boxes are kept.
@@ -312,6 +325,25 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
     first = end;
   }
   return keep;
+}
+
+// The categories renumbered 0 .. categories - 1 (the same values share a number), for the
+// grid's per-category cells: an offset where their range is small (detectors' class ids),
+// else a table.
+std::vector<std::int64_t> dense_categories(const std::int64_t* labels, std::int64_t n, std::int64_t& categories) {
+  const auto [lo, hi] = std::minmax_element(labels, labels + n);
+  std::vector<std::int64_t> dense(static_cast<std::size_t>(n));
+  // The range as unsigned: hi - lo may not fit in int64.
+  if (std::uint64_t(*hi) - std::uint64_t(*lo) < std::uint64_t(4 * n + 16)) {
+    for (std::int64_t i = 0; i < n; ++i) dense[i] = labels[i] - *lo;
+    categories = *hi - *lo + 1;
+    return dense;
+  }
+  std::unordered_map<std::int64_t, std::int64_t> number;
+  number.reserve(std::size_t(n));
+  for (std::int64_t i = 0; i < n; ++i) dense[i] = number.emplace(labels[i], std::int64_t(number.size())).first->second;
+  categories = std::int64_t(number.size());
+  return dense;
 }
 
 at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor& scores,
@@ -333,12 +365,13 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
     const scalar_t* src = d.const_data_ptr<scalar_t>();
     std::vector<scalar_t> sorted(std::size_t(4 * n));
     for (std::int64_t i = 0; i < n; ++i) std::memcpy(&sorted[4 * i], src + 4 * order[i], 4 * sizeof(scalar_t));
+    std::int64_t categories = 1;
     if (labels.defined()) {
-      const std::int64_t* l = labels.const_data_ptr<std::int64_t>();
+      const std::vector<std::int64_t> dense = dense_categories(labels.const_data_ptr<std::int64_t>(), n, categories);
       cls.resize(std::size_t(n));
-      for (std::int64_t i = 0; i < n; ++i) cls[i] = l[order[i]];
+      for (std::int64_t i = 0; i < n; ++i) cls[i] = dense[order[i]];
     }
-    keep = nms_sorted<scalar_t>(sorted.data(), labels.defined() ? cls.data() : nullptr, n, thr);
+    keep = nms_sorted<scalar_t>(sorted.data(), labels.defined() ? cls.data() : nullptr, categories, n, thr);
   });
 
   at::Tensor out = at::empty({std::int64_t(keep.size())}, dets.options().dtype(at::kLong));
