@@ -113,11 +113,14 @@ __global__ void __launch_bounds__(kBlockBoxes) nms_mask_kernel(const T* __restri
   mask[i * words + col_block] = bits;
 }
 
-// One block. Warp 0 settles block b: a box is kept when no kept box before it removed it.
-// Within the block only boxes whose diagonal row is non-zero can remove others, so the walk
-// visits just those (lane l holds rows l and l + 32). Then all threads OR the later words of
-// the kept rows into removed[] (independent loads: one latency per block that keeps a box). The diagonals reach shared memory kDiagonalAhead blocks early through
-// asynchronous copies, so a block that keeps nothing costs no global latency.
+// One block. Warp 0 (the settler) settles block b: a box is kept when no kept box before it
+// removed it. Within the block only boxes whose diagonal row is non-zero can remove others,
+// so the walk visits just those (lane l holds rows l and l + 32). The settler also ORs word
+// b + 1 of the kept rows into removed[b + 1] itself; the other warps OR their later words
+// (b + 2 on) while the settler goes on to block b + 1, which needs none of them: one barrier
+// a step, and the loads of a step that keeps boxes overlap the next step's settling. The
+// diagonal and the word after it reach shared memory kDiagonalAhead blocks early through
+// asynchronous copies, so the settler never waits for global memory.
 constexpr int kReduceThreads = 1024;
 constexpr int kDiagonalAhead = 4;
 
@@ -130,25 +133,32 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
     std::int64_t* __restrict__ chunk_count) {
   extern __shared__ std::uint64_t removed[];
   __shared__ std::uint64_t diagonal[kDiagonalAhead][kBlockBoxes];
-  __shared__ int kept_rows[kBlockBoxes];
-  __shared__ int kept_count[2];  // by step parity: a step without kept boxes has one barrier
+  __shared__ std::uint64_t next_word[kDiagonalAhead][kBlockBoxes];  // word b + 1 of block b's rows
+  __shared__ int kept_rows[2][kBlockBoxes];  // by step parity, as kept_count
+  __shared__ int kept_count[2];
   for (std::int64_t w = threadIdx.x; w < words; w += blockDim.x) removed[w] = 0;
   const std::int64_t out_base = *count_io;
 
   const int lane = threadIdx.x & 31;
   const bool settler = threadIdx.x < 32;
-  // The settler's lanes copy rows lane and lane + 32 of block b's diagonal into its slot; a
-  // copy group per block (empty past the end), so that wait_prior(kDiagonalAhead - 1) waits
-  // for block b's alone.
+  // The settler's lanes copy words b and b + 1 of rows lane and lane + 32 of block b into its
+  // slots; a copy group per block (empty past the end), so that wait_prior(kDiagonalAhead - 1)
+  // waits for block b's alone.
   auto fetch_diagonal = [&](std::int64_t b) {
     if (b < words) {
-      std::uint64_t* slot = diagonal[b % kDiagonalAhead];
+      const int s = int(b % kDiagonalAhead);
       for (int r = lane; r < kBlockBoxes; r += 32) {
         const std::int64_t row = b * kBlockBoxes + r;
-        if (row < n)
-          __pipeline_memcpy_async(slot + r, mask + row * words + b, sizeof(std::uint64_t));
-        else
-          slot[r] = 0;
+        if (row < n) {
+          __pipeline_memcpy_async(&diagonal[s][r], mask + row * words + b, sizeof(std::uint64_t));
+          if (b + 1 < words)
+            __pipeline_memcpy_async(&next_word[s][r], mask + row * words + b + 1, sizeof(std::uint64_t));
+          else
+            next_word[s][r] = 0;
+        } else {
+          diagonal[s][r] = 0;
+          next_word[s][r] = 0;
+        }
       }
     }
     __pipeline_commit();
@@ -158,13 +168,20 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
   std::int64_t count = 0;
   __syncthreads();
 
+  // Step b's barrier orders: the settler's kept_rows/kept_count of block b before the other
+  // warps read them; the other warps' ORs of step b - 1 (words b + 1 on) before the settler
+  // reads removed[b + 1] in step b + 1. The parity buffers are rewritten two steps later,
+  // after a barrier that every reader of step b has passed. removed[] words are ORed with
+  // atomics: in a step the settler's word b + 1 and the other warps' words (b + 1 on, from
+  // step b - 1) may meet.
   for (std::int64_t b = 0; b < words; ++b) {
     const std::int64_t base = b * kBlockBoxes;
+    const int parity = int(b & 1);
     if (settler) {
       __pipeline_wait_prior(kDiagonalAhead - 1);
       __syncwarp();
-      const std::uint64_t* slot = diagonal[b % kDiagonalAhead];
-      const std::uint64_t diag_lo = slot[lane], diag_hi = slot[lane + 32];
+      const int s = int(b % kDiagonalAhead);
+      const std::uint64_t diag_lo = diagonal[s][lane], diag_hi = diagonal[s][lane + 32];
       const int valid = boxes_in_block(n, base);
       std::uint64_t gone = removed[b] | (valid == kBlockBoxes ? 0 : ~std::uint64_t{0} << valid);
       const std::uint64_t removers = (std::uint64_t{__ballot_sync(kFullWarp, diag_hi != 0)} << 32) |
@@ -180,41 +197,48 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
         if ((kept >> k) & 1) {
           const int slot_k = __popcll(kept & ((std::uint64_t{1} << k) - 1));
           kept_local[count + slot_k] = base + k;  // out[] at the end: no load on this path
-          kept_rows[slot_k] = k;
+          kept_rows[parity][slot_k] = k;
         }
       }
       count += __popcll(kept);
-      if (lane == 0) kept_count[b & 1] = __popcll(kept);
-      __syncwarp();  // every lane has read the slot before it is refilled
+      if (lane == 0) kept_count[parity] = __popcll(kept);
+      // Word b + 1 of the kept rows, from shared memory.
+      const std::uint64_t next = (((kept >> lane) & 1) ? next_word[s][lane] : 0) |
+                                 (((kept >> (lane + 32)) & 1) ? next_word[s][lane + 32] : 0);
+      const std::uint64_t next_or = (std::uint64_t{__reduce_or_sync(kFullWarp, unsigned(next >> 32))} << 32) |
+                                    __reduce_or_sync(kFullWarp, unsigned(next));
+      if (lane == 0 && next_or)
+        atomicOr(reinterpret_cast<unsigned long long*>(removed + b + 1), static_cast<unsigned long long>(next_or));
+      __syncwarp();  // every lane has read the slots before they are refilled
       fetch_diagonal(b + kDiagonalAhead);
     }
     __syncthreads();
-    // Thread t takes later word first + t % spans of kept rows t / spans, t / spans + rows,
-    // ...: its loads are independent (four in flight), then one OR into removed[].
-    // Every thread reads kept_count[b & 1] before the next step's barrier, and the settler
-    // rewrites it two steps later; removed[] and kept_rows[] change only in steps that keep
-    // boxes, which end with a barrier.
-    const int spans = static_cast<int>(words - (b + 1)), kept_now = kept_count[b & 1];
-    if (kept_now == 0) continue;
-    if (spans > 0) {
-      const int per_pass = spans < int(blockDim.x) ? spans : int(blockDim.x);
-      const int rows = int(blockDim.x) / per_pass, row0 = int(threadIdx.x) / per_pass;
-      for (int w = b + 1 + int(threadIdx.x) % per_pass; row0 < rows && w < words; w += per_pass) {
-        std::uint64_t bits = 0;
-        for (int k = row0; k < kept_now; k += 4 * rows) {
-          std::uint64_t v[4];
+    if (settler) continue;
+    // The other warps: thread t takes later word first + t % spans of kept rows t / spans,
+    // t / spans + rows, ...: its loads are independent (four in flight), then one OR into
+    // removed[].
+    const int kept_now = kept_count[parity];
+    const std::int64_t first = b + 2;
+    const int spans = static_cast<int>(words - first);
+    if (kept_now == 0 || spans <= 0) continue;
+    const int threads = int(blockDim.x) - 32, t = int(threadIdx.x) - 32;
+    const int per_pass = spans < threads ? spans : threads;
+    const int rows = threads / per_pass, row0 = t / per_pass;
+    for (std::int64_t w = first + t % per_pass; row0 < rows && w < words; w += per_pass) {
+      std::uint64_t bits = 0;
+      for (int k = row0; k < kept_now; k += 4 * rows) {
+        std::uint64_t v[4];
 #pragma unroll
-          for (int u = 0; u < 4; ++u) {
-            const int kk = k + u * rows;
-            v[u] = kk < kept_now ? mask[(base + kept_rows[kk]) * words + w] : 0;
-          }
-          bits |= v[0] | v[1] | v[2] | v[3];
+        for (int u = 0; u < 4; ++u) {
+          const int kk = k + u * rows;
+          v[u] = kk < kept_now ? mask[(base + kept_rows[parity][kk]) * words + w] : 0;
         }
-        if (bits) atomicOr(reinterpret_cast<unsigned long long*>(removed + w), static_cast<unsigned long long>(bits));
+        bits |= v[0] | v[1] | v[2] | v[3];
       }
+      if (bits) atomicOr(reinterpret_cast<unsigned long long*>(removed + w), static_cast<unsigned long long>(bits));
     }
-    __syncthreads();
   }
+  __syncthreads();  // the last step's ORs
   __shared__ std::int64_t total;
   if (threadIdx.x == 0) total = count;
   __syncthreads();
