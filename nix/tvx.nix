@@ -20,6 +20,7 @@
   libjpeg_turbo,
   libpng,
   zlib,
+  libdeflate,
   libwebp,
   giflib,
   libavif,
@@ -84,6 +85,7 @@ python3Packages.toPythonModule (
       libjpeg_turbo
       libpng
       zlib
+      libdeflate
       libwebp
       giflib
       libavif

@@ -30,7 +30,7 @@ print(os.path.join(p, "include"), os.path.join(p, "include/torch/csrc/api/includ
 cxx=${TVX_FUZZ_CXX:-clang++}
 san="-fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=undefined"
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer $san -D_GLIBCXX_USE_CXX11_ABI=$abi
-       -DTVX_HAS_JPEG=1 -DTVX_HAS_PNG=1 -DTVX_HAS_WEBP=1 -DTVX_HAS_GIF=1 -DTVX_HAS_AVIF=1 -DTVX_VERSION='"fuzz"'
+       -DTVX_HAS_JPEG=1 -DTVX_HAS_PNG=1 -DTVX_HAS_LIBDEFLATE=1 -DTVX_HAS_WEBP=1 -DTVX_HAS_GIF=1 -DTVX_HAS_AVIF=1 -DTVX_VERSION='"fuzz"'
        -DTVX_VARIANT='"fuzz"' -DTVX_CPU_ISA='""' -DTVX_CPU_FLAGS='""' -DTVX_TORCH_BUILD_VERSION='""' -DTVX_MIN_DRIVER='""' 
        -I"$root/src" -I"$root/include" -isystem "$torch_inc" -isystem "$torch_api_inc")
 sources=(io/io.cpp io/jpeg.cpp io/png.cpp io/webp.cpp io/gif.cpp io/avif.cpp io/decode_image.cpp io/nvjpeg/unavailable.cpp
@@ -47,7 +47,7 @@ done
 "$cxx" "${flags[@]}" -fsanitize=fuzzer -c "$root/fuzz/fuzz_decoders.cpp" -o "$out/obj/fuzz_decoders.o" & pids+=($!)
 for pid in "${pids[@]}"; do wait "$pid" || { echo "fuzz: a compilation failed" >&2; exit 1; }; done
 "$cxx" $san -fsanitize=fuzzer "$out/obj/fuzz_decoders.o" "${objects[@]}" -o "$out/tvx_fuzz" \
-  -L"$torch_lib" -Wl,-rpath,"$torch_lib" -ltorch -ltorch_cpu -lc10 -ljpeg -lpng -lwebp -lgif -lavif
+  -L"$torch_lib" -Wl,-rpath,"$torch_lib" -ltorch -ltorch_cpu -lc10 -ljpeg -lpng -ldeflate -lz -lwebp -lgif -lavif
 echo "fuzz: built $out/tvx_fuzz in $((SECONDS - t0)) s"
 
 declare -A seeds=([jpeg]="jpeg-variants photo-500" [png]="png" [webp]="webp" [gif]="gif" [avif]=""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine for building and testing tvx.
 #   - Debian packages: compilers and build tools, Google Highway, GoogleTest, Google Benchmark, CLI11,
-#     nlohmann-json, image codecs (libjpeg-turbo, libpng, libwebp, giflib, libavif and its avifenc for
+#     nlohmann-json, image codecs (libjpeg-turbo, libpng with libdeflate, libwebp, giflib, libavif and its avifenc for
 #     the tests), clang and libFuzzer (the
 #     decoders' fuzzing), ccache,
 #     the aarch64 cross compiler used by the variant check, and nix-bin (nix-instantiate, which
@@ -23,7 +23,7 @@ export TVX_JOBS=${TVX_JOBS:-$(nproc)}
 
 debs=(build-essential cmake ninja-build ccache pkg-config git
       libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-      libhwy-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev libgif-dev libavif-dev libavif-bin
+      libhwy-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libdeflate-dev libwebp-dev libgif-dev libavif-dev libavif-bin
       g++-aarch64-linux-gnu clang libclang-rt-dev nix-bin)
 
 if [[ -z "${TVX_SKIP_APT:-}" ]] && command -v apt-get >/dev/null; then

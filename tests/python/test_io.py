@@ -484,6 +484,63 @@ def chunk(kind, payload):
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
+def _png_chunks(data):
+    b, i, out = bytes(data.numpy()), 8, []
+    while i + 12 <= len(b):
+        n = struct.unpack(">I", b[i:i + 4])[0]
+        out.append((b[i + 4:i + 8], b[i + 8:i + 8 + n]))
+        i += 12 + n
+    return out
+
+
+def _png_variants():
+    """Files that take libpng's own path in tvx (the libdeflate path sets them aside) or that
+    stress that path: each decodes as torchvision's decoder does, or fails where it fails."""
+    src = _png_chunks(torchvision.io.read_file(str(IMAGES / "png" / "coffee.png")))
+    head = [c for c in src if c[0] not in (b"IDAT", b"IEND")]
+    stream = b"".join(d for t, d in src if t == b"IDAT")
+    raw = zlib.decompress(stream)
+    sig = b"\x89PNG\r\n\x1a\n"
+
+    def png(*chunks):
+        return sig + b"".join(chunk(t, d) for t, d in chunks)
+
+    def split(s, n):
+        return [(b"IDAT", s[k:k + n]) for k in range(0, len(s), n)]
+    iend = (b"IEND", b"")
+    bad_crc = bytearray(png(*head, (b"tEXt", b"Comment\0bad crc"), *split(stream, 8192), iend))
+    at = bytes(bad_crc).index(b"tEXt") + 4 + len(b"Comment\0bad crc")
+    bad_crc[at] ^= 0xFF
+    return {
+        "one IDAT": png(*head, (b"IDAT", stream), iend),
+        "IDATs of 7 bytes": png(*head, *split(stream, 7), iend),
+        "stored deflate blocks": png(*head, *split(zlib.compress(raw, 0), 10000), iend),
+        "ancillary chunk with a bad CRC": bytes(bad_crc),
+        "bytes after the zlib stream": png(*head, (b"IDAT", stream + b"\0\0\0"), iend),
+        "zlib stream cut short": png(*head, (b"IDAT", stream[:-100]), iend),
+        "IDATs apart": png(*head, *split(stream[:5000], 5000), (b"tEXt", b"a\0b"), *split(stream[5000:], 8192), iend),
+        "image data a row short": png(*head, (b"IDAT", zlib.compress(raw[:-(len(raw) // 400)])), iend),
+        "no IEND": png(*head, *split(stream, 8192)),
+        "trailing bytes after IEND": png(*head, *split(stream, 8192), iend) + b"junk",
+    }
+
+
+@pytest.mark.parametrize("name", list(_png_variants()))
+def test_png_variants_decode_as_torchvision_s(name):
+    data = torch.frombuffer(bytearray(_png_variants()[name]), dtype=torch.uint8)
+    if name == "no IEND":  # torchvision stops after the image; tvx reads to the end, as libpng asks
+        with pytest.raises(RuntimeError, match="tvx.decode_png: invalid PNG data: the data ends before the image does"):
+            tvx.io.decode_png(data)
+        return
+    try:
+        want = torchvision.io.decode_png(data)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=r"tvx.decode_png: invalid PNG data: \w"):
+            tvx.io.decode_png(data)
+        return
+    assert torch.equal(tvx.io.decode_png(data), want), name
+
+
 def test_png_larger_than_its_data_is_refused_before_allocating():
     """A valid header that declares 60000 x 60000 RGB pixels over a few bytes of data: refused
     from the sizes alone (deflate expands at most 1032 times), not by a 10 GB allocation."""
