@@ -97,10 +97,16 @@ std::uint64_t filtered_size(const std::uint8_t* ihdr) {
   return total;
 }
 
+// A PNG file in memory (not zeroed first).
+struct Buffer {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t size = 0;
+};
+
 // A copy of the PNG file whose IDAT chunks are replaced by one holding their data inflated
 // (by libdeflate) in stored deflate blocks; empty where the file is not the simple case (see
 // the top of this file), and libpng is to read the file itself.
-std::vector<std::uint8_t> with_stored_image_data(const std::uint8_t* bytes, std::size_t size) {
+Buffer with_stored_image_data(const std::uint8_t* bytes, std::size_t size) {
   struct Deleter {
     void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
   };
@@ -120,8 +126,7 @@ std::vector<std::uint8_t> with_stored_image_data(const std::uint8_t* bytes, std:
     if (at == 8) {
       if (std::memcmp(type, "IHDR", 4) != 0 || length != 13) return {};
       raw = filtered_size(type + 4);
-      // Deflate packs at most 1032 bytes into one (decode_png refuses larger images).
-      if (raw == 0 || raw > 1032 * std::uint64_t(size) + (1u << 20)) return {};
+      if (raw == 0) return {};
     }
     if (idat) {
       if (idat_end && idat_end != at) return {};  // IDATs apart
@@ -132,7 +137,9 @@ std::vector<std::uint8_t> with_stored_image_data(const std::uint8_t* bytes, std:
     ended = std::memcmp(type, "IEND", 4) == 0;
     at += 12 + std::size_t(length);
   }
-  if (!idat_begin) return {};
+  // Deflate packs at most 1032 bytes into one: more than that is not the simple case (and
+  // nothing is allocated for it here).
+  if (!idat_begin || raw > 1032 * std::uint64_t(idat_bytes) + 1024) return {};
   // The zlib stream, inflated whole: its exact size, no bytes after it.
   std::vector<std::uint8_t> stream;
   stream.reserve(idat_bytes);
@@ -141,15 +148,22 @@ std::vector<std::uint8_t> with_stored_image_data(const std::uint8_t* bytes, std:
     stream.insert(stream.end(), bytes + c + 8, bytes + c + 8 + length);
     c += 12 + std::size_t(length);
   }
+  // The zlib stream's window (CINFO): libdeflate reaches back 32 KiB whatever it says, zlib
+  // (libpng's, torchvision's) only as far as it says. A smaller window is taken only where the
+  // whole image data fits in it, so that no reference can reach past it.
+  if (stream.empty()) return {};
+  const int window_log = 8 + (stream[0] >> 4);
+  if (window_log > 15 || (window_log < 15 && raw > (std::uint64_t(1) << window_log))) return {};
   // The copy: the chunks before the IDATs, one IDAT (zlib header, stored blocks of up to 65535
   // bytes, Adler-32), the chunks after; the raw data is inflated straight into its place.
   constexpr std::size_t kBlock = 65535;
   const std::size_t blocks = std::size_t((raw + kBlock - 1) / kBlock);
   const std::size_t idat_data = 2 + 5 * blocks + std::size_t(raw) + 4;
   if (idat_data > 0x7fffffff) return {};  // a PNG chunk holds less
-  std::vector<std::uint8_t> out(idat_begin + 12 + idat_data + (size - idat_end));
-  std::memcpy(out.data(), bytes, idat_begin);
-  std::uint8_t* chunk = out.data() + idat_begin;
+  Buffer out{std::unique_ptr<std::uint8_t[]>(new std::uint8_t[idat_begin + 12 + idat_data + (size - idat_end)]),
+             idat_begin + 12 + idat_data + (size - idat_end)};
+  std::memcpy(out.data.get(), bytes, idat_begin);
+  std::uint8_t* chunk = out.data.get() + idat_begin;
   std::uint8_t* data = chunk + 8;
   std::uint8_t* pixels = data + 2 + 5 * blocks;  // inflated here, then spread into blocks
   std::size_t in_used = 0, out_got = 0;
@@ -158,7 +172,7 @@ std::vector<std::uint8_t> with_stored_image_data(const std::uint8_t* bytes, std:
       in_used != stream.size() || out_got != raw)
     return {};
   const std::uint32_t adler = libdeflate_adler32(1, pixels, std::size_t(raw));
-  // Spread the data into blocks, front to back: block b moves 5 * (blocks - b) bytes down,
+  // Spread the data into blocks, front to back: block b moves 5 * (blocks - 1 - b) bytes down,
   // behind its 5-byte header, onto bytes already moved or its own.
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::size_t begin = b * kBlock, n = std::min<std::size_t>(kBlock, std::size_t(raw) - begin);
@@ -190,11 +204,14 @@ at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_
   // Declared before setjmp: a jump back to it must not skip a destructor.
   at::Tensor image;
   std::vector<png_bytep> rows;
-  std::vector<std::uint8_t> stored;  // the file with its image data inflated (libdeflate)
 #if TVX_HAS_LIBDEFLATE
-  stored = with_stored_image_data(bytes, size);
+  // The file with its image data inflated (libdeflate), while libpng reads it: its raw size
+  // beside the image's.
+  const Buffer stored = with_stored_image_data(bytes, size);
+  Source src{stored.data ? stored.data.get() : bytes, stored.data ? stored.size : size, 8, {}};
+#else
+  Source src{bytes, size, 8, {}};
 #endif
-  Source src{stored.empty() ? bytes : stored.data(), stored.empty() ? size : stored.size(), 8, {}};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, &on_error, &on_warning);
   TORCH_CHECK(png, kDecode, ": libpng could not allocate its state");
   png_infop info = png_create_info_struct(png);
@@ -208,13 +225,15 @@ at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_
   }
   png_set_read_fn(png, &src, &read_bytes);
   png_set_sig_bytes(png, 8);
-  if (!stored.empty()) {
+#if TVX_HAS_LIBDEFLATE
+  if (stored.data) {
     // Every CRC and the Adler-32 were checked on the file itself.
     png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
 #ifdef PNG_IGNORE_ADLER32
     png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
 #endif
   }
+#endif
   png_read_info(png, info);
   png_uint_32 width = 0, height = 0;
   int depth = 0, color = 0, interlace = 0;

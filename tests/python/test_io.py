@@ -521,6 +521,9 @@ def _png_variants():
         "IDATs apart": png(*head, *split(stream[:5000], 5000), (b"tEXt", b"a\0b"), *split(stream[5000:], 8192), iend),
         "image data a row short": png(*head, (b"IDAT", zlib.compress(raw[:-(len(raw) // 400)])), iend),
         "no IEND": png(*head, *split(stream, 8192)),
+        # CINFO 0 (a 256-byte window) over references reaching 32 KiB back: libpng's zlib
+        # refuses them (libdeflate alone would not).
+        "zlib window smaller than its references": png(*head, (b"IDAT", bytes([0x08, 0x1D]) + stream[2:]), iend),
         "trailing bytes after IEND": png(*head, *split(stream, 8192), iend) + b"junk",
     }
 

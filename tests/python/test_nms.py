@@ -116,16 +116,18 @@ def test_mismatched_devices():
         tvx.ops.nms(torch.rand(3, 4, device="cuda"), torch.rand(3), 0.5)
 
 
-@pytest.mark.parametrize("spread", ["offset", "table"])
+@pytest.mark.parametrize("spread", ["offset", "sparse", "table"])
 def test_batched_nms_categories_far_apart(device, spread):
-    """The CPU grid numbers the categories: by offset where their range is small (negative ids
-    too), through a table where it is not (ids near the int64 limits); each gives torchvision's
-    per-class result."""
+    """The CPU grid numbers the categories in order of first sight: through an array over their
+    range where it is small (negative ids too; ids far apart in it), a hash table where it is
+    not (ids near the int64 limits); each gives torchvision's per-class result."""
     n = 6000
     boxes, scores = clustered(device, n, seed=5, objects=20)
     g = torch.Generator().manual_seed(5)
     if spread == "offset":
         idxs = torch.randint(-40, 40, (n,), generator=g)
+    elif spread == "sparse":  # two ids far apart within the array's range: two categories, not 20001
+        idxs = torch.randint(0, 2, (n,), generator=g) * 20000
     else:
         values = torch.tensor([-2**63, -2**40, -1, 0, 7, 2**40, 2**63 - 1])
         idxs = values[torch.randint(0, len(values), (n,), generator=g)]

@@ -58,9 +58,12 @@ struct EngineGroup {
 
 // A decoupled-decode worker (GPUs without engines): a state per decoder, and two sets of pinned
 // buffer and parsed stream, alternating from image to image so the host stage of one overlaps
-// the previous one's copy.
+// the previous one's device stage. A state's next transfer waits for its previous device stage
+// (as NVIDIA's decoupled samples do): they share the state's device buffer.
 struct Worker {
   std::array<nvjpegJpegState_t, 2> state{};  // per decoder (kGpuHybrid, kHybrid)
+  std::array<cudaEvent_t, 2> state_done{};   // recorded after the state's last device stage
+  std::array<bool, 2> state_used{};
   std::array<nvjpegBufferDevice_t, 2> device{};
   std::array<nvjpegBufferPinned_t, 2> pinned{};
   std::array<nvjpegJpegStream_t, 2> stream{};
@@ -203,6 +206,7 @@ Worker& worker(const nvjpeg::Api& nv, const nvjpeg::Handle& h, BatchState& s, st
       TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecoderStateCreate(h.handle, s.decoders[d], &x->state[d]));
       TVX_NVJPEG_CHECK(kOp, nv.nvjpegBufferDeviceCreate(h.handle, nullptr, &x->device[d]));
       TVX_NVJPEG_CHECK(kOp, nv.nvjpegStateAttachDeviceBuffer(x->state[d], x->device[d]));
+      C10_CUDA_CHECK(cudaEventCreateWithFlags(&x->state_done[d], cudaEventDisableTiming));
     }
     for (int k = 0; k < 2; ++k) {
       TVX_NVJPEG_CHECK(kOp, nv.nvjpegBufferPinnedCreate(h.handle, nullptr, &x->pinned[k]));
@@ -224,9 +228,11 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
   for (std::size_t i = 0; i < plans.size(); ++i)
     if (plans[i].group >= 0) todo.push_back(i);
   if (todo.empty()) return {};
-  if (!s.decoders[kGpuHybrid]) {
-    TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecoderCreate(h.handle, NVJPEG_BACKEND_GPU_HYBRID, &s.decoders[kGpuHybrid]));
-    TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecoderCreate(h.handle, NVJPEG_BACKEND_HYBRID, &s.decoders[kHybrid]));
+  if (!s.decoders[kGpuHybrid] || !s.decoders[kHybrid]) {  // both or neither
+    std::array<nvjpegJpegDecoder_t, 2> made{};
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecoderCreate(h.handle, NVJPEG_BACKEND_GPU_HYBRID, &made[kGpuHybrid]));
+    TVX_NVJPEG_CHECK(kOp, nv.nvjpegDecoderCreate(h.handle, NVJPEG_BACKEND_HYBRID, &made[kHybrid]));
+    s.decoders = made;
   }
   const std::size_t count = std::min<std::size_t>(todo.size(), std::size_t(std::max(1, at::get_num_threads())));
   for (std::size_t w = 0; w < count; ++w) worker(nv, h, s, w);
@@ -235,6 +241,20 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
   at::cuda::CUDAEvent fork;
   fork.record(at::cuda::getStreamFromExternal(stream, c10::DeviceIndex(device)));
   std::vector<at::cuda::CUDAStream> streams;
+  // Joins whatever was forked, also when this call throws: the caller's stream must not run
+  // ahead of work that writes its tensors.
+  struct JoinStreams {
+    const std::vector<at::cuda::CUDAStream>& streams;
+    cudaStream_t caller;
+    ~JoinStreams() {
+      for (const at::cuda::CUDAStream& ws : streams) {
+        cudaEvent_t done = nullptr;
+        if (cudaEventCreateWithFlags(&done, cudaEventDisableTiming) != cudaSuccess) continue;
+        if (cudaEventRecord(done, ws.stream()) == cudaSuccess) (void)cudaStreamWaitEvent(caller, done, 0);
+        (void)cudaEventDestroy(done);
+      }
+    }
+  } join{streams, stream};
   for (std::size_t w = 0; w < count; ++w) {
     streams.push_back(at::cuda::getStreamFromPool(false, c10::DeviceIndex(device)));
     fork.block(streams.back());
@@ -268,20 +288,16 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
           d = kHybrid;
         ok = ok && nv.nvjpegStateAttachPinnedBuffer(x.state[d], x.pinned[k]) == NVJPEG_STATUS_SUCCESS &&
              nv.nvjpegDecodeJpegHost(h.handle, s.decoders[d], x.state[d], params, x.stream[k]) == NVJPEG_STATUS_SUCCESS &&
+             (!x.state_used[d] || cudaEventSynchronize(x.state_done[d]) == cudaSuccess) &&
              nv.nvjpegDecodeJpegTransferToDevice(h.handle, s.decoders[d], x.state[d], x.stream[k], ws) ==
                  NVJPEG_STATUS_SUCCESS &&
              nv.nvjpegDecodeJpegDevice(h.handle, s.decoders[d], x.state[d], &out, ws) == NVJPEG_STATUS_SUCCESS;
+        x.state_used[d] = cudaEventRecord(x.state_done[d], ws) == cudaSuccess;
         x.pinned_used[k] = cudaEventRecord(x.pinned_free[k], ws) == cudaSuccess;
         if (!ok) failed[i] = 1;
       }
     }
   });
-  const at::cuda::CUDAStream caller = at::cuda::getStreamFromExternal(stream, c10::DeviceIndex(device));
-  for (const at::cuda::CUDAStream& ws : streams) {
-    at::cuda::CUDAEvent join;
-    join.record(ws);
-    join.block(caller);
-  }
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < failed.size(); ++i)
     if (failed[i]) out.push_back(i);

@@ -327,16 +327,21 @@ std::vector<std::int64_t> nms_sorted(const T* boxes, const std::int64_t* cls, st
   return keep;
 }
 
-// The categories renumbered 0 .. categories - 1 (the same values share a number), for the
-// grid's per-category cells: an offset where their range is small (detectors' class ids),
-// else a table.
+// The categories renumbered 0 .. categories - 1 in order of first sight (the same values share
+// a number; categories counts the distinct ones), for the grid's per-category cells: through
+// an array over their range where it is small (detectors' class ids), else a hash table.
 std::vector<std::int64_t> dense_categories(const std::int64_t* labels, std::int64_t n, std::int64_t& categories) {
   const auto [lo, hi] = std::minmax_element(labels, labels + n);
   std::vector<std::int64_t> dense(static_cast<std::size_t>(n));
+  categories = 0;
   // The range as unsigned: hi - lo may not fit in int64.
   if (std::uint64_t(*hi) - std::uint64_t(*lo) < std::uint64_t(4 * n + 16)) {
-    for (std::int64_t i = 0; i < n; ++i) dense[i] = labels[i] - *lo;
-    categories = *hi - *lo + 1;
+    std::vector<std::int64_t> number(std::size_t(*hi - *lo) + 1, -1);
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::int64_t& k = number[std::size_t(labels[i] - *lo)];
+      if (k < 0) k = categories++;
+      dense[i] = k;
+    }
     return dense;
   }
   std::unordered_map<std::int64_t, std::int64_t> number;
