@@ -100,7 +100,7 @@ let
       }) final.pythonPackagesExtensions
     );
   }
-  // lib.genAttrs [ "cmake" "ninja" "pkg-config" "libhwy" "libjpeg_turbo" "libpng" "zlib" "libwebp" "giflib" "libavif"
+  // lib.genAttrs [ "cmake" "ninja" "pkg-config" "libhwy" "libjpeg_turbo" "libpng" "zlib" "libdeflate" "libwebp" "giflib" "libavif"
     "cli11" "nlohmann_json" "gtest" ] leaf;
 in
 lib.fix (builtins.foldl' (f: overlay: lib.extends overlay f) base overlays)

@@ -110,7 +110,7 @@ def test_variant_derivation(row):
     # Build inputs: nvcc, the CUDA runtime and nvJPEG exactly for CUDA rows; torch propagated.
     assert ("cuda_nvcc-13.0" in d["native"]) == cuda
     assert ({"cuda_cudart-13.0", "libnvjpeg-13.0"} <= set(d["build"])) == cuda
-    assert {"libjpeg_turbo", "libpng", "libwebp", "giflib", "libavif", "libhwy", "torch-dev", "torch-cxxdev"} <= set(d["build"])
+    assert {"libjpeg_turbo", "libpng", "libdeflate", "libwebp", "giflib", "libavif", "libhwy", "torch-dev", "torch-cxxdev"} <= set(d["build"])
     assert d["propagated"] == ["torch"] and d["pythonModule"] is True
     assert d["enableParallelBuilding"] is True
     assert "ln -s $out/lib/libtvx.so" in d["postInstall"]
