@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$root/.deps"
 cd "$root/.deps"
 apt-get download libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libhwy-dev libhwy1 \
-  libwebp-dev libwebp7 libwebpdemux2 libwebpmux3 libgif-dev libgif7 libdeflate-dev
+  libwebp-dev libwebp7 libwebpdemux2 libwebpmux3 libgif-dev libgif7 libdeflate-dev libdeflate0
 # The test images (shared/ beside the checkout does not travel either): tests/python/test_io.py
 # reads them from $TVX_IMAGES, which scripts/gpu_env.sh points here. Carry .test-images too.
 if [[ -d "$root/../shared/images" ]]; then
