@@ -43,6 +43,9 @@ namespace tvx::io {
 namespace {
 
 constexpr const char* kDecode = "tvx.decode_png";
+// Deflate packs at most 1032 bytes into one: an image larger than its data can hold is a lie of
+// its header.
+constexpr double kMaxInflateRatio = 1032.0;
 
 struct Source {
   const std::uint8_t* data;
@@ -137,21 +140,23 @@ Buffer with_stored_image_data(const std::uint8_t* bytes, std::size_t size) {
     ended = std::memcmp(type, "IEND", 4) == 0;
     at += 12 + std::size_t(length);
   }
-  // Deflate packs at most 1032 bytes into one: more than that is not the simple case (and
-  // nothing is allocated for it here).
-  if (!idat_begin || raw > 1032 * std::uint64_t(idat_bytes) + 1024) return {};
-  // The zlib stream, inflated whole: its exact size, no bytes after it.
-  std::vector<std::uint8_t> stream;
-  stream.reserve(idat_bytes);
-  for (std::size_t c = idat_begin; c < idat_end;) {
-    const std::uint32_t length = load_be32(bytes + c);
-    stream.insert(stream.end(), bytes + c + 8, bytes + c + 8 + length);
-    c += 12 + std::size_t(length);
+  // More than the IDATs can hold is not the simple case (and nothing is allocated for it here).
+  if (!idat_begin || idat_bytes == 0 || double(raw) > kMaxInflateRatio * double(idat_bytes) + 1024) return {};
+  // The zlib stream: the one IDAT's data in place, else the IDATs' data joined.
+  std::vector<std::uint8_t> joined;
+  const std::uint8_t* stream = bytes + idat_begin + 8;
+  if (idat_end - idat_begin != 12 + idat_bytes) {
+    joined.reserve(idat_bytes);
+    for (std::size_t c = idat_begin; c < idat_end;) {
+      const std::uint32_t length = load_be32(bytes + c);
+      joined.insert(joined.end(), bytes + c + 8, bytes + c + 8 + length);
+      c += 12 + std::size_t(length);
+    }
+    stream = joined.data();
   }
   // The zlib stream's window (CINFO): libdeflate reaches back 32 KiB whatever it says, zlib
   // (libpng's, torchvision's) only as far as it says. A smaller window is taken only where the
   // whole image data fits in it, so that no reference can reach past it.
-  if (stream.empty()) return {};
   const int window_log = 8 + (stream[0] >> 4);
   if (window_log > 15 || (window_log < 15 && raw > (std::uint64_t(1) << window_log))) return {};
   // The copy: the chunks before the IDATs, one IDAT (zlib header, stored blocks of up to 65535
@@ -167,9 +172,9 @@ Buffer with_stored_image_data(const std::uint8_t* bytes, std::size_t size) {
   std::uint8_t* data = chunk + 8;
   std::uint8_t* pixels = data + 2 + 5 * blocks;  // inflated here, then spread into blocks
   std::size_t in_used = 0, out_got = 0;
-  if (libdeflate_zlib_decompress_ex(inflater.get(), stream.data(), stream.size(), pixels, std::size_t(raw), &in_used,
+  if (libdeflate_zlib_decompress_ex(inflater.get(), stream, idat_bytes, pixels, std::size_t(raw), &in_used,
                                     &out_got) != LIBDEFLATE_SUCCESS ||
-      in_used != stream.size() || out_got != raw)
+      in_used != idat_bytes || out_got != raw)
     return {};
   const std::uint32_t adler = libdeflate_adler32(1, pixels, std::size_t(raw));
   // Spread the data into blocks, front to back: block b moves 5 * (blocks - 1 - b) bytes down,
@@ -239,9 +244,8 @@ at::Tensor decode_png(const at::Tensor& data_arg, std::int64_t mode, bool apply_
   int depth = 0, color = 0, interlace = 0;
   png_get_IHDR(png, info, &width, &height, &depth, &color, &interlace, nullptr, nullptr);
   int channels = png_get_channels(png, info);
-  // Deflate packs at most 1032 bytes into one: a larger image than that is a lie of its header.
   const double out_bytes = double(width) * double(height) * double(channels) * (depth > 8 ? 2.0 : 1.0);
-  if (out_bytes > 1032.0 * double(size) + double(1 << 20)) {
+  if (out_bytes > kMaxInflateRatio * double(size) + double(1 << 20)) {
     png_destroy_read_struct(&png, &info, nullptr);
     TORCH_CHECK(false, kDecode, ": invalid PNG data: the header declares ", width, " x ", height,
                 " pixels, more than its ", size, " bytes can hold");

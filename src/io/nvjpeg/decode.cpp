@@ -62,13 +62,13 @@ struct EngineGroup {
 // (as NVIDIA's decoupled samples do): they share the state's device buffer.
 struct Worker {
   std::array<nvjpegJpegState_t, 2> state{};  // per decoder (kGpuHybrid, kHybrid)
-  std::array<cudaEvent_t, 2> state_done{};   // recorded after the state's last device stage
-  std::array<bool, 2> state_used{};
+  // Recorded after the state's last device stage. An event never recorded is complete:
+  // cudaEventSynchronize returns at once.
+  std::array<cudaEvent_t, 2> state_done{};
   std::array<nvjpegBufferDevice_t, 2> device{};
   std::array<nvjpegBufferPinned_t, 2> pinned{};
   std::array<nvjpegJpegStream_t, 2> stream{};
   std::array<cudaEvent_t, 2> pinned_free{};  // recorded after the image that used pinned[k]
-  std::array<bool, 2> pinned_used{};
   std::array<nvjpegDecodeParams_t, 2> params{};  // Y, YCbCr
 };
 constexpr int kGpuHybrid = 0, kHybrid = 1;
@@ -94,7 +94,6 @@ struct Plan {
   int group = -1;
   int channels = 0, height = 0, width = 0, orientation = 1;
   nvjpeg::YccImage ycc{};
-  std::int64_t plane_bytes = 0;  // Y, Cb and Cr, for colour
 };
 
 Plan inspect(const nvjpeg::Api& nv, const nvjpeg::Handle& h, nvjpegJpegStream_t header, const at::Tensor& data,
@@ -141,7 +140,6 @@ Plan inspect(const nvjpeg::Api& nv, const nvjpeg::Handle& h, nvjpegJpegStream_t 
         (width + hf - 1) / hf != cw || (height + vf - 1) / vf != ch)
       return plan;
     plan.ycc = {nullptr, nullptr, nullptr, nullptr, int(height), int(width), int(ch), int(cw), int(width), int(cw), hf, vf};
-    plan.plane_bytes = std::int64_t(width) * height + 2 * std::int64_t(cw) * ch;
   }
   plan.group = (plan.channels == 1 ? 0 : kSubsamplings) + int(subsampling);
   return plan;
@@ -269,7 +267,7 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
       int k = 0;  // the pinned buffer and parsed stream of this image: alternating
       for (std::size_t j; (j = next.fetch_add(1)) < todo.size(); k ^= 1) {
         const std::size_t i = todo[j];
-        if (x.pinned_used[k] && cudaEventSynchronize(x.pinned_free[k]) != cudaSuccess) {
+        if (cudaEventSynchronize(x.pinned_free[k]) != cudaSuccess) {
           failed[i] = 1;
           continue;
         }
@@ -288,12 +286,12 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
           d = kHybrid;
         ok = ok && nv.nvjpegStateAttachPinnedBuffer(x.state[d], x.pinned[k]) == NVJPEG_STATUS_SUCCESS &&
              nv.nvjpegDecodeJpegHost(h.handle, s.decoders[d], x.state[d], params, x.stream[k]) == NVJPEG_STATUS_SUCCESS &&
-             (!x.state_used[d] || cudaEventSynchronize(x.state_done[d]) == cudaSuccess) &&
+             cudaEventSynchronize(x.state_done[d]) == cudaSuccess &&
              nv.nvjpegDecodeJpegTransferToDevice(h.handle, s.decoders[d], x.state[d], x.stream[k], ws) ==
                  NVJPEG_STATUS_SUCCESS &&
              nv.nvjpegDecodeJpegDevice(h.handle, s.decoders[d], x.state[d], &out, ws) == NVJPEG_STATUS_SUCCESS;
-        x.state_used[d] = cudaEventRecord(x.state_done[d], ws) == cudaSuccess;
-        x.pinned_used[k] = cudaEventRecord(x.pinned_free[k], ws) == cudaSuccess;
+        ok = cudaEventRecord(x.state_done[d], ws) == cudaSuccess && ok;
+        ok = cudaEventRecord(x.pinned_free[k], ws) == cudaSuccess && ok;
         if (!ok) failed[i] = 1;
       }
     }
@@ -381,7 +379,9 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
         continue;
       }
       images[i] = at::empty({plans[i].channels, plans[i].height, plans[i].width}, options);
-      plane_bytes += plans[i].plane_bytes;
+      const nvjpeg::YccImage& im = plans[i].ycc;
+      if (plans[i].channels == 3)  // Y, Cb and Cr
+        plane_bytes += std::int64_t(im.width) * im.height + 2 * std::int64_t(im.chroma_width) * im.chroma_height;
     }
     if (!rest.empty()) {
       cpu = std::thread([&, state = at::ThreadLocalState()] {
