@@ -10,7 +10,8 @@
 #   TVX_WHEEL_PIP_ARGS  extra arguments for the fresh venv's pip (e.g. --no-index
 #                --find-links DIR on a machine without network)
 #   TVX_WHEEL_SHARE_SITE=1  the fresh venv sees the building interpreter's site-packages (a .pth
-#                file) instead of installing torch into it: a machine without network
+#                file) instead of installing torch into it: a machine without network, or one
+#                short of disk (torch and its nvidia-* wheels take about 6 GiB); .ci/run sets it
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py=${TVX_PYTHON:-$root/.venv/bin/python}
@@ -61,9 +62,9 @@ if [[ "${TVX_WHEEL_SHARE_SITE:-}" == 1 ]]; then
     [[ -n $dir && -d $dir/$pkg ]] && ln -s "$dir/$pkg" "$site/$pkg"
   done
 else
-  "$work/venv/bin/pip" install -q ${TVX_WHEEL_PIP_ARGS:-} $want
+  "$work/venv/bin/pip" install -q --no-cache-dir ${TVX_WHEEL_PIP_ARGS:-} $want
 fi
-"$work/venv/bin/pip" install -q ${TVX_WHEEL_PIP_ARGS:-} "$wheel"
+"$work/venv/bin/pip" install -q --no-cache-dir ${TVX_WHEEL_PIP_ARGS:-} "$wheel"
 echo "test_wheel: fresh venv with torch and the wheel in $((SECONDS - t1)) s"
 
 # 4. The installed package, from a directory that holds no tvx source.
