@@ -1,9 +1,10 @@
 // roi_align and ps_roi_align on the CPU. Each RoI's sample rows and columns are computed
 // once (bilinear weights are separable), then every output value is 4 loads and 4 multiply-
 // adds per sample: O(K * C * PH * PW * samples), reading the input through its strides
-// (channels_last and views need no copy). Forward runs over (RoI, channel) pairs on all
-// cores; backward over input channels, each visiting the RoIs in order: no two threads
-// write one value and the sums are those of torchvision's serial loop, bit for bit.
+// (channels_last and views need no copy). Forward runs over (channel, RoI) pairs on all
+// cores, in the order that reuses cache lines; backward over input channels, each visiting
+// the RoIs in order: no two threads write one value and the sums are those of torchvision's
+// serial loop, bit for bit.
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -112,14 +113,18 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     std::int32_t* map = ps ? mapping.data_ptr<std::int32_t>() : nullptr;
     const Strides s(input);
     const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, sampling_ratio) * std::max<std::int64_t>(1, sampling_ratio);
-    at::parallel_for(0, k * c_out, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
+    // A thread's consecutive tasks share cache lines: channel-major where a channel is a plane
+    // (the RoIs of one channel read the same planes while they stay in its cache), RoI-major
+    // where channels interleave (channels_last: the next channel is in the same lines).
+    const bool channel_major = s.c != 1;
+    at::parallel_for(0, c_out * k, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::int64_t roi = i / c_out, c = i % c_out;
+        const std::int64_t c = channel_major ? i / k : i % c_out, roi = channel_major ? i % k : i / c_out;
         const AlignRoi<T>& a = tables.rois[roi];
         for (std::int64_t y = 0; y < ph; ++y)
           for (std::int64_t x = 0; x < pw; ++x) {
             const std::int64_t c_in = ps ? ps_channel(c, y, x, ph, pw) : c;
-            const std::int64_t o = (i * ph + y) * pw + x;
+            const std::int64_t o = ((roi * c_out + c) * ph + y) * pw + x;
             out[o] = static_cast<scalar_t>(bin_mean(in + a.batch * s.n + c_in * s.c, s, tables, roi, y, x));
             if (ps) map[o] = static_cast<std::int32_t>(c_in);
           }

@@ -1,7 +1,8 @@
 // roi_pool (max) and ps_roi_pool (mean) on the CPU: every output value reads every input
-// value of its bin, O(K * C' * RoI area). Forward runs over (RoI, channel) pairs on all
-// cores; backward over input channels, each visiting the RoIs in order, so no two threads
-// write one value and each sum is formed in torchvision's order.
+// value of its bin, O(K * C' * RoI area). Forward runs over (channel, RoI) pairs on all
+// cores, in the order that reuses cache lines; backward over input channels, each visiting
+// the RoIs in order, so no two threads write one value and each sum is formed in
+// torchvision's order.
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -35,16 +36,19 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     std::int32_t* idx = index.data_ptr<std::int32_t>();
     // ps_roi_pool's forward never pools the last row and column (see pool_bin).
     const std::int64_t limit_h = ps ? height - 1 : height, limit_w = ps ? width - 1 : width;
+    // A thread's consecutive tasks share cache lines, as roi_align's: channel-major where a
+    // channel is a plane, RoI-major where channels interleave (channels_last).
+    const bool channel_major = sc != 1;
     at::parallel_for(0, k * c_out, cpu_grain(height * width / std::max<std::int64_t>(k, 1) + ph * pw), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::int64_t roi = i / c_out, c = i % c_out;
+        const std::int64_t c = channel_major ? i / k : i % c_out, roi = channel_major ? i % k : i / c_out;
         const PoolRoi<T> p = pool_roi(roi_data + 5 * roi, static_cast<T>(spatial_scale), ph, pw, ps);
         for (std::int64_t y = 0; y < ph; ++y)
           for (std::int64_t x = 0; x < pw; ++x) {
             const PoolBin b = pool_bin(p, y, x, limit_h, limit_w);
             const std::int64_t c_in = ps ? ps_channel(c, y, x, ph, pw) : c;
             const scalar_t* plane = in + p.batch * sn + c_in * sc;
-            const std::int64_t o = (i * ph + y) * pw + x;
+            const std::int64_t o = ((roi * c_out + c) * ph + y) * pw + x;
             if (ps) {
               T sum = 0;
               for (std::int64_t h = b.h0; h < b.h1; ++h)
