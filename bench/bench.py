@@ -734,6 +734,20 @@ def profile_nms() -> None:
         print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=12))
 
 
+def profile_nms_threads() -> None:
+    """CPU nms on 10k clustered boxes by thread count: where more threads stop helping."""
+    b, s = detections(10000, 40, "cpu", seed=10000)[:2]
+    most = torch.get_num_threads()
+    counts = sorted({k for k in (1, 2, 4, 8, 16, 32, 64) if k < most} | {most})
+    for k in counts:
+        torch.set_num_threads(k)
+        ours = median_time(lambda: tvx.ops.nms(b, s, 0.5), "cpu", 50)
+        theirs = median_time(lambda: torchvision.ops.nms(b, s, 0.5), "cpu", 10)
+        print(f"# nms cpu 10000 clustered, {k:>2} threads: tvx {ours * 1e3:.3f} ms, torchvision {theirs * 1e3:.3f} ms, "
+              f"{theirs / ours:.2f}x")
+    torch.set_num_threads(most)
+
+
 def profile_roi() -> None:
     """Kernel times of tvx's roi_align forward + backward on the bench case."""
     from torch.profiler import ProfilerActivity, profile
@@ -770,7 +784,8 @@ def main() -> None:
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
-    ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d and resize")
+    ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d and resize, "
+                    "and the CPU nms by thread count")
     args = ap.parse_args()
     only = {g.strip() for g in args.only.split(",")} if args.only else set(groups)
     if only - set(groups):
@@ -811,6 +826,8 @@ def main() -> None:
               f"{c['speedup']:>7.2f}x | {fmt_mem(c['torchvision_mem']):>11} | {fmt_mem(c['tvx_mem']):>12} |")
     if args.json:
         Path(args.json).write_text(json.dumps(dict(env=env, cases=cases), indent=2))
+    if args.profile and want("nms"):
+        profile_nms_threads()
     if args.profile and torch.cuda.is_available():
         if want("nms"):
             profile_nms()

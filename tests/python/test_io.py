@@ -633,21 +633,59 @@ def test_decoding_leaks_nothing():
 # nvJPEG's IDCT rounds its own way, so pixels may differ by a little. A broken batch (the
 # hardware path's reported corruption) moves whole blocks, far past these bounds.
 # Measured on an H100 over the whole corpus: the hardware engine's images equal libjpeg-turbo's
-# (its IDCT rounds as libjpeg's islow does); the GPU backend's are within 3 (mean 0.035).
+# (its IDCT rounds as libjpeg's islow does); the decoupled decoder's (GPU backend; on engine
+# GPUs, the files the engine refuses) are within 3 (mean 0.035).
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 _HARDWARE = torch.cuda.is_available() and tx._nvjpeg_backend(torch.device("cuda")).startswith("hardware")
-GPU_MAX_DIFF, GPU_MEAN_DIFF = (0, 0.0) if _HARDWARE else (4, 0.1)
+ENGINE_BOUNDS, DECOUPLED_BOUNDS = (0, 0.0), (4, 0.1)
+
+
+def _engine_takes(data):
+    """Whether an engine GPU's batched decoder takes this file: sequential Huffman (SOF0/SOF1),
+    one scan, gray or colour whose luma is sampled 1 or 2 times the chroma each way (not 4:1:1).
+    Files it does not take go to the decoupled decoder, or to libjpeg (equal to the CPU's)."""
+    b = bytes(data.numpy())
+    i = 2
+    while i + 4 <= len(b) and b[i] == 0xFF:
+        marker, length = b[i + 1], int.from_bytes(b[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1):
+            n = b[i + 9]
+            factors = [(b[i + 11 + 3 * k] >> 4, b[i + 11 + 3 * k] & 15) for k in range(n)]
+            return n == 1 or (n == 3 and factors[0][0] in (1, 2) and factors[0][1] in (1, 2)
+                              and factors[1:] == [(1, 1), (1, 1)])
+        if 0xC2 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return False  # progressive, lossless or arithmetic
+        i += 2 + length
+    return False
+
+
+def _gpu_bounds(data=None):
+    """(max, mean) |GPU - CPU| for a file (a baseline photo when not given)."""
+    if not _HARDWARE:
+        return DECOUPLED_BOUNDS
+    return ENGINE_BOUNDS if data is None or _engine_takes(data) else DECOUPLED_BOUNDS
 
 
 def _mean_diff(a, b):
     return (a.cpu().int() - b.cpu().int()).abs().float().mean().item()
 
 
-def _close_to_cpu(gpu, cpu, what):
+def _close_to_cpu(gpu, cpu, what, data=None):
     assert gpu.is_cuda and gpu.dtype == torch.uint8 and gpu.shape == cpu.shape, (what, gpu.shape, cpu.shape)
     diff = (gpu.cpu().int() - cpu.int()).abs()
     worst, mean = diff.max().item() if diff.numel() else 0, diff.float().mean().item()
-    assert worst <= GPU_MAX_DIFF and mean <= GPU_MEAN_DIFF, f"{what}: max |diff| {worst}, mean {mean:.4f}"
+    max_diff, mean_diff = _gpu_bounds(data)
+    assert worst <= max_diff and mean <= mean_diff, f"{what}: max |diff| {worst}, mean {mean:.4f}"
+
+
+def test_engine_takes_follows_the_markers():
+    """The bounds' choice of decoder: baseline 4:2:0/4:2:2/4:4:4 and gray on the engine; not
+    progressive, arithmetic-coded or 4:1:1 files."""
+    files = {p.name: tvx.io.read_file(p) for p in JPEGS}
+    for name in ("subsampling_420_odd.jpg", "subsampling_422_odd.jpg", "subsampling_444_odd.jpg", "grayscale.jpg"):
+        assert _engine_takes(files[name]), name
+    for name in ("progressive.jpg", "arithmetic.jpg", "subsampling_411_odd.jpg"):
+        assert not _engine_takes(files[name]), name
 
 
 def _rgb_coded_jpeg():
@@ -701,7 +739,7 @@ def test_gpu_decode_matches_the_cpu_on_every_file(mode):
             chunk = order[start:start + batch]
             got = tvx.io.decode_jpeg([data[i] for i in chunk], mode=mode, device="cuda")
             for i, g in zip(chunk, got):
-                _close_to_cpu(g, want[i], (names[i], mode, batch))
+                _close_to_cpu(g, want[i], (names[i], mode, batch), data[i])
         order = order[::-1]
 
 
@@ -749,8 +787,8 @@ def test_gpu_decode_exif_and_min_size_follow_the_cpu():
     for min_size in [(224, 224), (1, 1), (10000, 10000)]:
         want = [tvx.io.decode_jpeg(d, min_size=min_size, apply_exif_orientation=True) for d in photos + data]
         got = tvx.io.decode_jpeg(photos + data, device="cuda", min_size=min_size, apply_exif_orientation=True)
-        for g, w in zip(got, want):
-            _close_to_cpu(g, w, ("min_size", min_size))
+        for g, w, d in zip(got, want, photos + data):
+            _close_to_cpu(g, w, ("min_size", min_size), d)
 
 
 @needs_cuda
@@ -822,13 +860,13 @@ def test_gpu_encode_decodes_like_the_cpu_encoding():
         tvx.io.encode_jpeg([gpu[0][None]])
 
 
-@needs_cuda
-def test_gpu_decode_on_the_gpu_backend():
-    """TVX_NVJPEG_BACKEND=gpu: nvJPEG's GPU (hybrid) backend, as on GPUs without JPEG engines."""
+def _gpu_suite_with(env_vars, backend):
+    """The every-file, EXIF and min_size GPU tests in a fresh process under `env_vars`, whose
+    decoder's description must hold `backend`."""
     code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
-    env = dict(os.environ, TVX_NVJPEG_BACKEND="gpu", PYTHONPATH=os.pathsep.join(sys.path))
+    env = dict(os.environ, **env_vars, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0 and out.stdout.strip() == "gpu", out.stderr
+    assert out.returncode == 0 and backend in out.stdout, out.stdout + out.stderr
     script = f"""
 import torch, tvx, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -839,3 +877,22 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stdout + out.stderr
+
+
+@needs_cuda
+def test_gpu_decode_on_the_gpu_backend():
+    """TVX_NVJPEG_BACKEND=gpu: nvJPEG's GPU (hybrid) backend, as on GPUs without JPEG engines."""
+    _gpu_suite_with({"TVX_NVJPEG_BACKEND": "gpu"}, "gpu")
+
+
+@needs_cuda
+@pytest.mark.skipif(not _HARDWARE, reason="needs a GPU with JPEG engines")
+def test_gpu_decode_with_the_engines_refusals_on_the_decoupled_decoder():
+    """TVX_NVJPEG_REFUSED=decoupled: progressive and 4:1:1 files on nvJPEG's decoupled decoder,
+    on its own thread and handle, while the engine decodes the rest of the batch (within the
+    decoupled decoder's bounds; the engine's files stay exact)."""
+    _gpu_suite_with({"TVX_NVJPEG_REFUSED": "decoupled"}, "refused files on the decoupled decoder)")
+    code = "import torch, tvx; torch.ops.tvx._nvjpeg_backend(torch.device('cuda'))"
+    env = dict(os.environ, TVX_NVJPEG_REFUSED="gpu", PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0 and "TVX_NVJPEG_REFUSED must be cpu or decoupled, got 'gpu'" in out.stderr, out.stderr

@@ -1,21 +1,24 @@
 // Batched JPEG decoding on the GPU with nvJPEG, on the caller's current stream.
 //
 // Every file's header is parsed on the host first (on the thread pool). Those nvJPEG can take
-// (on the hardware engine: baseline, one scan, not 4:1:0/4:1:1; without engines: baseline and
-// progressive; 1 or 3 components either way) decode to Y (one plane, into the [1, H, W] output)
-// or, for colour, to the YCbCr planes at their coded sizes, which ycc.cu upsamples and converts
-// to RGB exactly as libjpeg-turbo does, so that the GPU's pixels differ from the CPU's only by
-// the IDCT's rounding.
-// - On the hardware engine: one nvjpegDecodeBatched call per output and chroma subsampling.
-//   A batch that mixes subsamplings with planar output runs 4x slower on an H100's engines
-//   (82 ms against 20 ms for 64 1080p photos) than the same images in one call each.
-// - Without engines: nvJPEG's decoupled decoder on the thread pool, one worker per thread,
-//   each with its own state, buffers and stream (forked from and joined back to the caller's):
-//   the entropy decoding is host work, and the batched call does it on one thread.
-// The rest (CMYK, the engine's exceptions, DCT-scaled sizes, headers nvJPEG refuses) are
-// decoded by libjpeg-turbo on CPU threads while nvJPEG works, and uploaded, so a batch can mix
-// them freely. Images nvJPEG fails on are decoded on the CPU instead: each good file still
-// decodes, and a corrupt one raises libjpeg's message, naming the image.
+// (Huffman-coded baseline, extended or progressive; 1 or 3 components) decode to Y (one plane,
+// into the [1, H, W] output) or, for colour, to the YCbCr planes at their coded sizes, which
+// ycc.cu upsamples and converts to RGB exactly as libjpeg-turbo does, so that the GPU's pixels
+// differ from the CPU's only by the IDCT's rounding. Two decoders share them:
+// - The hardware engine (where the GPU has one) takes what it supports (one scan, not
+//   4:1:0/4:1:1): one nvjpegDecodeBatched call per output and chroma subsampling. A batch that
+//   mixes subsamplings with planar output runs 4x slower on an H100's engines (82 ms against
+//   20 ms for 64 1080p photos) than the same images in one call each.
+// - nvJPEG's decoupled decoder takes the rest (all of them on GPUs without engines), on the
+//   thread pool: one worker per thread, each with its own state, buffers and stream (forked
+//   from and joined back to the caller's), since the entropy decoding is host work (the
+//   batched call does it on one thread). Beside the engine (TVX_NVJPEG_REFUSED=decoupled; by
+//   default the engine's refusals go to libjpeg) it runs on a thread of its own and a handle
+//   of its own (nvjpeg::decoupled_handle), while the engine works.
+// The rest (CMYK, arithmetic coding, DCT-scaled sizes, headers nvJPEG refuses) are decoded by
+// libjpeg-turbo on CPU threads while nvJPEG works, and uploaded, so a batch can mix them
+// freely. Images nvJPEG fails on are decoded on the CPU instead: each good file still decodes,
+// and a corrupt one raises libjpeg's message, naming the image.
 #include "io/nvjpeg/nvjpeg.h"
 
 #include <ATen/Parallel.h>
@@ -56,7 +59,7 @@ struct EngineGroup {
   int batch = -1;  // what nvjpegDecodeBatchedInitialize was last given
 };
 
-// A decoupled-decode worker (GPUs without engines): a state per decoder, and two sets of pinned
+// A decoupled-decode worker: a state per decoder, and two sets of pinned
 // buffer and parsed stream, alternating from image to image so the host stage of one overlaps
 // the previous one's device stage. A state's next transfer waits for its previous device stage
 // (as NVIDIA's decoupled samples do): they share the state's device buffer.
@@ -78,7 +81,8 @@ struct BatchState {
   std::mutex mutex;
   std::vector<nvjpegJpegStream_t> headers;  // one per pool thread, for the header pass
   std::array<EngineGroup, kGroups> groups;
-  std::array<nvjpegJpegDecoder_t, 2> decoders{};  // the decoupled API's (kGpuHybrid, kHybrid)
+  // The decoupled API's (kGpuHybrid, kHybrid) and its workers, on nvjpeg::decoupled_handle.
+  std::array<nvjpegJpegDecoder_t, 2> decoders{};
   std::vector<std::unique_ptr<Worker>> workers;
   nvjpeg::StreamOrder order;  // the callers' streams' uses of the state
 };
@@ -88,10 +92,12 @@ BatchState& batch_state(int device) {
   return states.get(device, [&](int) { return std::make_unique<BatchState>(); });
 }
 
-// What the header pass found for one image: its group (-1: libjpeg decodes it), the output's
-// shape and, for colour, the planes' layout (pointers set later).
+// What the header pass found for one image: its group (-1: libjpeg decodes it), whether the
+// engine takes it (else the decoupled decoder), the output's shape and, for colour, the planes'
+// layout (pointers set later).
 struct Plan {
   int group = -1;
+  bool engine = false;
   int channels = 0, height = 0, width = 0, orientation = 1;
   nvjpeg::YccImage ycc{};
 };
@@ -116,14 +122,15 @@ Plan inspect(const nvjpeg::Api& nv, const nvjpeg::Handle& h, nvjpegJpegStream_t 
   // nvJPEG's Y and YCbCr outputs assume YCbCr: RGB-coded files (Adobe transform 0, 'R' 'G' 'B'
   // component IDs) go to libjpeg, which reads them as RGB.
   if (components == 3 && !jpeg_is_ycc(bytes, size)) return plan;
+  bool engine = false;
   if (h.hardware) {
     int unsupported = 1;  // nvJPEG's convention: 0 means supported
-    if (nv.nvjpegDecodeBatchedSupported(h.handle, header, &unsupported) != NVJPEG_STATUS_SUCCESS || unsupported)
-      return plan;
-  } else if (encoding != NVJPEG_ENCODING_BASELINE_DCT && encoding != NVJPEG_ENCODING_EXTENDED_SEQUENTIAL_DCT_HUFFMAN &&
-             encoding != NVJPEG_ENCODING_PROGRESSIVE_DCT_HUFFMAN) {
-    return plan;
+    engine = nv.nvjpegDecodeBatchedSupported(h.handle, header, &unsupported) == NVJPEG_STATUS_SUCCESS && !unsupported;
+    if (!engine && !h.refused_on_decoupled) return plan;
   }
+  if (!engine && encoding != NVJPEG_ENCODING_BASELINE_DCT &&
+      encoding != NVJPEG_ENCODING_EXTENDED_SEQUENTIAL_DCT_HUFFMAN && encoding != NVJPEG_ENCODING_PROGRESSIVE_DCT_HUFFMAN)
+    return plan;
   if (apply_exif_orientation) plan.orientation = jpeg_exif_orientation(bytes, size);
   if (min_size && jpeg_dct_scale(height, width, plan.orientation, *min_size) < 8) return plan;  // libjpeg scales it
   plan.channels = mode == kGray ? 1 : mode == kRgb ? 3 : int(components);
@@ -142,6 +149,7 @@ Plan inspect(const nvjpeg::Api& nv, const nvjpeg::Handle& h, nvjpegJpegStream_t 
     plan.ycc = {nullptr, nullptr, nullptr, nullptr, int(height), int(width), int(ch), int(cw), int(width), int(cw), hf, vf};
   }
   plan.group = (plan.channels == 1 ? 0 : kSubsamplings) + int(subsampling);
+  plan.engine = engine;
   return plan;
 }
 
@@ -166,7 +174,7 @@ std::vector<std::size_t> decode_on_engine(const nvjpeg::Api& nv, const nvjpeg::H
                                           const std::vector<at::Tensor>& images, cudaStream_t stream) {
   std::array<std::vector<std::size_t>, kGroups> members;
   for (std::size_t i = 0; i < plans.size(); ++i)
-    if (plans[i].group >= 0) members[plans[i].group].push_back(i);
+    if (plans[i].group >= 0 && plans[i].engine) members[plans[i].group].push_back(i);
   std::vector<std::size_t> failed;
   for (int g = 0; g < kGroups; ++g) {
     const std::vector<std::size_t>& group = members[g];
@@ -218,13 +226,17 @@ Worker& worker(const nvjpeg::Api& nv, const nvjpeg::Handle& h, BatchState& s, st
   return *s.workers[w];
 }
 
-// Without engines: nvJPEG's decoupled decoder on the thread pool. Returns the images it failed on.
+// nvJPEG's decoupled decoder on the thread pool, for the images nvJPEG takes and the engine
+// does not. `h` is nvjpeg::decoupled_handle; the workers' streams start after `fork`, recorded
+// on the caller's `stream`, and the caller's stream continues after them. Returns the images it
+// failed on.
 std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::Handle& h, BatchState& s,
                                           const std::vector<at::Tensor>& data, const std::vector<Plan>& plans,
-                                          const std::vector<at::Tensor>& images, int device, cudaStream_t stream) {
+                                          const std::vector<at::Tensor>& images, int device, cudaStream_t stream,
+                                          at::cuda::CUDAEvent& fork) {
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < plans.size(); ++i)
-    if (plans[i].group >= 0) todo.push_back(i);
+    if (plans[i].group >= 0 && !plans[i].engine) todo.push_back(i);
   if (todo.empty()) return {};
   if (!s.decoders[kGpuHybrid] || !s.decoders[kHybrid]) {  // both or neither
     std::array<nvjpegJpegDecoder_t, 2> made{};
@@ -234,10 +246,6 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
   }
   const std::size_t count = std::min<std::size_t>(todo.size(), std::size_t(std::max(1, at::get_num_threads())));
   for (std::size_t w = 0; w < count; ++w) worker(nv, h, s, w);
-  // Each worker's stream starts after the caller's stream's work so far; the caller's stream
-  // continues after all of theirs.
-  at::cuda::CUDAEvent fork;
-  fork.record(at::cuda::getStreamFromExternal(stream, c10::DeviceIndex(device)));
   std::vector<at::cuda::CUDAStream> streams;
   // Joins whatever was forked, also when this call throws: the caller's stream must not run
   // ahead of work that writes its tensors.
@@ -408,8 +416,39 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
     if (n > rest.size()) {
       // The state's buffers may still be in use by another stream's work (StreamOrder).
       nvjpeg::StreamOrder::Use use(s.order, stream);
-      failed = h.hardware ? decode_on_engine(nv, h, s, data, plans, images, stream)
-                          : decode_decoupled(nv, h, s, data, plans, images, index, stream);
+      // The decoupled decoder's streams start after the caller's work so far, not after the engine's.
+      at::cuda::CUDAEvent fork;
+      fork.record(at::cuda::getStreamFromExternal(stream, c10::DeviceIndex(index)));
+      bool to_engine = false, to_decoupled = false;
+      for (const Plan& plan : plans) {
+        to_engine |= plan.group >= 0 && plan.engine;
+        to_decoupled |= plan.group >= 0 && !plan.engine;
+      }
+      auto decoupled = [&] {
+        return decode_decoupled(nv, nvjpeg::decoupled_handle(index), s, data, plans, images, index, stream, fork);
+      };
+      // Both: the decoupled decoder on a thread of its own while this one drives the engine.
+      std::vector<std::size_t> failed_beside;
+      std::exception_ptr beside_error;
+      std::thread beside;
+      Join join_beside{beside};
+      if (to_engine && to_decoupled) {
+        beside = std::thread([&, state = at::ThreadLocalState()] {
+          at::ThreadLocalStateGuard guard(state);
+          c10::cuda::CUDAGuard device_guard(static_cast<c10::DeviceIndex>(index));
+          try {
+            failed_beside = decoupled();
+          } catch (...) {
+            beside_error = std::current_exception();
+          }
+        });
+      } else if (to_decoupled) {
+        failed = decoupled();
+      }
+      if (to_engine) failed = decode_on_engine(nv, h, s, data, plans, images, stream);
+      if (beside.joinable()) beside.join();
+      if (beside_error) std::rethrow_exception(beside_error);
+      failed.insert(failed.end(), failed_beside.begin(), failed_beside.end());
       for (std::size_t i : failed) plans[i].group = -1;
       std::vector<nvjpeg::YccImage> colour;
       for (const Plan& plan : plans)

@@ -62,31 +62,50 @@ const Api& api() {
 }
 
 std::string Handle::describe() const {
-  return hardware ? c10::str("hardware (", engines, " engines x ", cores_per_engine, " cores)") : std::string("gpu");
+  if (!hardware) return "gpu";
+  return c10::str("hardware (", engines, " engines x ", cores_per_engine, " cores; refused files on ",
+                  refused_on_decoupled ? "the decoupled decoder" : "CPU threads", ")");
 }
+
+namespace {
+// Strict: a bitstream nvJPEG finds corrupt is an error, not a best-effort image. (Colour comes
+// out as YCbCr planes, converted by ycc.cu: nvJPEG's own upsampling is not used.)
+constexpr unsigned kFlags = NVJPEG_FLAGS_BITSTREAM_STRICT;
+
+std::unique_ptr<Handle> default_backend(int device) {
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
+  auto h = std::make_unique<Handle>();
+  TVX_NVJPEG_CHECK("tvx nvJPEG", api().nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, kFlags, &h->handle));
+  return h;
+}
+}  // namespace
 
 const Handle& handle(int device) {
   static PerDevice<Handle> handles;
   return handles.get(device, [](int device) {
     const Api& nv = api();
+    const char* forced = std::getenv("TVX_NVJPEG_BACKEND");
+    if (forced && std::strcmp(forced, "gpu") == 0) return default_backend(device);
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
     auto h = std::make_unique<Handle>();
-    const char* forced = std::getenv("TVX_NVJPEG_BACKEND");
-    const bool try_hardware = !(forced && std::strcmp(forced, "gpu") == 0);
-    // Strict: a bitstream nvJPEG finds corrupt is an error, not a best-effort image. (Colour
-    // comes out as YCbCr planes, converted by ycc.cu: nvJPEG's own upsampling is not used.)
-    const unsigned flags = NVJPEG_FLAGS_BITSTREAM_STRICT;
-    if (try_hardware &&
-        nv.nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, flags, &h->handle) == NVJPEG_STATUS_SUCCESS) {
-      h->hardware = true;
-      if (nv.nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
-        h->engines = h->cores_per_engine = 0;
-    } else {
-      h->handle = nullptr;
-      TVX_NVJPEG_CHECK("tvx nvJPEG", nv.nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, flags, &h->handle));
-    }
+    if (nv.nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, kFlags, &h->handle) != NVJPEG_STATUS_SUCCESS)
+      return default_backend(device);
+    h->hardware = true;
+    const char* refused = std::getenv("TVX_NVJPEG_REFUSED");
+    TORCH_CHECK(!refused || !*refused || std::strcmp(refused, "cpu") == 0 || std::strcmp(refused, "decoupled") == 0,
+                "tvx nvJPEG: TVX_NVJPEG_REFUSED must be cpu or decoupled, got '", refused, "'");
+    h->refused_on_decoupled = refused && std::strcmp(refused, "decoupled") == 0;
+    if (nv.nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
+      h->engines = h->cores_per_engine = 0;
     return h;
   });
+}
+
+const Handle& decoupled_handle(int device) {
+  const Handle& h = handle(device);
+  if (!h.hardware) return h;
+  static PerDevice<Handle> handles;
+  return handles.get(device, default_backend);
 }
 
 }  // namespace nvjpeg

@@ -79,15 +79,25 @@ const char* status_name(nvjpegStatus_t status);
 
 /// A device's nvJPEG handle: the hardware backend where the GPU has JPEG engines (A100, H100,
 /// ...), else the default (GPU hybrid) backend. TVX_NVJPEG_BACKEND=gpu forces the latter.
+/// On the hardware backend, the files the engine refuses (progressive, 4:1:1) go to libjpeg on
+/// CPU threads, or with TVX_NVJPEG_REFUSED=decoupled to nvJPEG's decoupled decoder beside the
+/// engine (decoupled_handle): not yet the default, since it has not yet run on a GPU.
 struct Handle {
   nvjpegHandle_t handle = nullptr;
   bool hardware = false;
+  bool refused_on_decoupled = false;  // hardware only: TVX_NVJPEG_REFUSED=decoupled
   unsigned engines = 0, cores_per_engine = 0;
   std::string describe() const;
 };
 
 /// The handle of `device` (a CUDA device index), created on first use.
 const Handle& handle(int device);
+
+/// A handle of the default (GPU hybrid) backend for nvJPEG's decoupled decoder: handle(device)
+/// itself where that is not the hardware backend, else a second handle, created on first use,
+/// so that the decoupled decoder takes the files the engine refuses while the engine decodes
+/// the rest (two callers at once on one handle corrupt nvJPEG's state).
+const Handle& decoupled_handle(int device);
 
 /// Orders the uses of one nvJPEG state (its pinned and device buffers) across the callers'
 /// streams. Under the state's mutex, a `StreamOrder::Use use(order, stream);` first waits on
