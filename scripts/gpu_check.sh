@@ -54,11 +54,15 @@ for tool in memcheck racecheck; do
       env TVX_LIBRARY="$lib" TVX_NVJPEG_BACKEND=gpu OMP_NUM_THREADS=1 TVX_SMOKE_SKIP=ops,transforms,deform \
       python3 scripts/cuda_smoke.py
     # On GPUs with engines, the engine's refusals (the smoke's progressive files) on the
-    # decoupled decoder beside it (TVX_NVJPEG_REFUSED=decoupled).
-    step "compute-sanitizer $tool (GPU JPEG, the engine's refusals on the decoupled decoder)" timeout 300 \
-      compute-sanitizer --tool $tool --error-exitcode 1 \
-      env TVX_LIBRARY="$lib" TVX_NVJPEG_REFUSED=decoupled OMP_NUM_THREADS=1 TVX_SMOKE_SKIP=ops,transforms,deform \
-      python3 scripts/cuda_smoke.py
+    # decoupled decoder beside it (TVX_NVJPEG_REFUSED=decoupled). memcheck only: two host
+    # threads launch at once there (the engine's and the decoupled decoder's), which racecheck
+    # loses track of, as above.
+    if [[ $tool == memcheck ]]; then
+      step "compute-sanitizer $tool (GPU JPEG, the engine's refusals on the decoupled decoder)" timeout 300 \
+        compute-sanitizer --tool $tool --error-exitcode 1 \
+        env TVX_LIBRARY="$lib" TVX_NVJPEG_REFUSED=decoupled OMP_NUM_THREADS=1 TVX_SMOKE_SKIP=ops,transforms,deform \
+        python3 scripts/cuda_smoke.py
+    fi
   fi
 done
 if ((bench)); then

@@ -40,7 +40,7 @@ at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::Int
 /// With a CUDA `device`, decode_jpegs decodes on that GPU with nvJPEG (its hardware engine
 /// where it has one), on the device's current stream, into uint8 CUDA tensors. Files nvJPEG
 /// cannot take (CMYK, arithmetic coding, a DCT-scaled min_size) and, by default, those the
-/// engine refuses (progressive, 4:1:1; TVX_NVJPEG_REFUSED=decoupled sends them to nvJPEG's
+/// engine refuses (progressive; TVX_NVJPEG_REFUSED=decoupled sends them to nvJPEG's
 /// decoupled decoder beside it) are decoded on CPU threads meanwhile and uploaded: a batch may
 /// mix them freely.
 std::vector<at::Tensor> decode_jpegs(const std::vector<at::Tensor>& data, std::int64_t mode = 0,

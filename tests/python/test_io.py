@@ -636,34 +636,52 @@ def test_decoding_leaks_nothing():
 # (its IDCT rounds as libjpeg's islow does); the decoupled decoder's (GPU backend; on engine
 # GPUs, the files the engine refuses) are within 3 (mean 0.035).
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-_HARDWARE = torch.cuda.is_available() and tx._nvjpeg_backend(torch.device("cuda")).startswith("hardware")
+_BACKEND = tx._nvjpeg_backend(torch.device("cuda")) if torch.cuda.is_available() else ""
+_HARDWARE = _BACKEND.startswith("hardware")
+_REFUSED_DECOUPLED = _HARDWARE and "decoupled decoder" in _BACKEND  # TVX_NVJPEG_REFUSED=decoupled
 ENGINE_BOUNDS, DECOUPLED_BOUNDS = (0, 0.0), (4, 0.1)
 
 
 def _engine_takes(data):
-    """Whether an engine GPU's batched decoder takes this file: sequential Huffman (SOF0/SOF1),
-    one scan, gray or colour whose luma is sampled 1 or 2 times the chroma each way (not 4:1:1).
-    Files it does not take go to the decoupled decoder, or to libjpeg (equal to the CPU's)."""
+    """Whether an engine GPU's batched decoder takes this file, as far as its markers tell:
+    sequential Huffman (SOF0/SOF1) in one scan, gray or colour whose luma is sampled 1 or 2
+    times the chroma each way (not 4:1:1)."""
     b = bytes(data.numpy())
-    i = 2
+    i, scans, frame = 2, 0, None
     while i + 4 <= len(b) and b[i] == 0xFF:
-        marker, length = b[i + 1], int.from_bytes(b[i + 2:i + 4], "big")
-        if marker in (0xC0, 0xC1):
+        marker = b[i + 1]
+        if marker == 0xFF:  # a fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        length = int.from_bytes(b[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if marker not in (0xC0, 0xC1):
+                return False  # progressive, lossless or arithmetic
             n = b[i + 9]
-            factors = [(b[i + 11 + 3 * k] >> 4, b[i + 11 + 3 * k] & 15) for k in range(n)]
-            return n == 1 or (n == 3 and factors[0][0] in (1, 2) and factors[0][1] in (1, 2)
-                              and factors[1:] == [(1, 1), (1, 1)])
-        if 0xC2 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return False  # progressive, lossless or arithmetic
+            frame = [(b[i + 11 + 3 * k] >> 4, b[i + 11 + 3 * k] & 15) for k in range(n)]
         i += 2 + length
-    return False
+        if marker == 0xDA:  # a scan: skip its entropy-coded data to the next marker (not RSTn)
+            scans += 1
+            while i + 1 < len(b) and not (b[i] == 0xFF and b[i + 1] not in (0x00, *range(0xD0, 0xD8))):
+                i += 1
+    if frame is None or scans != 1:
+        return False
+    return len(frame) == 1 or (len(frame) == 3 and frame[0][0] in (1, 2) and frame[0][1] in (1, 2)
+                               and frame[1:] == [(1, 1), (1, 1)])
 
 
 def _gpu_bounds(data=None):
-    """(max, mean) |GPU - CPU| for a file (a baseline photo when not given)."""
+    """(max, mean) |GPU - CPU| for a file (a baseline photo when not given): exact on the
+    engine and for libjpeg's uploads, within the decoupled decoder's bounds where it decodes
+    (GPUs without engines; on engine GPUs with TVX_NVJPEG_REFUSED=decoupled, the files the
+    engine refuses)."""
     if not _HARDWARE:
         return DECOUPLED_BOUNDS
-    return ENGINE_BOUNDS if data is None or _engine_takes(data) else DECOUPLED_BOUNDS
+    if not _REFUSED_DECOUPLED or data is None:
+        return ENGINE_BOUNDS
+    return ENGINE_BOUNDS if _engine_takes(data) else DECOUPLED_BOUNDS
 
 
 def _mean_diff(a, b):
@@ -679,13 +697,22 @@ def _close_to_cpu(gpu, cpu, what, data=None):
 
 
 def test_engine_takes_follows_the_markers():
-    """The bounds' choice of decoder: baseline 4:2:0/4:2:2/4:4:4 and gray on the engine; not
-    progressive, arithmetic-coded or 4:1:1 files."""
+    """The bounds' choice of decoder: baseline 4:2:0/4:2:2/4:4:4, gray, restart markers and an
+    EXIF block on the engine; not progressive, arithmetic-coded, 4:1:1 or multi-scan files."""
     files = {p.name: tvx.io.read_file(p) for p in JPEGS}
-    for name in ("subsampling_420_odd.jpg", "subsampling_422_odd.jpg", "subsampling_444_odd.jpg", "grayscale.jpg"):
+    for name in ("subsampling_420_odd.jpg", "subsampling_422_odd.jpg", "subsampling_444_odd.jpg", "grayscale.jpg",
+                 "restart_markers.jpg", "with_icc_and_exif.jpg"):
         assert _engine_takes(files[name]), name
     for name in ("progressive.jpg", "arithmetic.jpg", "subsampling_411_odd.jpg"):
         assert not _engine_takes(files[name]), name
+    # A sequential file in two scans (Y, then Cb and Cr), by hand from a one-scan one.
+    import io as _io
+    from PIL import Image
+    buffer = _io.BytesIO()
+    Image.open(IMAGES / "photo-500" / "Autumn_center.jpg").save(buffer, format="JPEG", quality=90)
+    assert _engine_takes(torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8))
+    two_scans = buffer.getvalue()[:-2] + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00\xff\xd9"
+    assert not _engine_takes(torch.frombuffer(bytearray(two_scans), dtype=torch.uint8))
 
 
 def _rgb_coded_jpeg():
@@ -861,16 +888,17 @@ def test_gpu_encode_decodes_like_the_cpu_encoding():
 
 
 def _gpu_suite_with(env_vars, backend):
-    """The every-file, EXIF and min_size GPU tests in a fresh process under `env_vars`, whose
-    decoder's description must hold `backend`."""
+    """The every-file (GRAY and RGB), EXIF and min_size GPU tests in a fresh process under
+    `env_vars`, whose decoder's description must pass `backend`."""
     code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
     env = dict(os.environ, **env_vars, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0 and backend in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0 and backend(out.stdout.strip()), out.stdout + out.stderr
     script = f"""
 import torch, tvx, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 import test_io
+test_io.test_gpu_decode_matches_the_cpu_on_every_file("GRAY")
 test_io.test_gpu_decode_matches_the_cpu_on_every_file("RGB")
 test_io.test_gpu_decode_exif_and_min_size_follow_the_cpu()
 print("ok")
@@ -882,16 +910,18 @@ print("ok")
 @needs_cuda
 def test_gpu_decode_on_the_gpu_backend():
     """TVX_NVJPEG_BACKEND=gpu: nvJPEG's GPU (hybrid) backend, as on GPUs without JPEG engines."""
-    _gpu_suite_with({"TVX_NVJPEG_BACKEND": "gpu"}, "gpu")
+    _gpu_suite_with({"TVX_NVJPEG_BACKEND": "gpu"}, lambda backend: backend == "gpu")
 
 
 @needs_cuda
 @pytest.mark.skipif(not _HARDWARE, reason="needs a GPU with JPEG engines")
 def test_gpu_decode_with_the_engines_refusals_on_the_decoupled_decoder():
-    """TVX_NVJPEG_REFUSED=decoupled: progressive and 4:1:1 files on nvJPEG's decoupled decoder,
-    on its own thread and handle, while the engine decodes the rest of the batch (within the
-    decoupled decoder's bounds; the engine's files stay exact)."""
-    _gpu_suite_with({"TVX_NVJPEG_REFUSED": "decoupled"}, "refused files on the decoupled decoder)")
+    """TVX_NVJPEG_REFUSED=decoupled: the files the engine refuses (progressive; 4:1:1 in GRAY
+    mode: its colour goes to libjpeg, as ycc.cu takes chroma 1 or 2 times smaller) on nvJPEG's
+    decoupled decoder, on its own thread and handle, while the engine decodes the rest of the
+    batch (within the decoupled decoder's bounds; the engine's files stay exact)."""
+    _gpu_suite_with({"TVX_NVJPEG_REFUSED": "decoupled"},
+                    lambda backend: backend.startswith("hardware (") and "refused files on the decoupled decoder" in backend)
     code = "import torch, tvx; torch.ops.tvx._nvjpeg_backend(torch.device('cuda'))"
     env = dict(os.environ, TVX_NVJPEG_REFUSED="gpu", PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)

@@ -208,6 +208,18 @@ def test_python_wrappers_take_torchvision_arguments(device):
                                        rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("sr,aligned", [(2, True), (0, False)])
+def test_cpu_roi_align_on_channels_last_equals_contiguous(dtype, sr, aligned):
+    """The CPU's channels_last roi_align (all channels of a bin at once, vectorised) gives the
+    contiguous kernel's values bit for bit, at a channel count no vector width divides."""
+    x = torch.randn(N, 37, H, W, dtype=dtype)
+    rois = detector_rois(60, 12, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+    want = tx.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
+    got = tx.roi_align(x.contiguous(memory_format=torch.channels_last), rois, SCALE, 3, 4, sr, aligned)
+    assert torch.equal(got, want)
+
+
 # --- CUDA only ----------------------------------------------------------------------------
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")

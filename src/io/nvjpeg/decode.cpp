@@ -226,14 +226,50 @@ Worker& worker(const nvjpeg::Api& nv, const nvjpeg::Handle& h, BatchState& s, st
   return *s.workers[w];
 }
 
+// Streams forked from the caller's: each starts after the work the caller's stream held when
+// this was made, and the caller's stream waits for all of them at join(), or when this is
+// destroyed (also when a call throws: the caller's stream must not run ahead of work that
+// writes its tensors). One thread adds streams; the caller's thread joins, once that one is
+// done, so that only it enqueues on the caller's stream.
+class ForkedStreams {
+ public:
+  ForkedStreams(cudaStream_t caller, int device) : caller_(caller), device_(c10::DeviceIndex(device)) {
+    fork_.record(at::cuda::getStreamFromExternal(caller, device_));
+  }
+  ForkedStreams(const ForkedStreams&) = delete;
+  ~ForkedStreams() { join(); }
+
+  cudaStream_t add() {
+    streams_.push_back(at::cuda::getStreamFromPool(false, device_));
+    fork_.block(streams_.back());
+    return streams_.back().stream();
+  }
+
+  void join() noexcept {
+    if (streams_.empty()) return;
+    cudaEvent_t done = nullptr;
+    if (cudaEventCreateWithFlags(&done, cudaEventDisableTiming) == cudaSuccess) {
+      // A wait takes the event as recorded at that moment: one event serves every stream.
+      for (const at::cuda::CUDAStream& ws : streams_)
+        if (cudaEventRecord(done, ws.stream()) == cudaSuccess) (void)cudaStreamWaitEvent(caller_, done, 0);
+      (void)cudaEventDestroy(done);
+    }
+    streams_.clear();
+  }
+
+ private:
+  cudaStream_t caller_;
+  c10::DeviceIndex device_;
+  at::cuda::CUDAEvent fork_;
+  std::vector<at::cuda::CUDAStream> streams_;
+};
+
 // nvJPEG's decoupled decoder on the thread pool, for the images nvJPEG takes and the engine
-// does not. `h` is nvjpeg::decoupled_handle; the workers' streams start after `fork`, recorded
-// on the caller's `stream`, and the caller's stream continues after them. Returns the images it
-// failed on.
+// does not. `h` is nvjpeg::decoupled_handle; the workers' streams are forked by `forked`,
+// which the caller joins. Returns the images it failed on.
 std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::Handle& h, BatchState& s,
                                           const std::vector<at::Tensor>& data, const std::vector<Plan>& plans,
-                                          const std::vector<at::Tensor>& images, int device, cudaStream_t stream,
-                                          at::cuda::CUDAEvent& fork) {
+                                          const std::vector<at::Tensor>& images, int device, ForkedStreams& forked) {
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < plans.size(); ++i)
     if (plans[i].group >= 0 && !plans[i].engine) todo.push_back(i);
@@ -246,32 +282,15 @@ std::vector<std::size_t> decode_decoupled(const nvjpeg::Api& nv, const nvjpeg::H
   }
   const std::size_t count = std::min<std::size_t>(todo.size(), std::size_t(std::max(1, at::get_num_threads())));
   for (std::size_t w = 0; w < count; ++w) worker(nv, h, s, w);
-  std::vector<at::cuda::CUDAStream> streams;
-  // Joins whatever was forked, also when this call throws: the caller's stream must not run
-  // ahead of work that writes its tensors.
-  struct JoinStreams {
-    const std::vector<at::cuda::CUDAStream>& streams;
-    cudaStream_t caller;
-    ~JoinStreams() {
-      for (const at::cuda::CUDAStream& ws : streams) {
-        cudaEvent_t done = nullptr;
-        if (cudaEventCreateWithFlags(&done, cudaEventDisableTiming) != cudaSuccess) continue;
-        if (cudaEventRecord(done, ws.stream()) == cudaSuccess) (void)cudaStreamWaitEvent(caller, done, 0);
-        (void)cudaEventDestroy(done);
-      }
-    }
-  } join{streams, stream};
-  for (std::size_t w = 0; w < count; ++w) {
-    streams.push_back(at::cuda::getStreamFromPool(false, c10::DeviceIndex(device)));
-    fork.block(streams.back());
-  }
+  std::vector<cudaStream_t> streams;
+  for (std::size_t w = 0; w < count; ++w) streams.push_back(forked.add());
   std::vector<char> failed(plans.size(), 0);
   std::atomic<std::size_t> next{0};
   at::parallel_for(0, std::int64_t(count), 1, [&](std::int64_t begin, std::int64_t end) {
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
     for (std::int64_t w = begin; w < end; ++w) {
       Worker& x = *s.workers[w];
-      const cudaStream_t ws = streams[w].stream();
+      const cudaStream_t ws = streams[w];
       int k = 0;  // the pinned buffer and parsed stream of this image: alternating
       for (std::size_t j; (j = next.fetch_add(1)) < todo.size(); k ^= 1) {
         const std::size_t i = todo[j];
@@ -416,16 +435,17 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
     if (n > rest.size()) {
       // The state's buffers may still be in use by another stream's work (StreamOrder).
       nvjpeg::StreamOrder::Use use(s.order, stream);
-      // The decoupled decoder's streams start after the caller's work so far, not after the engine's.
-      at::cuda::CUDAEvent fork;
-      fork.record(at::cuda::getStreamFromExternal(stream, c10::DeviceIndex(index)));
       bool to_engine = false, to_decoupled = false;
       for (const Plan& plan : plans) {
         to_engine |= plan.group >= 0 && plan.engine;
         to_decoupled |= plan.group >= 0 && !plan.engine;
       }
+      // The decoupled decoder's streams start after the caller's work so far, not after the
+      // engine's; declared before the thread below, so that it is joined first.
+      std::optional<ForkedStreams> forked;
+      if (to_decoupled) forked.emplace(stream, index);
       auto decoupled = [&] {
-        return decode_decoupled(nv, nvjpeg::decoupled_handle(index), s, data, plans, images, index, stream, fork);
+        return decode_decoupled(nv, nvjpeg::decoupled_handle(index), s, data, plans, images, index, *forked);
       };
       // Both: the decoupled decoder on a thread of its own while this one drives the engine.
       std::vector<std::size_t> failed_beside;
@@ -447,6 +467,7 @@ std::vector<at::Tensor> decode_jpegs_cuda(const std::vector<at::Tensor>& data_ar
       }
       if (to_engine) failed = decode_on_engine(nv, h, s, data, plans, images, stream);
       if (beside.joinable()) beside.join();
+      if (forked) forked->join();
       if (beside_error) std::rethrow_exception(beside_error);
       failed.insert(failed.end(), failed_beside.begin(), failed_beside.end());
       for (std::size_t i : failed) plans[i].group = -1;

@@ -84,6 +84,10 @@ const Handle& handle(int device) {
   static PerDevice<Handle> handles;
   return handles.get(device, [](int device) {
     const Api& nv = api();
+    // Checked before any handle is made, whatever the backend.
+    const char* refused = std::getenv("TVX_NVJPEG_REFUSED");
+    TORCH_CHECK(!refused || !*refused || std::strcmp(refused, "cpu") == 0 || std::strcmp(refused, "decoupled") == 0,
+                "tvx nvJPEG: TVX_NVJPEG_REFUSED must be cpu or decoupled, got '", refused, "'");
     const char* forced = std::getenv("TVX_NVJPEG_BACKEND");
     if (forced && std::strcmp(forced, "gpu") == 0) return default_backend(device);
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
@@ -91,9 +95,6 @@ const Handle& handle(int device) {
     if (nv.nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, kFlags, &h->handle) != NVJPEG_STATUS_SUCCESS)
       return default_backend(device);
     h->hardware = true;
-    const char* refused = std::getenv("TVX_NVJPEG_REFUSED");
-    TORCH_CHECK(!refused || !*refused || std::strcmp(refused, "cpu") == 0 || std::strcmp(refused, "decoupled") == 0,
-                "tvx nvJPEG: TVX_NVJPEG_REFUSED must be cpu or decoupled, got '", refused, "'");
     h->refused_on_decoupled = refused && std::strcmp(refused, "decoupled") == 0;
     if (nv.nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
       h->engines = h->cores_per_engine = 0;

@@ -79,7 +79,7 @@ const char* status_name(nvjpegStatus_t status);
 
 /// A device's nvJPEG handle: the hardware backend where the GPU has JPEG engines (A100, H100,
 /// ...), else the default (GPU hybrid) backend. TVX_NVJPEG_BACKEND=gpu forces the latter.
-/// On the hardware backend, the files the engine refuses (progressive, 4:1:1) go to libjpeg on
+/// On the hardware backend, the files the engine refuses (progressive) go to libjpeg on
 /// CPU threads, or with TVX_NVJPEG_REFUSED=decoupled to nvJPEG's decoupled decoder beside the
 /// engine (decoupled_handle): not yet the default, since it has not yet run on a GPU.
 struct Handle {

@@ -2,7 +2,8 @@
 // once (bilinear weights are separable), then every output value is 4 loads and 4 multiply-
 // adds per sample: O(K * C * PH * PW * samples), reading the input through its strides
 // (channels_last and views need no copy). Forward runs over (channel, RoI) pairs on all
-// cores, in the order that reuses cache lines; backward over input channels, each visiting
+// cores, in the order that reuses cache lines (on channels_last input, over (RoI, bin) pairs
+// for all channels at once, vectorised); backward over input channels, each visiting
 // the RoIs in order: no two threads write one value and the sums are those of torchvision's
 // serial loop, bit for bit.
 #include <ATen/Dispatch.h>
@@ -11,6 +12,7 @@
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/registration.h"
@@ -46,50 +48,70 @@ struct Strides {
   explicit Strides(const at::Tensor& t) : n(t.stride(0)), c(t.stride(1)), h(t.stride(2)), w(t.stride(3)) {}
 };
 
+// Calls f(y, x, w1, w2, w3, w4) for each valid sample of bin (ph, pw) of RoI r, in
+// torchvision's order: its rows y.lo/y.hi and columns x.lo/x.hi, and the weights of the four
+// pixels (y.lo, x.lo), (y.lo, x.hi), (y.hi, x.lo), (y.hi, x.hi).
+template <typename T, typename F>
+C10_ALWAYS_INLINE void for_each_sample(const AlignTables<T>& t, std::int64_t r, std::int64_t ph, std::int64_t pw,
+                                       const F& f) {
+  const AlignRoi<T>& a = t.rois[r];
+  const Axis<T>* ys = t.ys.data() + t.y_begin[r] + ph * a.grid_h;
+  const Axis<T>* xs = t.xs.data() + t.x_begin[r] + pw * a.grid_w;
+  for (int iy = 0; iy < a.grid_h; ++iy) {
+    const Axis<T>& y = ys[iy];
+    if (!y.valid) continue;
+    for (int ix = 0; ix < a.grid_w; ++ix) {
+      const Axis<T>& x = xs[ix];
+      if (!x.valid) continue;
+      f(y, x, y.w_lo * x.w_lo, y.w_lo * x.w_hi, y.w_hi * x.w_lo, y.w_hi * x.w_hi);
+    }
+  }
+}
+
 // The mean of bin (ph, pw)'s samples in one input plane.
 template <typename scalar_t, typename T>
 T bin_mean(const scalar_t* plane, const Strides& s, const AlignTables<T>& t, std::int64_t r, std::int64_t ph,
            std::int64_t pw) {
-  const AlignRoi<T>& a = t.rois[r];
-  const Axis<T>* ys = t.ys.data() + t.y_begin[r] + ph * a.grid_h;
-  const Axis<T>* xs = t.xs.data() + t.x_begin[r] + pw * a.grid_w;
   T sum = 0;
-  for (int iy = 0; iy < a.grid_h; ++iy) {
-    const Axis<T>& y = ys[iy];
-    if (!y.valid) continue;
+  for_each_sample(t, r, ph, pw, [&](const Axis<T>& y, const Axis<T>& x, T w1, T w2, T w3, T w4) {
     const scalar_t* row_lo = plane + y.lo * s.h;
     const scalar_t* row_hi = plane + y.hi * s.h;
-    for (int ix = 0; ix < a.grid_w; ++ix) {
-      const Axis<T>& x = xs[ix];
-      if (!x.valid) continue;
-      const T w1 = y.w_lo * x.w_lo, w2 = y.w_lo * x.w_hi, w3 = y.w_hi * x.w_lo, w4 = y.w_hi * x.w_hi;
-      sum += w1 * static_cast<T>(row_lo[x.lo * s.w]) + w2 * static_cast<T>(row_lo[x.hi * s.w]) +
-             w3 * static_cast<T>(row_hi[x.lo * s.w]) + w4 * static_cast<T>(row_hi[x.hi * s.w]);
-    }
-  }
-  return sum / a.count;
+    sum += w1 * static_cast<T>(row_lo[x.lo * s.w]) + w2 * static_cast<T>(row_lo[x.hi * s.w]) +
+           w3 * static_cast<T>(row_hi[x.lo * s.w]) + w4 * static_cast<T>(row_hi[x.hi * s.w]);
+  });
+  return sum / t.rois[r].count;
+}
+
+// channels_last (NHWC) roi_align: bin (ph, pw) of RoI r for all C channels at once into
+// sum[0, C): each sample's four pixels hold the channels side by side, so the inner loop runs
+// over contiguous memory (vectorised). Per channel, the same operations in the same order as
+// bin_mean: the same values.
+template <typename scalar_t, typename T>
+void bin_sums_nhwc(const scalar_t* image, const Strides& s, std::int64_t channels, const AlignTables<T>& t,
+                   std::int64_t r, std::int64_t ph, std::int64_t pw, T* __restrict__ sum) {
+  std::fill(sum, sum + channels, T(0));
+  for_each_sample(t, r, ph, pw, [&](const Axis<T>& y, const Axis<T>& x, T w1, T w2, T w3, T w4) {
+    const scalar_t* __restrict__ p1 = image + y.lo * s.h + x.lo * s.w;
+    const scalar_t* __restrict__ p2 = image + y.lo * s.h + x.hi * s.w;
+    const scalar_t* __restrict__ p3 = image + y.hi * s.h + x.lo * s.w;
+    const scalar_t* __restrict__ p4 = image + y.hi * s.h + x.hi * s.w;
+    for (std::int64_t c = 0; c < channels; ++c)
+      sum[c] += w1 * static_cast<T>(p1[c]) + w2 * static_cast<T>(p2[c]) + w3 * static_cast<T>(p3[c]) +
+                w4 * static_cast<T>(p4[c]);
+  });
 }
 
 // Adds g times bin (ph, pw)'s sample weights into one gradient plane (contiguous H x W).
 template <typename T, typename acc_t>
 void bin_scatter(acc_t* plane, std::int64_t width, const AlignTables<T>& t, std::int64_t r, std::int64_t ph,
                  std::int64_t pw, T g) {
-  const AlignRoi<T>& a = t.rois[r];
-  const Axis<T>* ys = t.ys.data() + t.y_begin[r] + ph * a.grid_h;
-  const Axis<T>* xs = t.xs.data() + t.x_begin[r] + pw * a.grid_w;
-  for (int iy = 0; iy < a.grid_h; ++iy) {
-    const Axis<T>& y = ys[iy];
-    if (!y.valid) continue;
-    for (int ix = 0; ix < a.grid_w; ++ix) {
-      const Axis<T>& x = xs[ix];
-      if (!x.valid) continue;
-      const T w1 = y.w_lo * x.w_lo, w2 = y.w_lo * x.w_hi, w3 = y.w_hi * x.w_lo, w4 = y.w_hi * x.w_hi;
-      plane[y.lo * width + x.lo] += g * w1 / a.count;
-      plane[y.lo * width + x.hi] += g * w2 / a.count;
-      plane[y.hi * width + x.lo] += g * w3 / a.count;
-      plane[y.hi * width + x.hi] += g * w4 / a.count;
-    }
-  }
+  const T count = t.rois[r].count;
+  for_each_sample(t, r, ph, pw, [&](const Axis<T>& y, const Axis<T>& x, T w1, T w2, T w3, T w4) {
+    plane[y.lo * width + x.lo] += g * w1 / count;
+    plane[y.lo * width + x.hi] += g * w2 / count;
+    plane[y.hi * width + x.lo] += g * w3 / count;
+    plane[y.hi * width + x.hi] += g * w4 / count;
+  });
 }
 
 std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tensor& input, const at::Tensor& rois,
@@ -113,9 +135,24 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     std::int32_t* map = ps ? mapping.data_ptr<std::int32_t>() : nullptr;
     const Strides s(input);
     const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, sampling_ratio) * std::max<std::int64_t>(1, sampling_ratio);
+    if (!ps && s.c == 1 && channels > 1) {
+      // channels_last: a task is one (RoI, bin) for all channels, vectorised across them.
+      at::parallel_for(0, k * ph * pw, cpu_grain(samples / (ph * pw) * channels), [&](std::int64_t begin, std::int64_t end) {
+        std::vector<T> sum(static_cast<std::size_t>(channels));
+        for (std::int64_t i = begin; i < end; ++i) {
+          const std::int64_t roi = i / (ph * pw), y = (i / pw) % ph, x = i % pw;
+          bin_sums_nhwc(in + tables.rois[roi].batch * s.n, s, channels, tables, roi, y, x, sum.data());
+          const T count = tables.rois[roi].count;
+          for (std::int64_t c = 0; c < channels; ++c)
+            out[((roi * channels + c) * ph + y) * pw + x] = static_cast<scalar_t>(sum[c] / count);
+        }
+      });
+      return;
+    }
     // A thread's consecutive tasks share cache lines: channel-major where a channel is a plane
     // (the RoIs of one channel read the same planes while they stay in its cache), RoI-major
-    // where channels interleave (channels_last: the next channel is in the same lines).
+    // where channels interleave (ps_roi_align on channels_last: the next channel is in the
+    // same lines).
     const bool channel_major = s.c != 1;
     at::parallel_for(0, c_out * k, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
