@@ -748,6 +748,40 @@ def profile_nms_threads() -> None:
     torch.set_num_threads(most)
 
 
+def profile_jpeg_small(images: Path) -> None:
+    """The GPU decode of small photos (500x375), where tvx trails torchvision: wall time by
+    batch size and mode (GRAY skips the colour conversion), the spread of single calls, and
+    where a call's time goes (host ops and kernels)."""
+    from torch.profiler import ProfilerActivity, profile
+    files = sorted((images / "photo-500").glob("*.jpg"))
+    if not files:
+        return
+    data = [torchvision.io.read_file(str(f)) for f in files]
+    for k in (1, 8, len(data)):
+        for mode in ("RGB", "GRAY"):
+            tv_mode = getattr(torchvision.io.ImageReadMode, mode)
+            ours = lambda: tvx.io.decode_jpeg(data[:k], mode=mode, device="cuda")  # noqa: E731
+            theirs = lambda: torchvision.io.decode_jpeg(data[:k], mode=tv_mode, device="cuda")  # noqa: E731
+            t_ours, t_theirs = wall_time(ours, "cuda", 30), wall_time(theirs, "cuda", 30)
+            print(f"# decode_jpeg cuda 500x375 batch of {k:>2} {mode:<4}: tvx {t_ours * 1e3:.3f} ms, "
+                  f"torchvision {t_theirs * 1e3:.3f} ms, {t_theirs / t_ours:.2f}x")
+    call = lambda: tvx.io.decode_jpeg(data, device="cuda")  # noqa: E731
+    singles = []
+    for _ in range(30):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        call()
+        torch.cuda.synchronize()
+        singles.append((time.perf_counter() - t0) * 1e3)
+    singles.sort()
+    print(f"# tvx batch of {len(data)}: calls min {singles[0]:.3f}, median {singles[15]:.3f}, max {singles[-1]:.3f} ms")
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(10):
+            call()
+        torch.cuda.synchronize()
+    print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=15))
+
+
 def profile_roi() -> None:
     """Kernel times of tvx's roi_align forward + backward on the bench case."""
     from torch.profiler import ProfilerActivity, profile
@@ -784,7 +818,7 @@ def main() -> None:
     ap.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "images",
                     help="shared/images (the photos for the transforms cases)")
     ap.add_argument("--quick", action="store_true", help="few runs (a smoke test, not a measurement)")
-    ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d and resize, "
+    ap.add_argument("--profile", action="store_true", help="also print kernel-level times of the CUDA nms, roi_align, deform_conv2d, resize and small-photo JPEG decode, "
                     "and the CPU nms by thread count")
     args = ap.parse_args()
     only = {g.strip() for g in args.only.split(",")} if args.only else set(groups)
@@ -837,6 +871,8 @@ def main() -> None:
             profile_deform()
         if want("resize"):
             profile_resize(args.images)
+        if want("io") or want("io-gpu"):
+            profile_jpeg_small(args.images)
 
 
 if __name__ == "__main__":

@@ -44,25 +44,21 @@ for p in "${presets[@]}"; do
 done
 lib=$root/build/${presets[0]}/src/libtvx.so
 for tool in memcheck racecheck; do
+  # The GPU JPEG's default route on engine GPUs runs the engine's refusals (the smoke's
+  # progressive files) on nvJPEG's decoupled decoder, from a second host thread beside the
+  # engine's; racecheck loses track of kernel launches from several host threads at once and
+  # hangs (seen on the H100 machine), so under racecheck those files go to libjpeg
+  # (TVX_NVJPEG_REFUSED=cpu) and the decoupled decoder runs one worker below.
+  refused=decoupled
+  [[ $tool == racecheck ]] && refused=cpu
   step "compute-sanitizer $tool (every CUDA kernel)" compute-sanitizer --tool $tool --error-exitcode 1 \
-    env TVX_LIBRARY="$lib" python3 scripts/cuda_smoke.py
+    env TVX_LIBRARY="$lib" TVX_NVJPEG_REFUSED=$refused python3 scripts/cuda_smoke.py
   # The GPU JPEG decode without engines (nvJPEG's decoupled decoder on the thread pool), as
-  # GPUs without NVJPG engines run it. One worker thread: racecheck loses track of kernel
-  # launches from several host threads at once and hangs (seen on the H100 machine).
+  # GPUs without NVJPG engines run it. One worker thread, for racecheck as above.
   if [[ ",${TVX_SMOKE_SKIP:-}," != *,io,* ]]; then
     step "compute-sanitizer $tool (GPU JPEG without engines)" timeout 300 compute-sanitizer --tool $tool --error-exitcode 1 \
       env TVX_LIBRARY="$lib" TVX_NVJPEG_BACKEND=gpu OMP_NUM_THREADS=1 TVX_SMOKE_SKIP=ops,transforms,deform \
       python3 scripts/cuda_smoke.py
-    # On GPUs with engines, the engine's refusals (the smoke's progressive files) on the
-    # decoupled decoder beside it (TVX_NVJPEG_REFUSED=decoupled). memcheck only: two host
-    # threads launch at once there (the engine's and the decoupled decoder's), which racecheck
-    # loses track of, as above.
-    if [[ $tool == memcheck ]]; then
-      step "compute-sanitizer $tool (GPU JPEG, the engine's refusals on the decoupled decoder)" timeout 300 \
-        compute-sanitizer --tool $tool --error-exitcode 1 \
-        env TVX_LIBRARY="$lib" TVX_NVJPEG_REFUSED=decoupled OMP_NUM_THREADS=1 TVX_SMOKE_SKIP=ops,transforms,deform \
-        python3 scripts/cuda_smoke.py
-    fi
   fi
 done
 if ((bench)); then

@@ -638,7 +638,7 @@ def test_decoding_leaks_nothing():
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 _BACKEND = tx._nvjpeg_backend(torch.device("cuda")) if torch.cuda.is_available() else ""
 _HARDWARE = _BACKEND.startswith("hardware")
-_REFUSED_DECOUPLED = _HARDWARE and "decoupled decoder" in _BACKEND  # TVX_NVJPEG_REFUSED=decoupled
+_REFUSED_DECOUPLED = _HARDWARE and "decoupled decoder" in _BACKEND  # unless TVX_NVJPEG_REFUSED=cpu
 ENGINE_BOUNDS, DECOUPLED_BOUNDS = (0, 0.0), (4, 0.1)
 
 
@@ -675,8 +675,8 @@ def _engine_takes(data):
 def _gpu_bounds(data=None):
     """(max, mean) |GPU - CPU| for a file (a baseline photo when not given): exact on the
     engine and for libjpeg's uploads, within the decoupled decoder's bounds where it decodes
-    (GPUs without engines; on engine GPUs with TVX_NVJPEG_REFUSED=decoupled, the files the
-    engine refuses)."""
+    (GPUs without engines; on engine GPUs, the files the engine refuses, unless
+    TVX_NVJPEG_REFUSED=cpu sends them to libjpeg)."""
     if not _HARDWARE:
         return DECOUPLED_BOUNDS
     if not _REFUSED_DECOUPLED or data is None:
@@ -915,14 +915,18 @@ def test_gpu_decode_on_the_gpu_backend():
 
 @needs_cuda
 @pytest.mark.skipif(not _HARDWARE, reason="needs a GPU with JPEG engines")
-def test_gpu_decode_with_the_engines_refusals_on_the_decoupled_decoder():
-    """TVX_NVJPEG_REFUSED=decoupled: the files the engine refuses (progressive; 4:1:1 in GRAY
-    mode: its colour goes to libjpeg, as ycc.cu takes chroma 1 or 2 times smaller) on nvJPEG's
-    decoupled decoder, on its own thread and handle, while the engine decodes the rest of the
-    batch (within the decoupled decoder's bounds; the engine's files stay exact)."""
-    _gpu_suite_with({"TVX_NVJPEG_REFUSED": "decoupled"},
-                    lambda backend: backend.startswith("hardware (") and "refused files on the decoupled decoder" in backend)
-    code = "import torch, tvx; torch.ops.tvx._nvjpeg_backend(torch.device('cuda'))"
+def test_gpu_decode_with_the_engines_refusals_on_cpu_threads():
+    """TVX_NVJPEG_REFUSED=cpu: the files the engine refuses (progressive; 4:1:1 in GRAY mode)
+    on libjpeg's CPU threads instead of nvJPEG's decoupled decoder beside the engine (the
+    default, which the rest of this file runs): every image then equals the CPU's exactly."""
+    _gpu_suite_with({"TVX_NVJPEG_REFUSED": "cpu"},
+                    lambda backend: backend.startswith("hardware (") and "refused files on CPU threads" in backend)
+    code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
+    for value, expected in [("decoupled", "refused files on the decoupled decoder"),
+                            ("", "refused files on the decoupled decoder")]:
+        env = dict(os.environ, TVX_NVJPEG_REFUSED=value, PYTHONPATH=os.pathsep.join(sys.path))
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0 and expected in out.stdout, (value, out.stdout + out.stderr)
     env = dict(os.environ, TVX_NVJPEG_REFUSED="gpu", PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "TVX_NVJPEG_REFUSED must be cpu or decoupled, got 'gpu'" in out.stderr, out.stderr

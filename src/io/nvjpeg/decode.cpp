@@ -12,9 +12,9 @@
 // - nvJPEG's decoupled decoder takes the rest (all of them on GPUs without engines), on the
 //   thread pool: one worker per thread, each with its own state, buffers and stream (forked
 //   from and joined back to the caller's), since the entropy decoding is host work (the
-//   batched call does it on one thread). Beside the engine (TVX_NVJPEG_REFUSED=decoupled; by
-//   default the engine's refusals go to libjpeg) it runs on a thread of its own and a handle
-//   of its own (nvjpeg::decoupled_handle), while the engine works.
+//   batched call does it on one thread). Beside the engine it runs on a thread of its own and
+//   a handle of its own (nvjpeg::decoupled_handle), while the engine works
+//   (TVX_NVJPEG_REFUSED=cpu sends the engine's refusals to libjpeg instead).
 // The rest (CMYK, arithmetic coding, DCT-scaled sizes, headers nvJPEG refuses) are decoded by
 // libjpeg-turbo on CPU threads while nvJPEG works, and uploaded, so a batch can mix them
 // freely. Images nvJPEG fails on are decoded on the CPU instead: each good file still decodes,
