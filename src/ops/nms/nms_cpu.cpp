@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -31,26 +32,40 @@ using detail::iou_above;
 using detail::order_key;
 
 // A stable least-significant-digit radix sort of `a` by the `Digit`-bit digits that
-// digit(e, shift) reads, for shift = first, first + Digit, ... < end; a digit every element
-// shares is skipped.
-template <int Digit, typename E, typename DigitOf>
-void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
-  const std::int64_t n = std::int64_t(a.size());
-  std::vector<E> b(a.size());
-  std::vector<std::int64_t> count(std::size_t(1) << Digit);
-  for (int shift = first; shift < end; shift += Digit) {
-    std::fill(count.begin(), count.end(), 0);
-    for (std::int64_t i = 0; i < n; ++i) ++count[digit(a[i], shift)];
-    if (count[digit(a[0], shift)] == n) continue;
-    std::int64_t sum = 0;
-    for (auto& c : count) {
-      const std::int64_t here = c;
-      c = sum;
+// digit(e, shift) reads, for shift = first, first + Digit, ... < end. One read of `a` counts
+// every pass's digits; a pass whose digit every element shares is skipped.
+template <int Digit, typename Count, typename E, typename DigitOf>
+void radix_sort_counted(std::vector<E>& a, int first, int end, DigitOf digit) {
+  constexpr std::size_t kBins = std::size_t(1) << Digit;
+  const int passes = (end - first + Digit - 1) / Digit;
+  const std::size_t n = a.size();
+  std::vector<Count> count(kBins * std::size_t(passes), 0);
+  for (const E& e : a)
+    for (int p = 0; p < passes; ++p) ++count[p * kBins + digit(e, first + p * Digit)];
+  std::vector<E> b(n);
+  for (int p = 0; p < passes; ++p) {
+    const int shift = first + p * Digit;
+    Count* const c = count.data() + p * kBins;
+    if (std::size_t(c[digit(a[0], shift)]) == n) continue;
+    Count sum = 0;
+    for (std::size_t d = 0; d < kBins; ++d) {
+      const Count here = c[d];
+      c[d] = sum;
       sum += here;
     }
-    for (std::int64_t i = 0; i < n; ++i) b[count[digit(a[i], shift)]++] = a[i];
+    for (const E& e : a) b[c[digit(e, shift)]++] = e;
     a.swap(b);
   }
+}
+
+// 32-bit counts (half the cache of the histograms) wherever they can count every element.
+template <int Digit, typename E, typename DigitOf>
+void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
+  if (a.empty()) return;
+  if (a.size() <= std::numeric_limits<std::uint32_t>::max())
+    radix_sort_counted<Digit, std::uint32_t>(a, first, end, digit);
+  else
+    radix_sort_counted<Digit, std::uint64_t>(a, first, end, digit);
 }
 
 // float scores: (key << 32 | index) words, three 11-bit passes over the key half.
@@ -119,15 +134,17 @@ class KeptGrid {
   // boxes of one size; a sample's median is as good), and no more than ~2 per box over all
   // categories' grids (0 .. categories - 1).
   KeptGrid(const T* boxes, std::int64_t n, std::int64_t categories) {
-    std::vector<double> w, h;  // the sizes of up to ~2048 boxes, spread over the order
-    const std::int64_t stride = std::max<std::int64_t>(1, n / 2048);
+    std::vector<double> w, h;  // the sizes of up to ~512 boxes, spread over the order
+    const std::int64_t stride = std::max<std::int64_t>(1, n / 512);
     std::size_t boxes_with_area = 0;
     double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
-    for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t i = 0, next_sample = 0; i < n; ++i) {
       const T* b = boxes + 4 * i;
+      const bool on_stride = i == next_sample;  // i % stride == 0, without a division a box
+      if (on_stride) next_sample += stride;
       if (!(b[2] > b[0] && b[3] > b[1])) continue;
       ++boxes_with_area;
-      if (i % stride == 0 || w.empty()) {
+      if (on_stride || w.empty()) {
         w.push_back(double(b[2]) - double(b[0]));
         h.push_back(double(b[3]) - double(b[1]));
       }
