@@ -51,7 +51,8 @@ for tool in memcheck racecheck; do
   # (TVX_NVJPEG_REFUSED=cpu) and the decoupled decoder runs one worker below.
   refused=decoupled
   [[ $tool == racecheck ]] && refused=cpu
-  step "compute-sanitizer $tool (every CUDA kernel)" compute-sanitizer --tool $tool --error-exitcode 1 \
+  # All worker threads under memcheck, which follows them; a hang ends at the timeout.
+  step "compute-sanitizer $tool (every CUDA kernel)" timeout 900 compute-sanitizer --tool $tool --error-exitcode 1 \
     env TVX_LIBRARY="$lib" TVX_NVJPEG_REFUSED=$refused python3 scripts/cuda_smoke.py
   # The GPU JPEG decode without engines (nvJPEG's decoupled decoder on the thread pool), as
   # GPUs without NVJPG engines run it. One worker thread, for racecheck as above.

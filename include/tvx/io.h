@@ -38,11 +38,11 @@ at::Tensor decode_jpeg_scaled(const at::Tensor& data, std::int64_t mode, at::Int
 /// on ATen's thread pool. An error names the image's index.
 ///
 /// With a CUDA `device`, decode_jpegs decodes on that GPU with nvJPEG (its hardware engine
-/// where it has one), on the device's current stream, into uint8 CUDA tensors. Files nvJPEG
-/// cannot take (CMYK, arithmetic coding, a DCT-scaled min_size) and, by default, those the
-/// engine refuses (progressive; TVX_NVJPEG_REFUSED=decoupled sends them to nvJPEG's
-/// decoupled decoder beside it) are decoded on CPU threads meanwhile and uploaded: a batch may
-/// mix them freely.
+/// where it has one), on the device's current stream, into uint8 CUDA tensors. The files the
+/// engine refuses (progressive) go to nvJPEG's decoupled decoder beside it
+/// (TVX_NVJPEG_REFUSED=cpu: to libjpeg, exact); files nvJPEG cannot take (CMYK, arithmetic
+/// coding, a DCT-scaled min_size) are decoded on CPU threads meanwhile and uploaded: a batch
+/// may mix them freely.
 std::vector<at::Tensor> decode_jpegs(const std::vector<at::Tensor>& data, std::int64_t mode = 0,
                                      bool apply_exif_orientation = false, at::OptionalIntArrayRef min_size = {},
                                      std::optional<at::Device> device = std::nullopt);

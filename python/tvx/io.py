@@ -46,10 +46,10 @@ def decode_jpeg(input: Tensor | list[Tensor], mode=ImageReadMode.UNCHANGED, devi
     warning).
 
     A list in gives a list out, decoded on the thread pool. ``device='cuda'`` decodes with
-    nvJPEG (the GPU's hardware JPEG engine where it has one) on the current stream; files
-    nvJPEG cannot take (CMYK, arithmetic coding, DCT-scaled sizes) and, by default, those the
-    engine refuses (progressive; ``TVX_NVJPEG_REFUSED=decoupled`` sends them to nvJPEG's
-    decoupled decoder beside it) are decoded on CPU threads and uploaded. ``min_size=(h, w)``
+    nvJPEG (the GPU's hardware JPEG engine where it has one) on the current stream; the files
+    the engine refuses (progressive) go to nvJPEG's decoupled decoder beside it
+    (``TVX_NVJPEG_REFUSED=cpu``: to libjpeg, exact), and files nvJPEG cannot take (CMYK,
+    arithmetic coding, DCT-scaled sizes) are decoded on CPU threads and uploaded. ``min_size=(h, w)``
     (tvx only)
     decodes at the smallest of libjpeg-turbo's DCT scales 1/8, 1/4, 1/2, 1 whose output still
     covers (h, w) in the upright orientation: the fast path to a small model input."""

@@ -918,13 +918,17 @@ def test_gpu_decode_on_the_gpu_backend():
 def test_gpu_decode_with_the_engines_refusals_on_cpu_threads():
     """TVX_NVJPEG_REFUSED=cpu: the files the engine refuses (progressive; 4:1:1 in GRAY mode)
     on libjpeg's CPU threads instead of nvJPEG's decoupled decoder beside the engine (the
-    default, which the rest of this file runs): every image then equals the CPU's exactly."""
+    default when the variable is unset or empty): every image then equals the CPU's exactly."""
     _gpu_suite_with({"TVX_NVJPEG_REFUSED": "cpu"},
                     lambda backend: backend.startswith("hardware (") and "refused files on CPU threads" in backend)
     code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
     for value, expected in [("decoupled", "refused files on the decoupled decoder"),
-                            ("", "refused files on the decoupled decoder")]:
-        env = dict(os.environ, TVX_NVJPEG_REFUSED=value, PYTHONPATH=os.pathsep.join(sys.path))
+                            ("", "refused files on the decoupled decoder"),
+                            (None, "refused files on the decoupled decoder")]:  # None: unset
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        env.pop("TVX_NVJPEG_REFUSED", None)
+        if value is not None:
+            env["TVX_NVJPEG_REFUSED"] = value
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0 and expected in out.stdout, (value, out.stdout + out.stderr)
     env = dict(os.environ, TVX_NVJPEG_REFUSED="gpu", PYTHONPATH=os.pathsep.join(sys.path))

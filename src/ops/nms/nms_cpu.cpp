@@ -58,14 +58,10 @@ void radix_sort_counted(std::vector<E>& a, int first, int end, DigitOf digit) {
   }
 }
 
-// 32-bit counts (half the cache of the histograms) wherever they can count every element.
+// 32-bit counts (half the cache of 64-bit ones): nms_cpu_impl takes fewer than 2^31 boxes.
 template <int Digit, typename E, typename DigitOf>
 void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
-  if (a.empty()) return;
-  if (a.size() <= std::numeric_limits<std::uint32_t>::max())
-    radix_sort_counted<Digit, std::uint32_t>(a, first, end, digit);
-  else
-    radix_sort_counted<Digit, std::uint64_t>(a, first, end, digit);
+  if (!a.empty()) radix_sort_counted<Digit, std::uint32_t>(a, first, end, digit);
 }
 
 // float scores: (key << 32 | index) words, three 11-bit passes over the key half.
@@ -134,7 +130,7 @@ class KeptGrid {
   // boxes of one size; a sample's median is as good), and no more than ~2 per box over all
   // categories' grids (0 .. categories - 1).
   KeptGrid(const T* boxes, std::int64_t n, std::int64_t categories) {
-    std::vector<double> w, h;  // the sizes of up to ~512 boxes, spread over the order
+    std::vector<double> w, h;  // the sizes of 512 to 1023 boxes (all of fewer), spread over the order
     const std::int64_t stride = std::max<std::int64_t>(1, n / 512);
     std::size_t boxes_with_area = 0;
     double lo_x = INFINITY, lo_y = INFINITY, hi_x = -INFINITY, hi_y = -INFINITY;
@@ -373,6 +369,8 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
   detail::check_nms_args(op, dets, scores, idxs);
   const std::int64_t n = dets.size(0);
   if (n == 0) return at::empty({0}, dets.options().dtype(at::kLong));
+  // Positions are 32-bit here (the sort's index half, KeptBox::pos, the sort's counts).
+  TORCH_CHECK(n <= std::numeric_limits<std::int32_t>::max(), op, ": the CPU kernel takes fewer than 2^31 boxes, got ", n);
 
   // One thread throughout: the boxes and categories are gathered into score order here
   // rather than by ATen's index_select and copies, whose parallel loops left OpenMP threads
