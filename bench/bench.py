@@ -45,7 +45,7 @@ def median_time(fn, device: str, runs: int, warmup: int = 3) -> float:
             t0 = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return times
 
 
 def peak_memory(fn, device: str) -> int | None:
@@ -579,6 +579,11 @@ def geometry_cases(quick: bool, images: Path):
 
 def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
     """Median wall seconds of fn() (synchronised when on CUDA): decoders do host work too."""
+    return statistics.median(wall_times(fn, device, runs, warmup))
+
+
+def wall_times(fn, device: str, runs: int, warmup: int = 2) -> list:
+    """Wall seconds of each of `runs` calls of fn(), after `warmup` calls."""
     for _ in range(warmup):
         fn()
     times = []
@@ -590,7 +595,7 @@ def wall_time(fn, device: str, runs: int, warmup: int = 2) -> float:
         if device == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return times
 
 
 def io_cases(quick: bool, images: Path, cpu: bool = True):
@@ -766,15 +771,9 @@ def profile_jpeg_small(images: Path) -> None:
             print(f"# decode_jpeg cuda 500x375 batch of {k:>2} {mode:<4}: tvx {t_ours * 1e3:.3f} ms, "
                   f"torchvision {t_theirs * 1e3:.3f} ms, {t_theirs / t_ours:.2f}x")
     call = lambda: tvx.io.decode_jpeg(data, device="cuda")  # noqa: E731
-    singles = []
-    for _ in range(30):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        call()
-        torch.cuda.synchronize()
-        singles.append((time.perf_counter() - t0) * 1e3)
-    singles.sort()
-    print(f"# tvx batch of {len(data)}: calls min {singles[0]:.3f}, median {singles[15]:.3f}, max {singles[-1]:.3f} ms")
+    singles = sorted(t * 1e3 for t in wall_times(call, "cuda", 30))
+    print(f"# tvx batch of {len(data)}: calls min {singles[0]:.3f}, median {statistics.median(singles):.3f}, "
+          f"max {singles[-1]:.3f} ms")
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         for _ in range(10):
             call()

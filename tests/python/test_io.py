@@ -887,13 +887,29 @@ def test_gpu_encode_decodes_like_the_cpu_encoding():
         tvx.io.encode_jpeg([gpu[0][None]])
 
 
+def _env_with(env_vars):
+    """This process's environment with `env_vars` set (a None value: unset) and tvx importable."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for name, value in env_vars.items():
+        env.pop(name, None)
+        if value is not None:
+            env[name] = value
+    return env
+
+
+def _backend_in_fresh_process(env_vars):
+    """The GPU decoder's description (tvx._nvjpeg_backend) in a fresh process under `env_vars`."""
+    code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
+    return subprocess.run([sys.executable, "-c", code], env=_env_with(env_vars), capture_output=True, text=True,
+                          timeout=300)
+
+
 def _gpu_suite_with(env_vars, backend):
     """The every-file (GRAY and RGB), EXIF and min_size GPU tests in a fresh process under
     `env_vars`, whose decoder's description must pass `backend`."""
-    code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
-    env = dict(os.environ, **env_vars, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    out = _backend_in_fresh_process(env_vars)
     assert out.returncode == 0 and backend(out.stdout.strip()), out.stdout + out.stderr
+    env = _env_with(env_vars)
     script = f"""
 import torch, tvx, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -921,16 +937,8 @@ def test_gpu_decode_with_the_engines_refusals_on_cpu_threads():
     default when the variable is unset or empty): every image then equals the CPU's exactly."""
     _gpu_suite_with({"TVX_NVJPEG_REFUSED": "cpu"},
                     lambda backend: backend.startswith("hardware (") and "refused files on CPU threads" in backend)
-    code = "import torch, tvx; print(torch.ops.tvx._nvjpeg_backend(torch.device('cuda')))"
-    for value, expected in [("decoupled", "refused files on the decoupled decoder"),
-                            ("", "refused files on the decoupled decoder"),
-                            (None, "refused files on the decoupled decoder")]:  # None: unset
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-        env.pop("TVX_NVJPEG_REFUSED", None)
-        if value is not None:
-            env["TVX_NVJPEG_REFUSED"] = value
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0 and expected in out.stdout, (value, out.stdout + out.stderr)
-    env = dict(os.environ, TVX_NVJPEG_REFUSED="gpu", PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    for value in ("decoupled", "", None):  # None: unset
+        out = _backend_in_fresh_process({"TVX_NVJPEG_REFUSED": value})
+        assert out.returncode == 0 and "refused files on the decoupled decoder" in out.stdout, (value, out.stdout + out.stderr)
+    out = _backend_in_fresh_process({"TVX_NVJPEG_REFUSED": "gpu"})
     assert out.returncode != 0 and "TVX_NVJPEG_REFUSED must be cpu or decoupled, got 'gpu'" in out.stderr, out.stderr

@@ -95,7 +95,7 @@ const Handle& handle(int device) {
     if (nv.nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, kFlags, &h->handle) != NVJPEG_STATUS_SUCCESS)
       return default_backend(device);
     h->hardware = true;
-    h->refused_on_decoupled = !refused || !*refused || std::strcmp(refused, "decoupled") == 0;
+    h->refused_on_decoupled = !(refused && std::strcmp(refused, "cpu") == 0);  // validated above
     if (nv.nvjpegGetHardwareDecoderInfo(h->handle, &h->engines, &h->cores_per_engine) != NVJPEG_STATUS_SUCCESS)
       h->engines = h->cores_per_engine = 0;
     return h;

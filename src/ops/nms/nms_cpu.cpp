@@ -33,12 +33,15 @@ using detail::order_key;
 
 // A stable least-significant-digit radix sort of `a` by the `Digit`-bit digits that
 // digit(e, shift) reads, for shift = first, first + Digit, ... < end. One read of `a` counts
-// every pass's digits; a pass whose digit every element shares is skipped.
-template <int Digit, typename Count, typename E, typename DigitOf>
-void radix_sort_counted(std::vector<E>& a, int first, int end, DigitOf digit) {
+// every pass's digits (32-bit counts: nms_cpu_impl takes fewer than 2^31 boxes); a pass whose
+// digit every element shares is skipped.
+template <int Digit, typename E, typename DigitOf>
+void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
+  using Count = std::uint32_t;
   constexpr std::size_t kBins = std::size_t(1) << Digit;
   const int passes = (end - first + Digit - 1) / Digit;
   const std::size_t n = a.size();
+  if (n == 0) return;
   std::vector<Count> count(kBins * std::size_t(passes), 0);
   for (const E& e : a)
     for (int p = 0; p < passes; ++p) ++count[p * kBins + digit(e, first + p * Digit)];
@@ -56,12 +59,6 @@ void radix_sort_counted(std::vector<E>& a, int first, int end, DigitOf digit) {
     for (const E& e : a) b[c[digit(e, shift)]++] = e;
     a.swap(b);
   }
-}
-
-// 32-bit counts (half the cache of 64-bit ones): nms_cpu_impl takes fewer than 2^31 boxes.
-template <int Digit, typename E, typename DigitOf>
-void radix_sort(std::vector<E>& a, int first, int end, DigitOf digit) {
-  if (!a.empty()) radix_sort_counted<Digit, std::uint32_t>(a, first, end, digit);
 }
 
 // float scores: (key << 32 | index) words, three 11-bit passes over the key half.
