@@ -9,6 +9,7 @@ is the most device memory allocated during one call beyond what was allocated be
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -45,7 +46,7 @@ def median_time(fn, device: str, runs: int, warmup: int = 3) -> float:
             t0 = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t0)
-    return times
+    return statistics.median(times)
 
 
 def peak_memory(fn, device: str) -> int | None:
@@ -782,23 +783,30 @@ def profile_jpeg_small(images: Path) -> None:
 
 
 def profile_roi() -> None:
-    """Kernel times of tvx's roi_align forward + backward on the bench case."""
+    """Kernel times of tvx's and torchvision's RoI ops, forward + backward, on the bench cases."""
     from torch.profiler import ProfilerActivity, profile
     rois = detector_rois(1000, 800.0, 1216.0, 2, "cuda")
     x = torch.randn(2, 256, 200, 304, device="cuda", requires_grad=True)
+    xps = torch.randn(2, 490, 200, 304, device="cuda", requires_grad=True)
+    ops = [("roi_align", x, (0.25, 7, 7, 2, True)), ("roi_pool", x, (0.25, 7, 7)),
+           ("ps_roi_align", xps, (0.25, 7, 7, 2)), ("ps_roi_pool", xps, (0.25, 7, 7))]
+    for (name, inp, args), lib in itertools.product(ops, ("tvx", "torchvision")):
+        op = getattr(getattr(torch.ops, lib), name)
 
-    def step():
-        out = torch.ops.tvx.roi_align(x, rois, 0.25, 7, 7, 2, True)
-        out.backward(torch.ones_like(out))
+        def step():
+            out = op(inp, rois, *args)
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            out.backward(torch.ones_like(out))
 
-    for _ in range(3):
-        step()
-    torch.cuda.synchronize()
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        for _ in range(10):
+        for _ in range(3):
             step()
         torch.cuda.synchronize()
-    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=18))
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(10):
+                step()
+            torch.cuda.synchronize()
+        print(f"# {lib} {name} forward + backward, 10 steps")
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=10))
 
 
 def fmt_time(s: float) -> str:

@@ -115,11 +115,15 @@ if "ops" not in SKIP:
             torch.use_deterministic_algorithms(False)
             torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
                                                                                     32, 2, True), rtol=1e-5, atol=1e-5)
-    # roi_pool with many RoIs, each bin read through the bin table.
-    x = torch.randn(2, 12, 24, 32)
-    dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40, torch.rand(300, 2) * 40 + 20], 1)
-    for got, want in zip(torch.ops.tvx.roi_pool(x.cuda(), dense.cuda(), 0.5, 7, 7), torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
-        assert torch.equal(got.cpu(), want)
+    # roi_pool with many RoIs: NCHW (a warp per RoI and channel; RoIs wider than 32 columns on
+    # the 100-wide map; ties on the map of three values) and channels_last (the bin table).
+    for x in (torch.randn(2, 12, 24, 32), torch.randint(0, 3, (2, 5, 30, 100)).float()):
+        dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40,
+                           torch.rand(300, 2) * torch.tensor([x.shape[-1] * 2.0, 40.0]) + 20], 1)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            got = torch.ops.tvx.roi_pool(x.cuda().contiguous(memory_format=layout), dense.cuda(), 0.5, 7, 7)
+            for g, w in zip(got, torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
+                assert torch.equal(g.cpu(), w)
     many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
     grad = torch.randn(6, 4, 7, 7)
     torch.testing.assert_close(

@@ -134,6 +134,38 @@ def test_roi_pool_and_ps_gradients_match_torchvision(device):
                                rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "channels_last"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype):
+    """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
+    three values: the first maximum in row-major order wins), NaN and -inf (skipped, as by
+    torchvision's comparison), a channel of -inf only (-FLT_MAX, argmax -1), RoIs wider than
+    32 columns and pooled widths of 1, 33 and 40 (the NCHW kernel takes a warp's 32 columns at
+    a time and pooled widths up to 32)."""
+    g = torch.Generator().manual_seed(7)
+    x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
+    x[0, 0, 3:9, 10:20] = float("nan")
+    x[1, 1, :, 50:60] = float("-inf")
+    x[1, 2] = float("-inf")
+    x = x.to(dtype=dtype, device=device)
+    if layout == "strided":
+        x = x[..., ::2]
+    elif layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    width = x.shape[-1]
+    rois = detector_rois(120, 4, batch=2, height=40.0, width=float(width), device=device)
+    wide = torch.tensor([[0, 0.0, 0.0, width - 1.0, 39.0], [1, 3.0, 1.0, 70.0, 30.0], [1, 30.0, 2.0, 33.0, 38.0]],
+                        device=device)
+    rois = torch.cat([rois, wide]).to(dtype)
+    for ph, pw in [(7, 7), (2, 1), (5, 33), (3, 40)]:
+        out, arg = tx.roi_pool(x, rois, 1.0, ph, pw)
+        # float16 against torchvision's float32 on the same values (-FLT_MAX rounds to -inf):
+        # tvx computes a RoI's bins in float32 (its opmath type), torchvision's CPU kernel in float16.
+        want, want_arg = tv.roi_pool(x.float(), rois.float(), 1.0, ph, pw)
+        torch.testing.assert_close(out, want.to(dtype), rtol=0, atol=0, equal_nan=True, msg=f"{ph}x{pw}")
+        assert torch.equal(arg, want_arg), f"{ph}x{pw}"
+
+
 def test_ps_roi_pool_gradient_is_the_forward_s(device):
     """torchvision's ps_roi_pool pools bins clipped to H - 1 but spreads their gradient over
     bins clipped to H: at the last row and column its gradient is not its forward's. tvx's

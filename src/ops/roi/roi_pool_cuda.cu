@@ -46,10 +46,14 @@ __global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, b
   }
 }
 
-template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast>
+// Unit: the input's columns are adjacent (stride 1, as in contiguous NCHW), known at compile
+// time: the unrolled row loop then loads at constant offsets from one address instead of
+// stepping a 64-bit pointer per value (the kernel is bound by its instruction issue).
+template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast, bool Unit>
 __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois,
                                     const int4* __restrict__ bins, Shape s, scalar_t* __restrict__ output,
                                     std::int32_t* __restrict__ index, index_t total) {
+  const std::int64_t sw = Unit ? 1 : s.sw;
   for (std::int64_t i64 : cu::grid_stride(total)) {
     index_t r, c, ph, pw;
     work_item<1, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
@@ -64,8 +68,8 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
     if constexpr (PS) {
       T sum = 0;
       for (int h = b.x; h < h1; ++h) {
-        const scalar_t* p = plane + h * s.sh + b.z * s.sw;
-        for (int w = b.z; w < b.w; ++w, p += s.sw) sum += static_cast<T>(*p);
+        const scalar_t* p = plane + h * s.sh + b.z * sw;
+        for (int w = b.z; w < b.w; ++w, p += sw) sum += static_cast<T>(*p);
       }
       output[o] = static_cast<scalar_t>(empty ? T(0) : sum / static_cast<T>((b.y - b.x) * (b.w - b.z)));
       index[o] = static_cast<std::int32_t>(c_in);
@@ -73,8 +77,8 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
       T best = empty ? T(0) : static_cast<T>(-FLT_MAX);
       int arg = -1;
       for (int h = b.x; h < h1; ++h) {
-        const scalar_t* p = plane + h * s.sh + b.z * s.sw;
-        for (int w = b.z; w < b.w; ++w, p += s.sw) {
+        const scalar_t* p = plane + h * s.sh + b.z * sw;
+        for (int w = b.z; w < b.w; ++w, p += sw) {
           const T v = static_cast<T>(*p);
           if (v > best) {
             best = v;
@@ -205,11 +209,19 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale, ps,
                bins_ptr, k * ph * pw);
     const std::int64_t total = output.numel();
+    const bool unit = !channels_last && s.sw == 1;
     cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
       using index_t = decltype(index_type);
-      cu::launch(pool_forward_kernel<scalar_t, T, index_t, decltype(ps_tag)::value, decltype(cl_tag)::value>,
-                 cu::blocks_for(total, 256), 256, 0, input.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), bins_ptr,
-                 s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(), static_cast<index_t>(total));
+      constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
+      auto launch = [&](auto kernel) {
+        cu::launch(kernel, cu::blocks_for(total, 256), 256, 0, input.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(),
+                   bins_ptr, s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(),
+                   static_cast<index_t>(total));
+      };
+      if (!CL && unit)
+        launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, !CL>);
+      else
+        launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, false>);
     });
   });
   return {output, index};
