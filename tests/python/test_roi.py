@@ -140,8 +140,9 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
     three values: the first maximum in row-major order wins), NaN and -inf (skipped, as by
     torchvision's comparison), a channel of -inf only (-FLT_MAX, argmax -1), RoIs wider than
-    32 columns and pooled widths of 1, 33 and 40 (the NCHW kernel takes a warp's 32 columns at
-    a time and pooled widths up to 32)."""
+    32 columns, pooled widths of 1, 33 and 40, and 5 channels, then 1 (the CUDA kernel pools
+    two channels a thread on NCHW input: the last thread has one; a 1-channel input has
+    stride(1) == 1 but is not channels_last)."""
     g = torch.Generator().manual_seed(7)
     x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
     x[0, 0, 3:9, 10:20] = float("nan")
@@ -157,13 +158,17 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     wide = torch.tensor([[0, 0.0, 0.0, width - 1.0, 39.0], [1, 3.0, 1.0, 70.0, 30.0], [1, 30.0, 2.0, 33.0, 38.0]],
                         device=device)
     rois = torch.cat([rois, wide]).to(dtype)
-    for ph, pw in [(7, 7), (2, 1), (5, 33), (3, 40)]:
-        out, arg = tx.roi_pool(x, rois, 1.0, ph, pw)
+    cases = [(x, ph, pw) for ph, pw in [(7, 7), (2, 1), (5, 33), (3, 40)]] + [(x[:, 2:3], 7, 7)]
+    minus_inf = (rois[:, 0] == 1).nonzero()[:, 0]
+    assert minus_inf.numel() > 0  # channel 2 of image 1 is all -inf: -FLT_MAX, argmax -1
+    for inp, ph, pw in cases:
+        out, arg = tx.roi_pool(inp, rois, 1.0, ph, pw)
         # float16 against torchvision's float32 on the same values (-FLT_MAX rounds to -inf):
         # tvx computes a RoI's bins in float32 (its opmath type), torchvision's CPU kernel in float16.
-        want, want_arg = tv.roi_pool(x.float(), rois.float(), 1.0, ph, pw)
+        want, want_arg = tv.roi_pool(inp.float(), rois.float(), 1.0, ph, pw)
         torch.testing.assert_close(out, want.to(dtype), rtol=0, atol=0, equal_nan=True, msg=f"{ph}x{pw}")
         assert torch.equal(arg, want_arg), f"{ph}x{pw}"
+        assert (arg[minus_inf, 2 if inp.shape[1] > 1 else 0] == -1).all()
 
 
 def test_ps_roi_pool_gradient_is_the_forward_s(device):
