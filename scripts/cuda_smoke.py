@@ -124,6 +124,19 @@ if "ops" not in SKIP:
             got = torch.ops.tvx.roi_pool(x.cuda().contiguous(memory_format=layout), dense.cuda(), 0.5, 7, 7)
             for g, w in zip(got, torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
                 assert torch.equal(g.cpu(), w)
+    # The band backward of roi_pool and the ps ops: 100 x 130 takes two bands a plane (RoIs
+    # cross them), 3 x 13000 a row a band (wider than a band's 48 KiB).
+    for h, w in ((100, 130), (3, 13000)):
+        x = torch.randn(2, 12, h, w)
+        xy = torch.rand(200, 2) * torch.tensor([2.0 * w, 2.0 * h])
+        boxes = torch.cat([torch.randint(0, 2, (200, 1)).float(), xy, xy + torch.rand(200, 2) * torch.tensor([w, h])], 1)
+        for name, extra in (("roi_pool", ()), ("ps_roi_align", (2,)), ("ps_roi_pool", ())):
+            op = getattr(torch.ops.tvx, name)
+            xg = x.cuda().requires_grad_()
+            op(xg, boxes.cuda(), 0.5, 2, 3, *extra)[0].nan_to_num().sum().backward()
+            xw = x.clone().requires_grad_()
+            op(xw, boxes, 0.5, 2, 3, *extra)[0].nan_to_num().sum().backward()
+            torch.testing.assert_close(xg.grad.cpu(), xw.grad, rtol=1e-5, atol=1e-5)
     many = torch.tensor([[0, 0.0, 0.0, 399.0, 299.0]] * 6)
     grad = torch.randn(6, 4, 7, 7)
     torch.testing.assert_close(

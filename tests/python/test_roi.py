@@ -270,27 +270,21 @@ def test_cuda_matches_cpu_on_a_detector_batch():
     assert torch.equal(cl, got)
 
 
-@pytest.mark.skipif(not CUDA, reason="no CUDA device")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("name,extra", [("roi_align", (2, True)), ("roi_align", (0, False)), ("roi_pool", ()),
-                                        ("ps_roi_align", (2,)), ("ps_roi_pool", ())])
-@pytest.mark.parametrize("per_bin", [3, 6, 8])  # channels per bin: 1-, 2- and 4-wide atomics
-def test_atomic_backward_equals_the_deterministic_one(name, extra, dtype, per_bin):
-    """The default CUDA backward (atomics into a channels-last float sum, vector atomics where
-    the channels allow) against the ordered scatter of use_deterministic_algorithms."""
-    channels = per_bin * 12 if name.startswith("ps") else per_bin
-    w = W + 5  # partial tiles in the transpose
-    x = torch.randn(N, channels, H, w, device="cuda", dtype=dtype)
-    rois = detector_rois(300, 11, device="cuda", dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=(torch.float32, torch.float64)):
+    """The default CUDA backward against the ordered scatter of use_deterministic_algorithms
+    (and, in the dtypes `against_cpu`, the CPU's), on an N x channels x h x w map."""
+    x = torch.randn(N, channels, h, w, device="cuda", dtype=dtype)
+    rois = detector_rois(300, 11, height=h / SCALE, width=w / SCALE, device="cuda",
+                         dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
     grad = torch.randn_like(out[0] if isinstance(out, tuple) else out)
     backward = getattr(tx, f"_{name}_backward")
     if name in ("roi_pool", "ps_roi_pool"):
-        args = (grad, rois, out[1], SCALE, 3, 4, N, channels, H, w)
+        args = (grad, rois, out[1], SCALE, 3, 4, N, channels, h, w)
     elif name == "ps_roi_align":
-        args = (grad, rois, out[1], SCALE, 3, 4, extra[0], N, channels, H, w)
+        args = (grad, rois, out[1], SCALE, 3, 4, extra[0], N, channels, h, w)
     else:
-        args = (grad, rois, SCALE, 3, 4, N, channels, H, w) + extra
+        args = (grad, rois, SCALE, 3, 4, N, channels, h, w) + extra
     atomic = backward(*args)
     torch.use_deterministic_algorithms(True)
     try:
@@ -298,11 +292,40 @@ def test_atomic_backward_equals_the_deterministic_one(name, extra, dtype, per_bi
     finally:
         torch.use_deterministic_algorithms(False)
     assert atomic.dtype == dtype and atomic.is_contiguous() and atomic.shape == x.shape
+    assert ordered.abs().max() > 0
     tol = {torch.float32: 1e-5, torch.float64: 1e-12, torch.float16: 2 ** -10, torch.bfloat16: 2 ** -7}[dtype]
     torch.testing.assert_close(atomic, ordered, rtol=tol, atol=tol * ordered.abs().max().item())
-    if dtype in (torch.float32, torch.float64):
+    if dtype in against_cpu:
         cpu = backward(*(a.cpu() if torch.is_tensor(a) else a for a in args))
         torch.testing.assert_close(atomic.cpu(), cpu, rtol=tol, atol=tol * cpu.abs().max().item())
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("name,extra", [("roi_align", (2, True)), ("roi_align", (0, False)), ("roi_pool", ()),
+                                        ("ps_roi_align", (2,)), ("ps_roi_pool", ())])
+@pytest.mark.parametrize("per_bin", [3, 6, 8])  # channels per bin: 1-, 2- and 4-wide atomics
+def test_atomic_backward_equals_the_deterministic_one(name, extra, dtype, per_bin):
+    """roi_align's atomics into a channels-last float sum (vector atomics where the channels
+    allow); the others' band sums (one band a plane here; W + 5: partial tiles in the
+    transpose)."""
+    channels = per_bin * 12 if name.startswith("ps") else per_bin
+    atomic_equals_deterministic(name, extra, dtype, channels, H, W + 5)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("name,extra", [("roi_pool", ()), ("ps_roi_align", (2,)), ("ps_roi_align", (0,)),
+                                        ("ps_roi_pool", ())])
+@pytest.mark.parametrize("h,w", [(150, 120), (3, 12000), (2, 12300)])
+def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
+    """roi_pool's and the ps ops' default backward sums by bands of rows of about 48 KiB:
+    150 x 120 takes 2 bands a plane in 4-byte sums and 3 in float64 (RoIs cross them);
+    3 x 12000 a row a band; 2 x 12300 a row a band, wider than 48 KiB."""
+    # Against the CPU in float64 only: nvcc fuses the float32 sample coordinates' multiply-adds,
+    # so on these maps a sample at -1 or H may fall on the other side of the edge.
+    atomic_equals_deterministic(name, extra, dtype, 36 if name.startswith("ps") else 3, h, w,
+                                against_cpu=(torch.float64,))
 
 
 BAD_BATCH = """

@@ -3,8 +3,8 @@
 // 4 multiply-adds per sample, reading the input through its strides; with channels_last
 // input, neighbouring threads take neighbouring channels so their loads coalesce. Backward
 // (see roi_cuda.cuh): by default with atomics, roi_align's one thread per (RoI, bin, 1 to 4
-// channels) into the channels-last sum, ps_roi_align's as torchvision's into NCHW (see
-// ps_align_backward_atomic); deterministic, each (RoI, bin)
+// channels) into the channels-last sum, ps_roi_align's into NCHW by bands of rows (see
+// PsAlignBand); deterministic, each (RoI, bin)
 // lists its samples' corners as entries for core's ordered scatter: E = K * PH * PW *
 // samples * 4 entries, no atomics.
 #include <ATen/Dispatch.h>
@@ -116,24 +116,46 @@ __global__ void align_backward_atomic(const grad_t* __restrict__ grad_cl, const 
   }
 }
 
-// ps_roi_align's default backward, as torchvision's: thread i = output value (r, c, ph, pw)
-// adds into NCHW input channel ps_channel(c, ph, pw). Its channels lie a bin apart, so a
-// channels-last sum would not make the atomics contiguous, and its gradient is sparse (one
-// bin per channel and RoI): zeroing a dense sum would cost more than the atomics.
+// ps_roi_align's band sum (see cuda::band_backward): a thread per RoI adds grad * weight /
+// count at the corners of its bin's samples (the band's channel's bin) that lie in the band's
+// rows [y0, y1), as for_each_corner, at (y - y0) * W + x.
 template <typename grad_t, typename T>
-__global__ void ps_align_backward_atomic(const grad_t* __restrict__ grad, const T* __restrict__ rois, Shape s,
-                                         T scale, std::int64_t sampling_ratio, T* __restrict__ grad_input,
-                                         std::int64_t total) {
-  for (std::int64_t i : cu::grid_stride(total)) {
-    const std::int64_t pw = i % s.pw, ph = (i / s.pw) % s.ph, c = (i / s.pw / s.ph) % s.c_out;
-    const std::int64_t r = i / s.pw / s.ph / s.c_out;
-    const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, true, true);
-    if (!cuda::valid_batch(rois + 5 * std::int64_t(r), s.n)) continue;
-    const T g = static_cast<T>(grad[i]) / a.count;
-    T* const plane = grad_input + (a.batch * s.c_out * s.ph * s.pw + ps_channel(c, ph, pw, s.ph, s.pw)) * s.h * s.w;
-    for_each_corner(a, ph, pw, s, [&](std::int64_t pixel, T weight) { atomicAdd(plane + pixel, g * weight); });
+struct PsAlignBand {
+  const grad_t* grad;
+  const T* rois;
+  Shape s;
+  T scale;
+  std::int64_t sampling_ratio;
+
+  __device__ void operator()(const cuda::Band& band, T* sum) const {
+    const std::int64_t bins = s.ph * s.pw, c = band.channel / bins, bin = band.channel % bins;
+    const std::int64_t ph = bin / s.pw, pw = bin % s.pw;
+    for (std::int64_t r = threadIdx.x; r < s.k; r += blockDim.x) {
+      if (!cuda::valid_batch(rois + 5 * r, s.n) || static_cast<std::int64_t>(rois[5 * r]) != band.batch) continue;
+      const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, true, true);
+      const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / a.count;
+      for (int iy = 0; iy < a.grid_h; ++iy) {
+        const Axis<T> y = axis(sample_coord(a.start_h, a.bin_h, a.grid_h, ph, iy), s.h);
+        const bool lo = y.lo >= band.y0 && y.lo < band.y1, hi = y.hi >= band.y0 && y.hi < band.y1;
+        if (!y.valid || !(lo || hi)) continue;
+        T* const row_lo = sum + (y.lo - band.y0) * s.w;
+        T* const row_hi = sum + (y.hi - band.y0) * s.w;
+        for (int ix = 0; ix < a.grid_w; ++ix) {
+          const Axis<T> x = axis(sample_coord(a.start_w, a.bin_w, a.grid_w, pw, ix), s.w);
+          if (!x.valid) continue;
+          if (lo) {
+            atomicAdd(row_lo + x.lo, g * (y.w_lo * x.w_lo));
+            atomicAdd(row_lo + x.hi, g * (y.w_lo * x.w_hi));
+          }
+          if (hi) {
+            atomicAdd(row_hi + x.lo, g * (y.w_hi * x.w_lo));
+            atomicAdd(row_hi + x.hi, g * (y.w_hi * x.w_hi));
+          }
+        }
+      }
+    }
   }
-}
+};
 
 // Entries per RoI: PH * PW * samples * 4 corners.
 template <typename T>
@@ -254,20 +276,22 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
     at::Tensor grad_input = cuda::from_channels_last(sum, grad_arg.scalar_type());
     return grad_input;
   }
-  at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
-  const at::ScalarType acc = grad_input.scalar_type();
-  if (grad_arg.numel() == 0 || grad_input.numel() == 0) {
-    return grad_input.to(grad_arg.scalar_type());
-  }
   const at::Tensor grad = grad_arg.contiguous();
   if (atomic) {  // ps_roi_align
+    at::Tensor sum = at::empty({batch_size, channels, height, width},
+                               grad.options().dtype(at::toOpMathType(grad.scalar_type())));
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_ps_roi_align_backward", [&] {
       using T = at::opmath_type<scalar_t>;
       const at::Tensor r = rois_for(rois, grad.scalar_type());
-      cu::launch(ps_align_backward_atomic<scalar_t, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
-                 grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s, static_cast<T>(spatial_scale),
-                 sampling_ratio, grad_input.mutable_data_ptr<T>(), grad.numel());
+      cuda::launch_bands<false, T>(s, channels, sum,
+                                   PsAlignBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s,
+                                                     static_cast<T>(spatial_scale), sampling_ratio});
     });
+    return sum.to(grad.scalar_type());
+  }
+  at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
+  const at::ScalarType acc = grad_input.scalar_type();
+  if (grad_arg.numel() == 0 || grad_input.numel() == 0) {
     return grad_input.to(grad_arg.scalar_type());
   }
   const bool small_keys = batch_size * groups * height * width < std::numeric_limits<std::int32_t>::max();

@@ -1,7 +1,8 @@
 // The roi family's CUDA helpers, shared by its four ops: the batch-index assertion, the forward kernels' work items, and the backward's two paths. By
 // default a backward adds with atomics: roi_align into a float32 (float64) sum with channels
 // last, so that a warp's atomics are contiguous (32 to 128 channels of one pixel), which a
-// tiled transpose then lays out as NCHW; the others into NCHW, as torchvision's. Under torch.use_deterministic_algorithms(True) it goes through core's deterministic
+// tiled transpose then lays out as NCHW; the others into NCHW by bands of rows (see
+// band_backward). Under torch.use_deterministic_algorithms(True) it goes through core's deterministic
 // scatter (core/ordered_scatter.cuh) instead: each op lists its contributions as entries
 // (samples x 4 corners), taken in chunks of RoIs so that the temporaries stay below half the
 // size of grad_input, not N*C*H*W. Include only from the family's .cu files.
@@ -10,8 +11,10 @@
 #include <ATen/core/Tensor.h>
 #include <c10/macros/Macros.h>
 
+#include "core/cuda.cuh"
 #include "core/ordered_scatter.cuh"
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -120,6 +123,87 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
   auto by_index = [&](auto p, auto cl) { small ? launch(p, cl, std::int32_t{}) : launch(p, cl, std::int64_t{}); };
   auto by_layout = [&](auto p) { channels_last ? by_index(p, std::true_type{}) : by_index(p, std::false_type{}); };
   ps ? by_layout(std::true_type{}) : by_layout(std::false_type{});
+}
+
+/// The default backward of roi_pool, ps_roi_pool and ps_roi_align, by bands: one block per band
+/// of rows (kBandBytes of sums) of one input plane (batch, channel) zeroes the band's sum and
+/// adds the band's contributions with atomics; a thread's loop over the RoIs skips those of
+/// other batches or rows. No zeroing pass over the whole gradient, and each band's atomics
+/// run together on a small region. Two places for the sum (Shared), measured on an H100 on
+/// the bench case (bench/RESULTS.md), kernel times:
+/// - in shared memory, written to grad_input at the end: roi_pool, 151 us (torchvision's
+///   kernel 324 us, after its zeroing pass). Float atomics there are compare-and-swap loops
+///   on sm_90, but a warp's loads come in batches, so few wait on each other;
+/// - in grad_input itself, zeroed just before the atomics (native float adds in L2, which
+///   then hold the band's lines): the ps ops, 227 us (ps_roi_align) and 282 us
+///   (ps_roi_pool) against 253 and 295 us with shared sums (a thread per RoI, each
+///   compare-and-swap loop a round trip), and roi_pool's rows wider than a band. These are
+///   bound by L2 throughput (ncu: 81-90%).
+constexpr std::int64_t kBandBytes = 48 * 1024;
+constexpr int kBandThreads = 256;
+
+struct Bands {
+  std::int64_t rows = 0, count = 0;  // rows per band (at least one), bands per plane
+};
+
+inline Bands bands_for(std::int64_t height, std::int64_t width, std::int64_t acc_size) {
+  const std::int64_t most = std::max<std::int64_t>(1, kBandBytes / std::max<std::int64_t>(1, width * acc_size));
+  const std::int64_t count = (height + most - 1) / most;
+  return {count > 0 ? (height + count - 1) / count : 0, count};
+}
+
+/// One block's band: plane (batch, channel) of [N, C, H, W], rows [y0, y1); the sum's
+/// element (y, x) is sum[(y - y0) * W + x].
+struct Band {
+  std::int64_t batch, channel, y0, y1;
+};
+
+/// Add(band, sum) adds the band's contributions with atomicAdd. The blocks walk
+/// [0, N * C * bands) in order, so that a plane's bands run together. Shared: the sum is in
+/// shared memory, written out at the end; else in grad_input itself.
+template <typename acc_t, typename Add, bool Shared>
+__global__ void __launch_bounds__(kBandThreads)
+    band_backward(Shape s, std::int64_t channels, Bands bands, acc_t* __restrict__ grad_input, Add add) {
+  extern __shared__ __align__(16) unsigned char band_memory[];
+  const std::int64_t blocks = s.n * channels * bands.count;
+  for (std::int64_t block = blockIdx.x; block < blocks; block += gridDim.x) {
+    const std::int64_t plane = block / bands.count, y0 = (block % bands.count) * bands.rows;
+    const Band band{plane / channels, plane % channels, y0, y0 + bands.rows < s.h ? y0 + bands.rows : s.h};
+    acc_t* const out = grad_input + (plane * s.h + band.y0) * s.w;
+    const int n = static_cast<int>((band.y1 - band.y0) * s.w);
+    if constexpr (Shared) {
+      acc_t* const sum = reinterpret_cast<acc_t*>(band_memory);
+      for (int i = threadIdx.x; i < n; i += blockDim.x) sum[i] = acc_t(0);
+      __syncthreads();
+      add(band, sum);
+      __syncthreads();
+      for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = sum[i];
+      __syncthreads();  // the next band's zeroing waits for these reads
+    } else {
+      for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = acc_t(0);
+      __threadfence();  // the zeros reach L2 before any of the block's atomics there
+      __syncthreads();
+      add(band, out);
+    }
+  }
+}
+
+/// Launches band_backward over grad_input ([N, C, H, W], contiguous, acc_t), with the sums in
+/// shared memory if Shared and a band fits kBandBytes (a row does).
+template <bool Shared, typename acc_t, typename Add>
+void launch_bands(const Shape& s, std::int64_t channels, at::Tensor& grad_input, const Add& add) {
+  const Bands bands = bands_for(s.h, s.w, sizeof(acc_t));
+  const std::int64_t blocks = s.n * channels * bands.count;
+  if (blocks == 0) return;
+  const auto grid = static_cast<unsigned>(std::min<std::int64_t>(blocks, std::int64_t(1) << 30));
+  const std::int64_t bytes = bands.rows * s.w * static_cast<std::int64_t>(sizeof(acc_t));
+  if constexpr (Shared) {
+    if (bytes <= kBandBytes)
+      return core::cuda::launch(band_backward<acc_t, Add, true>, grid, kBandThreads, bytes, s, channels, bands,
+                                grad_input.mutable_data_ptr<acc_t>(), add);
+  }
+  core::cuda::launch(band_backward<acc_t, Add, false>, grid, kBandThreads, 0, s, channels, bands,
+                     grad_input.mutable_data_ptr<acc_t>(), add);
 }
 
 using core::cuda::Entries;

@@ -5,8 +5,8 @@
 // eight lanes per output value (1.6-5x), roi_pool on a channels-last copy of NCHW input
 // (1.8x), one warp per (RoI, channel) with its lanes on neighbouring columns (2.09 against
 // 0.46 ms), rows read in 16-byte chunks (roi_pool 469 -> 501 us). Backward, by default
-// with atomics into NCHW, as torchvision: roi_pool routes each gradient to its argmax,
-// ps_roi_pool spreads each bin's over its pixels. Under torch.use_deterministic_algorithms
+// with atomics into NCHW by bands (cuda::band_backward): roi_pool routes each gradient to
+// its argmax, ps_roi_pool spreads each bin's over its pixels. Under torch.use_deterministic_algorithms
 // both list their contributions as entries of core's ordered scatter instead (roi_pool: one
 // per output value; ps_roi_pool: one per bin pixel).
 #include <ATen/Dispatch.h>
@@ -117,37 +117,98 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
   }
 }
 
-template <typename scalar_t, typename acc_t, typename T>
-__global__ void roi_pool_backward_atomic(const scalar_t* __restrict__ grad, const std::int32_t* __restrict__ argmax,
-                                         const T* __restrict__ rois, Shape s, acc_t* __restrict__ grad_input,
-                                         std::int64_t total) {
-  const std::int64_t bins = s.ph * s.pw, plane = s.h * s.w;
-  for (std::int64_t i : cu::grid_stride(total)) {
-    const std::int64_t r = i / (s.c_out * bins), c = (i / bins) % s.c_out;
-    const std::int64_t batch = static_cast<std::int64_t>(rois[5 * r]);
-    const std::int64_t a = argmax[i];
-    if (!cuda::valid_batch(rois + 5 * r, s.n) || a < 0 || a >= plane) continue;
-    atomicAdd(grad_input + (batch * s.c_out + c) * plane + a, static_cast<acc_t>(grad[i]));
+// roi_pool's band backward (see cuda::band_backward), first pass: the span [lo, hi] of each
+// (RoI, channel)'s argmax values in [0, H * W) (none: lo > hi), so that a band reads only the
+// gradients that may fall in it, whatever argmax holds.
+__global__ void argmax_spans(const std::int32_t* __restrict__ argmax, std::int64_t pairs, std::int64_t bins,
+                             std::int64_t plane, int2* __restrict__ spans) {
+  for (std::int64_t i : cu::grid_stride(pairs)) {
+    int lo = std::numeric_limits<int>::max(), hi = -1;
+    for (std::int64_t b = 0; b < bins; ++b) {
+      const int a = argmax[i * bins + b];
+      if (a >= 0 && a < plane) lo = min(lo, a), hi = max(hi, a);
+    }
+    spans[i] = make_int2(lo, hi);
   }
 }
 
-// ps_roi_pool's default backward: thread i = output value (r, c, ph, pw) adds grad / area to
-// each pixel of its bin in input channel ps_channel(c, ph, pw).
+// roi_pool's band sum: a warp takes 32 RoIs at a time and keeps those of the band's batch
+// whose span meets the band. Its lanes take neighbouring bins of kHits of them at once, all
+// loads of grad and argmax first (kHits * kBins of each in flight), then the atomics of those
+// whose argmax lies in the band.
 template <typename grad_t, typename T>
-__global__ void ps_pool_backward_atomic(const grad_t* __restrict__ grad, const T* __restrict__ rois, Shape s, T scale,
-                                        T* __restrict__ grad_input, std::int64_t total) {
-  for (std::int64_t i : cu::grid_stride(total)) {
-    const std::int64_t pw = i % s.pw, ph = (i / s.pw) % s.ph, c = (i / s.pw / s.ph) % s.c_out;
-    const std::int64_t r = i / s.pw / s.ph / s.c_out;
-    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
-    const PoolBin b = pool_bin(p, ph, pw, s.h - 1, s.w - 1);
-    if (!cuda::valid_batch(rois + 5 * r, s.n) || b.empty()) continue;
-    const T g = static_cast<T>(grad[i]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
-    T* const plane = grad_input + (p.batch * s.c_out * s.ph * s.pw + ps_channel(c, ph, pw, s.ph, s.pw)) * s.h * s.w;
-    for (std::int64_t h = b.h0; h < b.h1; ++h)
-      for (std::int64_t w = b.w0; w < b.w1; ++w) atomicAdd(plane + h * s.w + w, g);
+struct RoiPoolBand {
+  static constexpr int kWarp = 32, kHits = 4, kBins = 2;
+  const grad_t* grad;
+  const std::int32_t* argmax;
+  const int2* spans;
+  const T* rois;
+  Shape s;
+
+  __device__ void operator()(const cuda::Band& band, T* sum) const {
+    const int lane = static_cast<int>(threadIdx.x) % kWarp;
+    const std::int64_t bins = s.ph * s.pw, lo = band.y0 * s.w, hi = band.y1 * s.w;
+    for (std::int64_t first = threadIdx.x - lane; first < s.k; first += blockDim.x) {
+      const std::int64_t r = first + lane;
+      bool hit = false;
+      if (r < s.k) {
+        const int2 span = spans[r * s.c_out + band.channel];
+        hit = cuda::valid_batch(rois + 5 * r, s.n) && static_cast<std::int64_t>(rois[5 * r]) == band.batch &&
+              span.x < hi && span.y >= lo;
+      }
+      for (unsigned hits = __ballot_sync(~0u, hit); hits != 0;) {
+        std::int64_t base[kHits];
+#pragma unroll
+        for (int u = 0; u < kHits; ++u) {
+          base[u] = hits != 0 ? ((first + __ffs(hits) - 1) * s.c_out + band.channel) * bins : -1;
+          hits &= hits - 1;
+        }
+        for (std::int64_t bin0 = lane; bin0 < bins; bin0 += kWarp * kBins) {
+          int a[kHits][kBins];
+          T g[kHits][kBins];
+#pragma unroll
+          for (int u = 0; u < kHits; ++u)
+#pragma unroll
+            for (int v = 0; v < kBins; ++v) {
+              const std::int64_t bin = bin0 + v * kWarp;
+              const bool load = base[u] >= 0 && bin < bins;
+              a[u][v] = load ? argmax[base[u] + bin] : -1;
+              g[u][v] = load ? static_cast<T>(grad[base[u] + bin]) : T(0);
+            }
+#pragma unroll
+          for (int u = 0; u < kHits; ++u)
+#pragma unroll
+            for (int v = 0; v < kBins; ++v)
+              if (a[u][v] >= lo && a[u][v] < hi) atomicAdd(sum + (a[u][v] - lo), g[u][v]);
+        }
+      }
+    }
   }
-}
+};
+
+// ps_roi_pool's band sum: a thread per RoI adds grad / area over the rows of its bin (the
+// band's channel's bin) that lie in the band.
+template <typename grad_t, typename T>
+struct PsPoolBand {
+  const grad_t* grad;
+  const T* rois;
+  Shape s;
+  T scale;
+
+  __device__ void operator()(const cuda::Band& band, T* sum) const {
+    const std::int64_t bins = s.ph * s.pw, c = band.channel / bins, bin = band.channel % bins;
+    for (std::int64_t r = threadIdx.x; r < s.k; r += blockDim.x) {
+      if (!cuda::valid_batch(rois + 5 * r, s.n) || static_cast<std::int64_t>(rois[5 * r]) != band.batch) continue;
+      const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
+      const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
+      const std::int64_t h0 = b.h0 > band.y0 ? b.h0 : band.y0, h1 = b.h1 < band.y1 ? b.h1 : band.y1;
+      if (b.empty() || h1 <= h0) continue;
+      const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+      for (std::int64_t h = h0; h < h1; ++h)
+        for (std::int64_t w = b.w0; w < b.w1; ++w) atomicAdd(sum + (h - band.y0) * s.w + w, g);
+    }
+  }
+};
 
 // roi_pool, deterministic: one entry per output value, keyed by (batch, channel, argmax).
 template <typename T, typename key_t>
@@ -233,7 +294,7 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     int4* const bins_ptr = reinterpret_cast<int4*>(bins.mutable_data_ptr<std::int32_t>());
     cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale, ps,
                bins_ptr, k * ph * pw);
-    const bool unit = !channels_last && s.sw == 1;
+    const bool unit = s.sw == 1;
     cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
       using index_t = decltype(index_type);
       constexpr bool PS = decltype(ps_tag)::value, CL = decltype(cl_tag)::value;
@@ -244,10 +305,10 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
                    bins_ptr, s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(),
                    static_cast<index_t>(total));
       };
-      if (!CL && unit)
-        launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, !CL>);
-      else
-        launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, false>);
+      if constexpr (!CL) {
+        if (unit) return launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, true>);
+      }
+      launch(pool_forward_kernel<scalar_t, T, index_t, PS, CL, false>);
     });
   });
   return {output, index};
@@ -265,12 +326,35 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
   cu::DeviceGuard guard(grad_arg);
   const std::int64_t k = rois.size(0), c_out = grad_arg.size(1), bins = ph * pw;
   const Shape s{batch_size, height, width, 0, 0, 0, 0, k, c_out, ph, pw};
+  const at::Tensor grad = grad_arg.contiguous();
+  if (cuda::atomic_backward()) {
+    at::Tensor sum = at::empty({batch_size, channels, height, width},
+                               grad.options().dtype(at::toOpMathType(grad.scalar_type())));
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cuda", [&] {
+      using T = at::opmath_type<scalar_t>;
+      const at::Tensor r = rois_for(rois, grad.scalar_type());
+      if (ps) {
+        cuda::launch_bands<false, T>(s, channels, sum,
+                                     PsPoolBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s,
+                                                      static_cast<T>(spatial_scale)});
+        return;
+      }
+      const at::Tensor am = argmax.contiguous();
+      at::Tensor spans = at::empty({k * c_out * 2}, grad.options().dtype(at::kInt));
+      int2* const spans_ptr = reinterpret_cast<int2*>(spans.mutable_data_ptr<std::int32_t>());
+      cu::launch(argmax_spans, cu::blocks_for(k * c_out, 256), 256, 0, am.const_data_ptr<std::int32_t>(), k * c_out,
+                 bins, height * width, spans_ptr);
+      cuda::launch_bands<true, T>(s, channels, sum,
+                                  RoiPoolBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), am.const_data_ptr<std::int32_t>(),
+                                                     spans_ptr, r.const_data_ptr<T>(), s});
+    });
+    return sum.to(grad.scalar_type());
+  }
   at::Tensor grad_input = grad_input_sum(grad_arg, batch_size, channels, height, width);
   const at::ScalarType acc = grad_input.scalar_type();
   if (grad_arg.numel() == 0 || grad_input.numel() == 0) {
     return grad_input.to(grad_arg.scalar_type());
   }
-  const at::Tensor grad = grad_arg.contiguous();
   const bool small_keys = batch_size * channels * height * width < std::numeric_limits<std::int32_t>::max();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_roi_pool_backward_cuda", [&] {
     using scalar_grad_t = scalar_t;
@@ -278,17 +362,6 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       using T = scalar_t;
       const at::Tensor r = rois_for(rois, grad.scalar_type());
       const at::Tensor am = ps ? at::Tensor() : argmax.contiguous();
-      if (cuda::atomic_backward()) {
-        if (ps)
-          cu::launch(ps_pool_backward_atomic<scalar_grad_t, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
-                     grad.const_data_ptr<scalar_grad_t>(), r.const_data_ptr<T>(), s, static_cast<T>(spatial_scale),
-                     grad_input.data_ptr<T>(), grad.numel());
-        else
-          cu::launch(roi_pool_backward_atomic<scalar_grad_t, T, T>, cu::blocks_for(grad.numel(), 256), 256, 0,
-                     grad.const_data_ptr<scalar_grad_t>(), am.const_data_ptr<std::int32_t>(), r.const_data_ptr<T>(),
-                     s, grad_input.data_ptr<T>(), grad.numel());
-        return;
-      }
       at::Tensor counts;
       if (ps) {
         counts = at::empty({k}, grad.options().dtype(at::kLong));
