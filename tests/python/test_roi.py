@@ -328,6 +328,30 @@ def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
                                 against_cpu=(torch.float64,))
 
 
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_roi_pool_backward_routes_any_argmax(dtype):
+    """_roi_pool_backward routes each gradient to its argmax whatever it holds (-1: nowhere),
+    not only the forward's: random values in [-1, H * W) on a map of 2-3 bands a plane (the
+    band sum reads a (RoI, channel) only where its argmax span meets the band)."""
+    g = torch.Generator().manual_seed(3)
+    h, w, channels = 150, 120, 5
+    rois = detector_rois(200, 12, height=h / SCALE, width=w / SCALE, dtype=dtype)
+    grad = torch.randn(200, channels, 3, 4, generator=g, dtype=dtype)
+    argmax = torch.randint(-1, h * w, (200, channels, 3, 4), generator=g, dtype=torch.int32)
+    args = (SCALE, 3, 4, N, channels, h, w)
+    cpu = tx._roi_pool_backward(grad, rois, argmax, *args)
+    atomic = tx._roi_pool_backward(grad.cuda(), rois.cuda(), argmax.cuda(), *args)
+    torch.use_deterministic_algorithms(True)
+    try:
+        ordered = tx._roi_pool_backward(grad.cuda(), rois.cuda(), argmax.cuda(), *args)
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert cpu.abs().sum() > 0
+    torch.testing.assert_close(atomic.cpu(), cpu)
+    torch.testing.assert_close(ordered.cpu(), cpu)
+
+
 BAD_BATCH = """
 import torch, tvx
 tx = torch.ops.tvx
@@ -349,6 +373,8 @@ print("no error")
     (2, "tx.ps_roi_pool(x, bad, 0.5, 3, 4)"),
     (24, "tx._roi_align_backward(g, bad, 0.5, 3, 4, 2, 24, 24, 32, 2, True)"),
     (2, "tx._ps_roi_pool_backward(g, bad, g.int(), 0.5, 3, 4, 2, 24, 24, 32)"),
+    (24, "tx._roi_pool_backward(g, bad, g.int(), 0.5, 3, 4, 2, 24, 24, 32)"),
+    (2, "tx._ps_roi_align_backward(g, bad, g.int(), 0.5, 3, 4, 2, 2, 24, 24, 32)"),
     (24, "torch.use_deterministic_algorithms(True); tx._roi_align_backward(g, bad, 0.5, 3, 4, 2, 24, 24, 32, 2, True)"),
 ])
 def test_cuda_bad_batch_index_is_a_device_side_assert(index, channels, call):

@@ -277,7 +277,7 @@ at::Tensor align_backward(const char* op, const at::Tensor& grad_arg, const at::
     return grad_input;
   }
   const at::Tensor grad = grad_arg.contiguous();
-  if (atomic) {  // ps_roi_align
+  if (atomic && ps) {  // (roi_align's empty cases go on to the zeros below)
     at::Tensor sum = at::empty({batch_size, channels, height, width},
                                grad.options().dtype(at::toOpMathType(grad.scalar_type())));
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad.scalar_type(), "tvx_ps_roi_align_backward", [&] {

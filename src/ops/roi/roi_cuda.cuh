@@ -128,7 +128,9 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
 /// The default backward of roi_pool, ps_roi_pool and ps_roi_align, by bands: one block per band
 /// of rows (kBandBytes of sums) of one input plane (batch, channel) zeroes the band's sum and
 /// adds the band's contributions with atomics; a thread's loop over the RoIs skips those of
-/// other batches or rows. No zeroing pass over the whole gradient, and each band's atomics
+/// other batches or rows. Each block reads all K RoIs: N * C * bands * K checks in all, which
+/// for large batches (N * bands well above PH * PW) outgrows the K * C * PH * PW work items;
+/// RoIs bucketed by batch would remove the N (not done yet). No zeroing pass over the whole gradient, and each band's atomics
 /// run together on a small region. Two places for the sum (Shared), measured on an H100 on
 /// the bench case (bench/RESULTS.md), kernel times:
 /// - in shared memory, written to grad_input at the end: roi_pool, 151 us (torchvision's
@@ -143,7 +145,7 @@ constexpr std::int64_t kBandBytes = 48 * 1024;
 constexpr int kBandThreads = 256;
 
 struct Bands {
-  std::int64_t rows = 0, count = 0;  // rows per band (at least one), bands per plane
+  std::int64_t rows = 0, count = 0;  // rows per band (at least one, unless H = 0), bands per plane
 };
 
 inline Bands bands_for(std::int64_t height, std::int64_t width, std::int64_t acc_size) {
@@ -170,18 +172,20 @@ __global__ void __launch_bounds__(kBandThreads)
     const std::int64_t plane = block / bands.count, y0 = (block % bands.count) * bands.rows;
     const Band band{plane / channels, plane % channels, y0, y0 + bands.rows < s.h ? y0 + bands.rows : s.h};
     acc_t* const out = grad_input + (plane * s.h + band.y0) * s.w;
-    const int n = static_cast<int>((band.y1 - band.y0) * s.w);
+    const std::int64_t n = (band.y1 - band.y0) * s.w;  // a row may pass 2^31 (one row a band)
     if constexpr (Shared) {
       acc_t* const sum = reinterpret_cast<acc_t*>(band_memory);
-      for (int i = threadIdx.x; i < n; i += blockDim.x) sum[i] = acc_t(0);
+      for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) sum[i] = acc_t(0);
       __syncthreads();
       add(band, sum);
       __syncthreads();
-      for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = sum[i];
+      for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) out[i] = sum[i];
       __syncthreads();  // the next band's zeroing waits for these reads
     } else {
-      for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = acc_t(0);
-      __threadfence();  // the zeros reach L2 before any of the block's atomics there
+      for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) out[i] = acc_t(0);
+      // __syncthreads orders the zeros before the block's atomics; the fence (once a band)
+      // also makes them visible device-wide first.
+      __threadfence();
       __syncthreads();
       add(band, out);
     }
