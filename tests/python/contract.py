@@ -39,7 +39,9 @@ def _first(out):
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
-class _deterministic:
+class deterministic:
+    """with deterministic(): torch.use_deterministic_algorithms(True) inside, restored after."""
+
     def __enter__(self):
         self.was = torch.are_deterministic_algorithms_enabled()
         torch.use_deterministic_algorithms(True)
@@ -172,7 +174,7 @@ class Contract:
         # Two backward passes under torch.use_deterministic_algorithms(True): bitwise equal.
         args = self.make(device, 300, 7)
         grads = []
-        with _deterministic():
+        with deterministic():
             for _ in range(2):
                 leaves = [a.detach().requires_grad_() for i, a in enumerate(args) if i in self.grad_args]
                 call = [leaves[self.grad_args.index(i)] if i in self.grad_args else a for i, a in enumerate(args)]

@@ -10,7 +10,7 @@ import torchvision
 
 import tvx
 from conftest import CUDA
-from contract import Bad, Contract
+from contract import Bad, Contract, deterministic
 
 tv = torch.ops.torchvision
 tx = torch.ops.tvx
@@ -286,11 +286,8 @@ def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=
     else:
         args = (grad, rois, SCALE, 3, 4, N, channels, h, w) + extra
     atomic = backward(*args)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic():
         ordered = backward(*args)
-    finally:
-        torch.use_deterministic_algorithms(False)
     assert atomic.dtype == dtype and atomic.is_contiguous() and atomic.shape == x.shape
     assert ordered.abs().max() > 0
     tol = {torch.float32: 1e-5, torch.float64: 1e-12, torch.float16: 2 ** -10, torch.bfloat16: 2 ** -7}[dtype]
@@ -342,11 +339,8 @@ def test_roi_pool_backward_routes_any_argmax(dtype):
     args = (SCALE, 3, 4, N, channels, h, w)
     cpu = tx._roi_pool_backward(grad, rois, argmax, *args)
     atomic = tx._roi_pool_backward(grad.cuda(), rois.cuda(), argmax.cuda(), *args)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic():
         ordered = tx._roi_pool_backward(grad.cuda(), rois.cuda(), argmax.cuda(), *args)
-    finally:
-        torch.use_deterministic_algorithms(False)
     assert cpu.abs().sum() > 0
     torch.testing.assert_close(atomic.cpu(), cpu)
     torch.testing.assert_close(ordered.cpu(), cpu)

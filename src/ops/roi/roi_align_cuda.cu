@@ -131,7 +131,7 @@ struct PsAlignBand {
     const std::int64_t bins = s.ph * s.pw, c = band.channel / bins, bin = band.channel % bins;
     const std::int64_t ph = bin / s.pw, pw = bin % s.pw;
     for (std::int64_t r = threadIdx.x; r < s.k; r += blockDim.x) {
-      if (!cuda::valid_batch(rois + 5 * r, s.n) || static_cast<std::int64_t>(rois[5 * r]) != band.batch) continue;
+      if (!cuda::in_band_batch(rois, r, s, band)) continue;
       const AlignRoi<T> a = align_roi(rois + 5 * r, scale, s.ph, s.pw, sampling_ratio, true, true);
       const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / a.count;
       for (int iy = 0; iy < a.grid_h; ++iy) {

@@ -130,8 +130,8 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
 /// adds the band's contributions with atomics; a thread's loop over the RoIs skips those of
 /// other batches or rows. Each block reads all K RoIs: N * C * bands * K checks in all, which
 /// for large batches (N * bands well above PH * PW) outgrows the K * C * PH * PW work items;
-/// RoIs bucketed by batch would remove the N (not done yet). No zeroing pass over the whole gradient, and each band's atomics
-/// run together on a small region. Two places for the sum (Shared), measured on an H100 on
+/// RoIs bucketed by batch would remove the N (not done yet). No zeroing pass over the whole
+/// gradient, and each band's atomics run together on a small region. Two places for the sum (Shared), measured on an H100 on
 /// the bench case (bench/RESULTS.md), kernel times:
 /// - in shared memory, written to grad_input at the end: roi_pool, 151 us (torchvision's
 ///   kernel 324 us, after its zeroing pass). Float atomics there are compare-and-swap loops
@@ -159,6 +159,13 @@ inline Bands bands_for(std::int64_t height, std::int64_t width, std::int64_t acc
 struct Band {
   std::int64_t batch, channel, y0, y1;
 };
+
+/// Whether RoI r belongs to `band`'s batch; asserts its batch index (valid_batch) first, so
+/// that every block checks every RoI.
+template <typename T>
+__device__ inline bool in_band_batch(const T* rois, std::int64_t r, const Shape& s, const Band& band) {
+  return valid_batch(rois + 5 * r, s.n) && static_cast<std::int64_t>(rois[5 * r]) == band.batch;
+}
 
 /// Add(band, sum) adds the band's contributions with atomicAdd. The blocks walk
 /// [0, N * C * bands) in order, so that a plane's bands run together. Shared: the sum is in

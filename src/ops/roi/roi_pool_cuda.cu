@@ -153,8 +153,7 @@ struct RoiPoolBand {
       bool hit = false;
       if (r < s.k) {
         const int2 span = spans[r * s.c_out + band.channel];
-        hit = cuda::valid_batch(rois + 5 * r, s.n) && static_cast<std::int64_t>(rois[5 * r]) == band.batch &&
-              span.x < hi && span.y >= lo;
+        hit = cuda::in_band_batch(rois, r, s, band) && span.x < hi && span.y >= lo;
       }
       for (unsigned hits = __ballot_sync(~0u, hit); hits != 0;) {
         std::int64_t base[kHits];
@@ -198,7 +197,7 @@ struct PsPoolBand {
   __device__ void operator()(const cuda::Band& band, T* sum) const {
     const std::int64_t bins = s.ph * s.pw, c = band.channel / bins, bin = band.channel % bins;
     for (std::int64_t r = threadIdx.x; r < s.k; r += blockDim.x) {
-      if (!cuda::valid_batch(rois + 5 * r, s.n) || static_cast<std::int64_t>(rois[5 * r]) != band.batch) continue;
+      if (!cuda::in_band_batch(rois, r, s, band)) continue;
       const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
       const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
       const std::int64_t h0 = b.h0 > band.y0 ? b.h0 : band.y0, h1 = b.h1 < band.y1 ? b.h1 : band.y1;
