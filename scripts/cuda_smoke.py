@@ -125,9 +125,10 @@ if "ops" not in SKIP:
             for g, w in zip(got, torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
                 assert torch.equal(g.cpu(), w)
     # The band backward of roi_pool and the ps ops: 100 x 130 takes two bands a plane (RoIs
-    # cross them), 3 x 13000 a row a band (wider than a band's 48 KiB).
+    # cross them; ps_roi_pool's corner bands, a sum and a count a pixel: three), 5 x 6000 a
+    # row a corner band, 3 x 13000 a row a band (wider than a band's 48 KiB).
     # float32 against the CPU at 1e-4: nvcc fuses the sample coordinates' multiply-adds.
-    for h, w in ((100, 130), (3, 13000)):
+    for h, w in ((100, 130), (5, 6000), (3, 13000)):
         g = torch.Generator().manual_seed(h)
         x = torch.randn(2, 12, h, w, generator=g)
         xy = torch.rand(200, 2, generator=g) * torch.tensor([2.0 * w, 2.0 * h])

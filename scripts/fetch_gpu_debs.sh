@@ -7,6 +7,11 @@ mkdir -p "$root/.deps"
 cd "$root/.deps"
 apt-get download libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libhwy-dev libhwy1 \
   libwebp-dev libwebp7 libwebpdemux2 libwebpmux3 libgif-dev libgif7 libdeflate-dev libdeflate0
+# Codec headers for an image that lacks them (gpu_env.sh unpacks these only then); names
+# without the epoch's %3a, which a carried path may not hold.
+mkdir -p "$root/.deps/fallback"
+(cd "$root/.deps/fallback" && apt-get download libjpeg62-turbo-dev libjpeg62-turbo libpng-dev libpng16-16 zlib1g-dev &&
+  for f in *%3a*; do [[ -e $f ]] && mv "$f" "${f//%3a/_}"; done; true)
 # The test images (shared/ beside the checkout does not travel either): tests/python/test_io.py
 # reads them from $TVX_IMAGES, which scripts/gpu_env.sh points here. Carry .test-images too.
 if [[ -d "$root/../shared/images" ]]; then

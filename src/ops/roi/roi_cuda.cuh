@@ -9,6 +9,8 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/zeros.h>
 #include <c10/macros/Macros.h>
 
 #include "core/cuda.cuh"
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -148,17 +151,86 @@ struct Bands {
   std::int64_t rows = 0, count = 0;  // rows per band (at least one, unless H = 0), bands per plane
 };
 
-inline Bands bands_for(std::int64_t height, std::int64_t width, std::int64_t acc_size) {
-  const std::int64_t most = std::max<std::int64_t>(1, kBandBytes / std::max<std::int64_t>(1, width * acc_size));
+/// Bands of at most kBandBytes of `bytes_per_pixel` each and at most `max_rows` rows.
+inline Bands bands_for(std::int64_t height, std::int64_t width, std::int64_t bytes_per_pixel,
+                       std::int64_t max_rows = std::numeric_limits<std::int64_t>::max()) {
+  const std::int64_t fit = std::max<std::int64_t>(1, kBandBytes / std::max<std::int64_t>(1, width * bytes_per_pixel));
+  const std::int64_t most = std::min(fit, std::max<std::int64_t>(1, max_rows));
   const std::int64_t count = (height + most - 1) / most;
   return {count > 0 ? (height + count - 1) / count : 0, count};
 }
 
-/// One block's band: plane (batch, channel) of [N, C, H, W], rows [y0, y1); the sum's
-/// element (y, x) is sum[(y - y0) * W + x].
+/// One block's band: plane (batch, channel) of [N, C, H, W], rows [y0, y1), the plane's
+/// band number `index`; the sum's element (y, x) is sum[(y - y0) * W + x].
 struct Band {
-  std::int64_t batch, channel, y0, y1;
+  std::int64_t batch, channel, y0, y1, index;
 };
+
+/// Band `block` of [0, N * C * bands): a plane's bands are consecutive.
+__device__ inline Band band_of(std::int64_t block, const Shape& s, std::int64_t channels, const Bands& bands) {
+  const std::int64_t plane = block / bands.count, index = block % bands.count, y0 = index * bands.rows;
+  return {plane / channels, plane % channels, y0, y0 + bands.rows < s.h ? y0 + bands.rows : s.h, index};
+}
+
+/// The RoIs a band's block walks: by default all K; with lists (band_rois), band j's are
+/// list[j * K + e] for e < counts[j], in no particular order (their contributions add with
+/// atomics), the RoIs whose rows meet the band.
+struct RoiList {
+  const std::int32_t* counts = nullptr;
+  const std::int32_t* list = nullptr;
+  std::int64_t k = 0;
+  __device__ std::int64_t size(const Band& band) const { return list ? counts[band.index] : k; }
+  __device__ std::int64_t roi(const Band& band, std::int64_t e) const { return list ? list[band.index * k + e] : e; }
+};
+
+/// Rows [lo, hi) of a map (hi <= lo: none).
+struct RowSpan {
+  std::int64_t lo, hi;
+};
+
+/// RowsOf(roi) gives the RowSpan of the map that a RoI's contributions may reach; each band
+/// it meets gets the RoI. Asserts the batch indices.
+template <typename T, typename RowsOf>
+__global__ void list_band_rois(const T* __restrict__ rois, std::int64_t k, std::int64_t n, Bands bands, RowsOf rows_of,
+                               std::int32_t* __restrict__ counts, std::int32_t* __restrict__ list) {
+  for (std::int64_t r : core::cuda::grid_stride(k)) {
+    if (!valid_batch(rois + 5 * r, n)) continue;
+    const auto [lo, hi] = rows_of(rois + 5 * r);
+    const std::int64_t first = lo > 0 ? lo : 0, last = hi < bands.rows * bands.count ? hi : bands.rows * bands.count;
+    if (last <= first) continue;
+    for (std::int64_t j = first / bands.rows; j <= (last - 1) / bands.rows; ++j)
+      list[j * k + atomicAdd(counts + j, 1)] = static_cast<std::int32_t>(r);
+  }
+}
+
+/// The band lists' storage (K * bands int32 and the counts) and their view.
+struct BandRois {
+  at::Tensor counts, list;
+  RoiList view;
+};
+
+/// Lists of RoIs by band (list_band_rois), so that each band's block walks only the RoIs
+/// that meet it (on the bench's clustered RoIs about a fifth of them). None (every block walks
+/// all K) when the lists would take more than a quarter of `grad_bytes`, the gradient's size,
+/// or K passes int32.
+template <typename T, typename RowsOf>
+BandRois band_rois(const at::Tensor& rois, const Shape& s, const Bands& bands, const RowsOf& rows_of,
+                   std::int64_t grad_bytes) {
+  BandRois out;
+  out.view.k = s.k;
+  if (s.k == 0 || bands.count == 0 || s.k >= std::numeric_limits<std::int32_t>::max() ||
+      s.k * bands.count * 4 > grad_bytes / 4)
+    return out;
+  const auto options = rois.options().dtype(at::kInt);
+  out.counts = at::zeros({bands.count}, options);
+  out.list = at::empty({bands.count * s.k}, options);
+  core::cuda::launch(list_band_rois<T, RowsOf>, core::cuda::blocks_for(s.k, 256), 256, 0, rois.const_data_ptr<T>(),
+                     s.k, s.n, bands, rows_of, out.counts.mutable_data_ptr<std::int32_t>(),
+                     out.list.mutable_data_ptr<std::int32_t>());
+  out.view.counts = out.counts.const_data_ptr<std::int32_t>();
+  out.view.list = out.list.const_data_ptr<std::int32_t>();
+  return out;
+}
 
 /// Whether RoI r belongs to `band`'s batch; asserts its batch index (valid_batch) first, so
 /// that every block checks every RoI.
@@ -176,9 +248,8 @@ __global__ void __launch_bounds__(kBandThreads)
   extern __shared__ __align__(16) unsigned char band_memory[];
   const std::int64_t blocks = s.n * channels * bands.count;
   for (std::int64_t block = blockIdx.x; block < blocks; block += gridDim.x) {
-    const std::int64_t plane = block / bands.count, y0 = (block % bands.count) * bands.rows;
-    const Band band{plane / channels, plane % channels, y0, y0 + bands.rows < s.h ? y0 + bands.rows : s.h};
-    acc_t* const out = grad_input + (plane * s.h + band.y0) * s.w;
+    const Band band = band_of(block, s, channels, bands);
+    acc_t* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * s.w;
     const std::int64_t n = (band.y1 - band.y0) * s.w;  // a row may pass 2^31 (one row a band)
     if constexpr (Shared) {
       acc_t* const sum = reinterpret_cast<acc_t*>(band_memory);

@@ -1,12 +1,13 @@
 // roi_pool (max) and ps_roi_pool (mean) on CUDA: a thread reads one bin for one output value
 // (roi_pool on NCHW input: for two channels), O(K * C' * RoI area) loads through the input's
-// strides (channels_last: neighbouring threads take neighbouring channels). Each (RoI, bin)'s
-// pixel range is computed once, into a small table. Measured slower on an H100 and not kept:
-// eight lanes per output value (1.6-5x), roi_pool on a channels-last copy of NCHW input
+// strides (channels_last: neighbouring threads take neighbouring channels). roi_pool computes
+// each (RoI, bin)'s pixel range once, into a small table. Measured slower on an H100 and not
+// kept: eight lanes per output value (1.6-5x), roi_pool on a channels-last copy of NCHW input
 // (1.8x), one warp per (RoI, channel) with its lanes on neighbouring columns (2.09 against
 // 0.46 ms), rows read in 16-byte chunks (roi_pool 469 -> 501 us). Backward, by default
-// with atomics into NCHW by bands (cuda::band_backward): roi_pool routes each gradient to
-// its argmax, ps_roi_pool spreads each bin's over its pixels. Under torch.use_deterministic_algorithms
+// with atomics into NCHW by bands: roi_pool routes each gradient to its argmax
+// (cuda::band_backward), ps_roi_pool adds each bin's at its corners (ps_pool_band_corners).
+// Under torch.use_deterministic_algorithms
 // both list their contributions as entries of core's ordered scatter instead (roi_pool: one
 // per output value; ps_roi_pool: one per bin pixel).
 #include <ATen/Dispatch.h>
@@ -33,17 +34,16 @@ using cuda::Shape;
 using cuda::work_item;
 
 
-// Each (RoI, bin)'s pixels [h0, h1) x [w0, w1), clipped, as int4 (h0, h1, w0, w1): computed
-// once here instead of by each of the C' threads that pool the bin. The geometry (rounding,
+// roi_pool's (RoI, bin) pixels [h0, h1) x [w0, w1), clipped, as int4 (h0, h1, w0, w1): computed
+// once here instead of by each of the C threads that pool the bin. The geometry (rounding,
 // clamps, 64-bit arithmetic) cost more instructions than the loads of a typical bin.
 template <typename T>
-__global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, bool ps, int4* __restrict__ bins,
+__global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, int4* __restrict__ bins,
                                  std::int64_t total) {
   for (std::int64_t i : cu::grid_stride(total)) {
     const std::int64_t r = i / (s.ph * s.pw), bin = i % (s.ph * s.pw);
-    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, ps);
-    // ps_roi_pool's forward never pools the last row and column (see pool_bin).
-    const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, ps ? s.h - 1 : s.h, ps ? s.w - 1 : s.w);
+    const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, false);
+    const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h, s.w);
     bins[i] = make_int4(static_cast<int>(b.h0), static_cast<int>(b.h1), static_cast<int>(b.w0), static_cast<int>(b.w1));
   }
 }
@@ -63,14 +63,20 @@ constexpr int pool_channels() {
 
 template <typename scalar_t, typename T, typename index_t, bool PS, bool ChannelsLast, bool Unit>
 __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T* __restrict__ rois,
-                                    const int4* __restrict__ bins, Shape s, scalar_t* __restrict__ output,
+                                    const int4* __restrict__ bins, T scale, Shape s, scalar_t* __restrict__ output,
                                     std::int32_t* __restrict__ index, index_t total) {
   constexpr int CPT = pool_channels<PS, ChannelsLast>();
   const std::int64_t sw = Unit ? 1 : s.sw;
   for (std::int64_t i64 : cu::grid_stride(total)) {
     index_t r, c, ph, pw;
     work_item<CPT, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
-    const int4 b = bins[(std::int64_t(r) * s.ph + ph) * s.pw + pw];  // h0, h1, w0, w1
+    int4 b;  // h0, h1, w0, w1
+    if constexpr (PS) {  // its forward never pools the last row and column (see pool_bin)
+      const PoolBin pb = pool_bin(pool_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, true), ph, pw, s.h - 1, s.w - 1);
+      b = make_int4(static_cast<int>(pb.h0), static_cast<int>(pb.h1), static_cast<int>(pb.w0), static_cast<int>(pb.w1));
+    } else {
+      b = bins[(std::int64_t(r) * s.ph + ph) * s.pw + pw];
+    }
     const bool empty = b.y <= b.x || b.w <= b.z;
     const std::int64_t c_in = PS ? ps_channel(c, ph, pw, s.ph, s.pw) : c;
     const std::int64_t o = ((std::int64_t(r) * s.c_out + c) * s.ph + ph) * s.pw + pw;
@@ -185,8 +191,8 @@ struct RoiPoolBand {
   }
 };
 
-// ps_roi_pool's band sum: a thread per RoI adds grad / area over the rows of its bin (the
-// band's channel's bin) that lie in the band.
+// ps_roi_pool's band sum where a row is wider than a corner band: a thread per RoI adds
+// grad / area over the rows of its bin (the band's channel's bin) that lie in the band.
 template <typename grad_t, typename T>
 struct PsPoolBand {
   const grad_t* grad;
@@ -208,6 +214,103 @@ struct PsPoolBand {
     }
   }
 };
+
+// ps_roi_pool's RoI rows: from its first bin row's top to its last's bottom (bins grow
+// monotonically), as the gradient clips them.
+template <typename T>
+struct PsPoolRows {
+  Shape s;
+  T scale;
+  __device__ cuda::RowSpan operator()(const T* roi) const {
+    const PoolRoi<T> p = pool_roi(roi, scale, s.ph, s.pw, true);
+    return {pool_bin(p, 0, 0, s.h - 1, s.w - 1).h0, pool_bin(p, s.ph - 1, 0, s.h - 1, s.w - 1).h1};
+  }
+};
+
+// The most rows of a corner band: its column pass walks them one after another.
+constexpr std::int64_t kCornerRows = 64;
+
+// ps_roi_pool's band backward by corners. A bin adds the same value g / area to each pixel of
+// a rectangle, so instead of area atomics a bin (clipped to the band) adds +-g at its four
+// corners of a difference array in shared memory, and +-1 at the same corners of an integer
+// one that counts the bins covering a pixel. Prefix sums along the rows (a warp a row) and
+// then down the columns (a thread a column, which writes the band out) turn both into the
+// band's sums. Pixels that no bin covers are written as exact zeros: a float difference
+// array leaves rounding there (g1 + g2 - g1 - g2). The shared memory holds the band's
+// sums (acc_t) and then its counts (int).
+template <typename grad_t, typename T>
+__global__ void __launch_bounds__(cuda::kBandThreads)
+    ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
+                         T scale, std::int64_t channels, cuda::Bands bands, T* __restrict__ grad_input) {
+  extern __shared__ __align__(16) unsigned char band_memory[];
+  constexpr int kWarp = 32;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp, warp = static_cast<int>(threadIdx.x) / kWarp;
+  const int warps = static_cast<int>(blockDim.x) / kWarp;
+  const std::int64_t blocks = s.n * channels * bands.count, bins = s.ph * s.pw, w = s.w;
+  T* const sum = reinterpret_cast<T*>(band_memory);
+  int* const cover = reinterpret_cast<int*>(sum + bands.rows * w);
+  for (std::int64_t block = blockIdx.x; block < blocks; block += gridDim.x) {
+    const cuda::Band band = cuda::band_of(block, s, channels, bands);
+    const std::int64_t rows = band.y1 - band.y0, n = rows * w, c = band.channel / bins, bin = band.channel % bins;
+    for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) sum[i] = T(0), cover[i] = 0;
+    __syncthreads();
+    const std::int64_t size = list.size(band);
+    for (std::int64_t e = threadIdx.x; e < size; e += blockDim.x) {
+      const std::int64_t r = list.roi(band, e);
+      if (!cuda::in_band_batch(rois, r, s, band)) continue;
+      const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
+      const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
+      const std::int64_t top = (b.h0 > band.y0 ? b.h0 : band.y0) - band.y0;
+      const std::int64_t bottom = (b.h1 < band.y1 ? b.h1 : band.y1) - band.y0;
+      if (b.empty() || bottom <= top) continue;
+      const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+      auto corner = [&](std::int64_t y, std::int64_t x, T v, int k) {
+        atomicAdd(sum + y * w + x, v);
+        atomicAdd(cover + y * w + x, k);
+      };
+      corner(top, b.w0, g, 1);
+      if (b.w1 < w) corner(top, b.w1, -g, -1);
+      if (bottom < rows) {
+        corner(bottom, b.w0, -g, -1);
+        if (b.w1 < w) corner(bottom, b.w1, g, 1);
+      }
+    }
+    __syncthreads();
+    // Along the rows: a lane's stretch of a row in turn, then the warp's scan of the stretches.
+    const std::int64_t stretch = (w + kWarp - 1) / kWarp, x0 = lane * stretch, x1 = x0 + stretch < w ? x0 + stretch : w;
+    for (std::int64_t y = warp; y < rows; y += warps) {
+      T* const srow = sum + y * w;
+      int* const crow = cover + y * w;
+      T total = 0;
+      int count = 0;
+      for (std::int64_t x = x0; x < x1; ++x) total += srow[x], count += crow[x];
+      T before = total;
+      int counted = count;
+      for (int d = 1; d < kWarp; d *= 2) {  // inclusive scan of the stretches
+        const T t = __shfl_up_sync(~0u, before, d);
+        const int k = __shfl_up_sync(~0u, counted, d);
+        if (lane >= d) before += t, counted += k;
+      }
+      before -= total, counted -= count;
+      for (std::int64_t x = x0; x < x1; ++x) {
+        before += srow[x], counted += crow[x];
+        srow[x] = before, crow[x] = counted;
+      }
+    }
+    __syncthreads();
+    // Down the columns, writing the band out.
+    T* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * w;
+    for (std::int64_t x = threadIdx.x; x < w; x += blockDim.x) {
+      T total = 0;
+      int count = 0;
+      for (std::int64_t y = 0; y < rows; ++y) {
+        total += sum[y * w + x], count += cover[y * w + x];
+        out[y * w + x] = count != 0 ? total : T(0);
+      }
+    }
+    __syncthreads();  // the next band's zeroing waits for these reads
+  }
+}
 
 // roi_pool, deterministic: one entry per output value, keyed by (batch, channel, argmax).
 template <typename T, typename key_t>
@@ -289,10 +392,16 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
     using T = at::opmath_type<scalar_t>;
     const at::Tensor r = rois_for(rois, input.scalar_type());
     const T scale = static_cast<T>(spatial_scale);
-    at::Tensor bins = at::empty({k * ph * pw * 4}, input.options().dtype(at::kInt));
-    int4* const bins_ptr = reinterpret_cast<int4*>(bins.mutable_data_ptr<std::int32_t>());
-    cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale, ps,
-               bins_ptr, k * ph * pw);
+    // ps_roi_pool's bins feed C' = C / (PH * PW) threads each, too few to pay for the table:
+    // its threads compute their own.
+    at::Tensor bins;
+    int4* bins_ptr = nullptr;
+    if (!ps) {
+      bins = at::empty({k * ph * pw * 4}, input.options().dtype(at::kInt));
+      bins_ptr = reinterpret_cast<int4*>(bins.mutable_data_ptr<std::int32_t>());
+      cu::launch(pool_bins_kernel<T>, cu::blocks_for(k * ph * pw, 256), 256, 0, r.const_data_ptr<T>(), s, scale,
+                 bins_ptr, k * ph * pw);
+    }
     const bool unit = s.sw == 1;
     cuda::for_layout(ps, channels_last, small, [&](auto ps_tag, auto cl_tag, auto index_type) {
       using index_t = decltype(index_type);
@@ -301,7 +410,7 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const char* op, const at::Tensor
       const std::int64_t total = k * ph * pw * ((c_out + CPT - 1) / CPT);  // work items
       auto launch = [&](auto kernel) {
         cu::launch(kernel, cu::blocks_for(total, 256), 256, 0, input.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(),
-                   bins_ptr, s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(),
+                   bins_ptr, scale, s, output.data_ptr<scalar_t>(), index.data_ptr<std::int32_t>(),
                    static_cast<index_t>(total));
       };
       if constexpr (!CL) {
@@ -333,9 +442,22 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       using T = at::opmath_type<scalar_t>;
       const at::Tensor r = rois_for(rois, grad.scalar_type());
       if (ps) {
-        cuda::launch_bands<false, T>(s, channels, sum,
-                                     PsPoolBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), s,
-                                                      static_cast<T>(spatial_scale)});
+        const cuda::Bands bands = cuda::bands_for(height, width, sizeof(T) + sizeof(int), kCornerRows);
+        const std::int64_t bytes = bands.rows * width * static_cast<std::int64_t>(sizeof(T) + sizeof(int));
+        const std::int64_t blocks = batch_size * channels * bands.count;
+        if (bytes > cuda::kBandBytes) {  // a row wider than a band: bins add their pixels in grad_input
+          cuda::launch_bands<false, T>(s, channels, sum,
+                                       PsPoolBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(),
+                                                               s, static_cast<T>(spatial_scale)});
+          return;
+        }
+        if (blocks == 0) return;
+        const T scale = static_cast<T>(spatial_scale);
+        const cuda::BandRois lists = cuda::band_rois<T>(r, s, bands, PsPoolRows<T>{s, scale}, sum.nbytes());
+        cu::launch(ps_pool_band_corners<scalar_t, T>,
+                   static_cast<unsigned>(std::min<std::int64_t>(blocks, std::int64_t(1) << 30)), cuda::kBandThreads,
+                   bytes, grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), lists.view, s, scale, channels,
+                   bands, sum.mutable_data_ptr<T>());
         return;
       }
       const at::Tensor am = argmax.contiguous();
