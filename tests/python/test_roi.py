@@ -326,8 +326,8 @@ def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
     """roi_pool's and the ps ops' default backward sums by bands of rows of about 48 KiB:
     150 x 120 takes 2 bands a plane in 4-byte sums and 3 in float64 (RoIs cross them);
     3 x 12000 a row a band; 2 x 12300 a row a band, wider than 48 KiB. ps_roi_pool's bands
-    hold a sum and a count a pixel (8 or 12 bytes): 150 x 120 takes 3 (float64: 5) a plane,
-    5 x 6000 a row a band (float64: wider than a band), the wider maps its other path."""
+    hold a sum and a count a pixel (8 bytes, float64 16): 150 x 120 takes 3 (float64: 6) a
+    plane, 5 x 6000 a row a band (float64: wider than a band), the wider maps its other path."""
     # Against the CPU in float64 only: nvcc fuses the float32 sample coordinates' multiply-adds,
     # so on these maps a sample at -1 or H may fall on the other side of the edge.
     atomic_equals_deterministic(name, extra, dtype, 36 if name.startswith("ps") else 3, h, w,

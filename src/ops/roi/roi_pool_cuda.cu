@@ -230,14 +230,22 @@ struct PsPoolRows {
 // The most rows of a corner band: its column pass walks them one after another.
 constexpr std::int64_t kCornerRows = 64;
 
+// A corner band's pixel: the difference array's sum and the count of bins covering it, side
+// by side so that each pass moves both with one shared-memory access.
+template <typename T>
+struct alignas(2 * sizeof(T)) Cell {
+  T sum;
+  int count;
+};
+
 // ps_roi_pool's band backward by corners. A bin adds the same value g / area to each pixel of
 // a rectangle, so instead of area atomics a bin (clipped to the band) adds +-g at its four
-// corners of a difference array in shared memory, and +-1 at the same corners of an integer
-// one that counts the bins covering a pixel. Prefix sums along the rows (a warp a row) and
-// then down the columns (a thread a column, which writes the band out) turn both into the
-// band's sums. Pixels that no bin covers are written as exact zeros: a float difference
-// array leaves rounding there (g1 + g2 - g1 - g2). The shared memory holds the band's
-// sums (acc_t) and then its counts (int).
+// corners of a difference array in shared memory, and +-1 at the same corners of a count of
+// the bins covering a pixel. Prefix sums along the rows (a warp a row) and then down the
+// columns (a thread a column, which writes the band out) turn both into the band's sums.
+// Pixels that no bin covers are written as exact zeros: a float difference array leaves
+// rounding there (g1 + g2 - g1 - g2). A band holds at most kBandBytes of cells, so its
+// indices are 32-bit.
 template <typename grad_t, typename T>
 __global__ void __launch_bounds__(cuda::kBandThreads)
     ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
@@ -245,67 +253,70 @@ __global__ void __launch_bounds__(cuda::kBandThreads)
   extern __shared__ __align__(16) unsigned char band_memory[];
   constexpr int kWarp = 32;
   const int lane = static_cast<int>(threadIdx.x) % kWarp, warp = static_cast<int>(threadIdx.x) / kWarp;
-  const int warps = static_cast<int>(blockDim.x) / kWarp;
-  const std::int64_t blocks = s.n * channels * bands.count, bins = s.ph * s.pw, w = s.w;
-  T* const sum = reinterpret_cast<T*>(band_memory);
-  int* const cover = reinterpret_cast<int*>(sum + bands.rows * w);
+  const int warps = static_cast<int>(blockDim.x) / kWarp, threads = static_cast<int>(blockDim.x);
+  const std::int64_t blocks = s.n * channels * bands.count, bins = s.ph * s.pw;
+  const int w = static_cast<int>(s.w);
+  Cell<T>* const cells = reinterpret_cast<Cell<T>*>(band_memory);
   for (std::int64_t block = blockIdx.x; block < blocks; block += gridDim.x) {
     const cuda::Band band = cuda::band_of(block, s, channels, bands);
-    const std::int64_t rows = band.y1 - band.y0, n = rows * w, c = band.channel / bins, bin = band.channel % bins;
-    for (std::int64_t i = threadIdx.x; i < n; i += blockDim.x) sum[i] = T(0), cover[i] = 0;
+    const int rows = static_cast<int>(band.y1 - band.y0), n = rows * w;
+    const std::int64_t c = band.channel / bins, bin = band.channel % bins;
+    for (int i = threadIdx.x; i < n; i += threads) cells[i] = Cell<T>{T(0), 0};
     __syncthreads();
     const std::int64_t size = list.size(band);
-    for (std::int64_t e = threadIdx.x; e < size; e += blockDim.x) {
+    for (std::int64_t e = threadIdx.x; e < size; e += threads) {
       const std::int64_t r = list.roi(band, e);
       if (!cuda::in_band_batch(rois, r, s, band)) continue;
       const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
       const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
-      const std::int64_t top = (b.h0 > band.y0 ? b.h0 : band.y0) - band.y0;
-      const std::int64_t bottom = (b.h1 < band.y1 ? b.h1 : band.y1) - band.y0;
+      const int top = static_cast<int>((b.h0 > band.y0 ? b.h0 : band.y0) - band.y0);
+      const int bottom = static_cast<int>((b.h1 < band.y1 ? b.h1 : band.y1) - band.y0);
       if (b.empty() || bottom <= top) continue;
       const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
-      auto corner = [&](std::int64_t y, std::int64_t x, T v, int k) {
-        atomicAdd(sum + y * w + x, v);
-        atomicAdd(cover + y * w + x, k);
+      const int x0 = static_cast<int>(b.w0), x1 = static_cast<int>(b.w1);
+      auto corner = [&](int y, int x, T v, int k) {
+        atomicAdd(&cells[y * w + x].sum, v);
+        atomicAdd(&cells[y * w + x].count, k);
       };
-      corner(top, b.w0, g, 1);
-      if (b.w1 < w) corner(top, b.w1, -g, -1);
+      corner(top, x0, g, 1);
+      if (x1 < w) corner(top, x1, -g, -1);
       if (bottom < rows) {
-        corner(bottom, b.w0, -g, -1);
-        if (b.w1 < w) corner(bottom, b.w1, g, 1);
+        corner(bottom, x0, -g, -1);
+        if (x1 < w) corner(bottom, x1, g, 1);
       }
     }
     __syncthreads();
     // Along the rows: a lane's stretch of a row in turn, then the warp's scan of the stretches.
-    const std::int64_t stretch = (w + kWarp - 1) / kWarp, x0 = lane * stretch, x1 = x0 + stretch < w ? x0 + stretch : w;
-    for (std::int64_t y = warp; y < rows; y += warps) {
-      T* const srow = sum + y * w;
-      int* const crow = cover + y * w;
-      T total = 0;
-      int count = 0;
-      for (std::int64_t x = x0; x < x1; ++x) total += srow[x], count += crow[x];
-      T before = total;
-      int counted = count;
-      for (int d = 1; d < kWarp; d *= 2) {  // inclusive scan of the stretches
-        const T t = __shfl_up_sync(~0u, before, d);
-        const int k = __shfl_up_sync(~0u, counted, d);
-        if (lane >= d) before += t, counted += k;
+    const int stretch = (w + kWarp - 1) / kWarp, x0 = lane * stretch, x1 = min(x0 + stretch, w);
+    for (int y = warp; y < rows; y += warps) {
+      Cell<T>* const row = cells + y * w;
+      Cell<T> own{T(0), 0};
+      for (int x = x0; x < x1; ++x) {
+        const Cell<T> v = row[x];
+        own.sum += v.sum, own.count += v.count;
       }
-      before -= total, counted -= count;
-      for (std::int64_t x = x0; x < x1; ++x) {
-        before += srow[x], counted += crow[x];
-        srow[x] = before, crow[x] = counted;
+      Cell<T> run = own;
+      for (int d = 1; d < kWarp; d *= 2) {  // inclusive scan of the stretches
+        const T t = __shfl_up_sync(~0u, run.sum, d);
+        const int k = __shfl_up_sync(~0u, run.count, d);
+        if (lane >= d) run.sum += t, run.count += k;
+      }
+      run.sum -= own.sum, run.count -= own.count;
+      for (int x = x0; x < x1; ++x) {
+        const Cell<T> v = row[x];
+        run.sum += v.sum, run.count += v.count;
+        row[x] = run;
       }
     }
     __syncthreads();
     // Down the columns, writing the band out.
-    T* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * w;
-    for (std::int64_t x = threadIdx.x; x < w; x += blockDim.x) {
-      T total = 0;
-      int count = 0;
-      for (std::int64_t y = 0; y < rows; ++y) {
-        total += sum[y * w + x], count += cover[y * w + x];
-        out[y * w + x] = count != 0 ? total : T(0);
+    T* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * s.w;
+    for (int x = threadIdx.x; x < w; x += threads) {
+      Cell<T> run{T(0), 0};
+      for (int y = 0; y < rows; ++y) {
+        const Cell<T> v = cells[y * w + x];
+        run.sum += v.sum, run.count += v.count;
+        out[y * w + x] = run.count != 0 ? run.sum : T(0);
       }
     }
     __syncthreads();  // the next band's zeroing waits for these reads
@@ -442,8 +453,8 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       using T = at::opmath_type<scalar_t>;
       const at::Tensor r = rois_for(rois, grad.scalar_type());
       if (ps) {
-        const cuda::Bands bands = cuda::bands_for(height, width, sizeof(T) + sizeof(int), kCornerRows);
-        const std::int64_t bytes = bands.rows * width * static_cast<std::int64_t>(sizeof(T) + sizeof(int));
+        const cuda::Bands bands = cuda::bands_for(height, width, sizeof(Cell<T>), kCornerRows);
+        const std::int64_t bytes = bands.rows * width * static_cast<std::int64_t>(sizeof(Cell<T>));
         const std::int64_t blocks = batch_size * channels * bands.count;
         if (bytes > cuda::kBandBytes) {  // a row wider than a band: bins add their pixels in grad_input
           cuda::launch_bands<false, T>(s, channels, sum,
