@@ -144,6 +144,8 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
 ///   (ps_roi_pool) against 253 and 295 us with shared sums (a thread per RoI, each
 ///   compare-and-swap loop a round trip), and roi_pool's rows wider than a band. These are
 ///   bound by L2 throughput (ncu: 81-90%).
+/// ps_roi_pool has its own band kernel since (ps_pool_band_corners: a bin's four corners, not
+/// its pixels), which walks lists of each band's RoIs (band_rois) instead of all K.
 constexpr std::int64_t kBandBytes = 48 * 1024;
 constexpr int kBandThreads = 256;
 

@@ -245,7 +245,9 @@ struct alignas(2 * sizeof(T)) Cell {
 // columns (a thread a column, which writes the band out) turn both into the band's sums.
 // Pixels that no bin covers are written as exact zeros: a float difference array leaves
 // rounding there (g1 + g2 - g1 - g2). A band holds at most kBandBytes of cells, so its
-// indices are 32-bit.
+// indices are 32-bit. H200, bench case: 206 us against 250 us for a thread per RoI adding
+// each pixel in the gradient (torchvision: 206 us after a 51 us zeroing pass). ncu: L1/TEX
+// 81%, SM 69%: bound by the shared-memory passes, no longer by the atomics.
 template <typename grad_t, typename T>
 __global__ void __launch_bounds__(cuda::kBandThreads)
     ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
