@@ -270,14 +270,20 @@ def test_cuda_matches_cpu_on_a_detector_batch():
     assert torch.equal(cl, got)
 
 
-def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=(torch.float32, torch.float64)):
+def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=(torch.float32, torch.float64),
+                                poison=False):
     """The default CUDA backward against the ordered scatter of use_deterministic_algorithms
-    (and, in the dtypes `against_cpu`, the CPU's), on an N x channels x h x w map."""
+    (and, in the dtypes `against_cpu`, the CPU's), on an N x channels x h x w map. poison:
+    some gradient values are inf, -inf or NaN, which must land on the same pixels in both."""
     x = torch.randn(N, channels, h, w, device="cuda", dtype=dtype)
     rois = detector_rois(300, 11, height=h / SCALE, width=w / SCALE, device="cuda",
                          dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
     grad = torch.randn_like(out[0] if isinstance(out, tuple) else out)
+    if poison:
+        flat = grad.view(-1)
+        for i, v in enumerate([float("inf"), float("-inf"), float("nan")] * 3):
+            flat[(2 * i + 1) * flat.numel() // 19] = v
     backward = getattr(tx, f"_{name}_backward")
     if name in ("roi_pool", "ps_roi_pool"):
         args = (grad, rois, out[1], SCALE, 3, 4, N, channels, h, w)
@@ -289,6 +295,12 @@ def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=
     with deterministic():
         ordered = backward(*args)
     assert atomic.dtype == dtype and atomic.is_contiguous() and atomic.shape == x.shape
+    if poison:
+        assert ordered.isnan().any() and ordered.isinf().any()
+        assert torch.equal(atomic.isnan(), ordered.isnan())
+        infinite = ordered.isinf()
+        assert torch.equal(atomic.isinf(), infinite) and torch.equal(atomic[infinite], ordered[infinite])
+        atomic, ordered = atomic.nan_to_num(0, 0, 0), ordered.nan_to_num(0, 0, 0)
     assert ordered.abs().max() > 0
     tol = {torch.float32: 1e-5, torch.float64: 1e-12, torch.float16: 2 ** -10, torch.bfloat16: 2 ** -7}[dtype]
     torch.testing.assert_close(atomic, ordered, rtol=tol, atol=tol * ordered.abs().max().item())
@@ -296,11 +308,13 @@ def atomic_equals_deterministic(name, extra, dtype, channels, h, w, against_cpu=
         with deterministic():
             reached = backward(torch.ones_like(grad), *args[1:]) != 0
         assert not atomic[~reached].any()
-    if dtype in against_cpu:
+    if dtype in against_cpu and not poison:
         cpu = backward(*(a.cpu() if torch.is_tensor(a) else a for a in args))
         # A bilinear weight is a sample coordinate's fraction: at column 12000 the two devices'
-        # differently rounded coordinates leave it max(h, w) * eps apart.
-        tol_cpu = max(tol, 4 * max(h, w) * torch.finfo(dtype).eps)
+        # differently rounded coordinates leave it max(h, w) * eps apart. (The pool ops'
+        # geometry is exact.)
+        bilinear = name in ("roi_align", "ps_roi_align")
+        tol_cpu = max(tol, 4 * max(h, w) * torch.finfo(dtype).eps) if bilinear else tol
         torch.testing.assert_close(atomic.cpu(), cpu, rtol=tol_cpu, atol=tol_cpu * cpu.abs().max().item())
 
 
@@ -315,6 +329,16 @@ def test_atomic_backward_equals_the_deterministic_one(name, extra, dtype, per_bi
     transpose)."""
     channels = per_bin * 12 if name.startswith("ps") else per_bin
     atomic_equals_deterministic(name, extra, dtype, channels, H, W + 5)
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("name", ["roi_pool", "ps_roi_pool"])
+def test_atomic_backward_keeps_inf_and_nan_on_their_pixels(name):
+    """An inf or NaN in the gradient lands on its own pixels only, as in the ordered path
+    (ps_roi_pool's corner sums would otherwise carry it along their prefix sums). The pool ops
+    only: the bilinear ones multiply by weights that may be 0 (inf * 0)."""
+    atomic_equals_deterministic(name, (), torch.float32, 36 if name == "ps_roi_pool" else 3, H, W + 5,
+                                against_cpu=(), poison=True)
 
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")

@@ -128,24 +128,26 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
   ps ? by_layout(std::true_type{}) : by_layout(std::false_type{});
 }
 
-/// The default backward of roi_pool, ps_roi_pool and ps_roi_align, by bands: one block per band
-/// of rows (kBandBytes of sums) of one input plane (batch, channel) zeroes the band's sum and
-/// adds the band's contributions with atomics; a thread's loop over the RoIs skips those of
-/// other batches or rows. Each block reads all K RoIs: N * C * bands * K checks in all, which
-/// for large batches (N * bands well above PH * PW) outgrows the K * C * PH * PW work items;
-/// RoIs bucketed by batch would remove the N (not done yet). No zeroing pass over the whole
-/// gradient, and each band's atomics run together on a small region. Two places for the sum (Shared), measured on an H100 on
-/// the bench case (bench/RESULTS.md), kernel times:
+/// The default backward of roi_pool and ps_roi_align (and ps_roi_pool's rows wider than a
+/// band), by bands: one block per band of rows (kBandBytes of sums) of one input plane (batch,
+/// channel) zeroes the band's sum and adds the band's contributions with atomics; a thread's
+/// loop over the RoIs skips those of other batches or rows. These blocks read all K RoIs:
+/// N * C * bands * K checks in all, which for large batches (N * bands well above PH * PW)
+/// outgrows the K * C * PH * PW work items; ps_roi_pool's corner kernel walks lists of each
+/// band's RoIs instead (band_rois), which the others could use too. No zeroing pass over the
+/// whole gradient, and each band's atomics run together on a small region. Two places for
+/// the sum (Shared), measured on an H100 on the bench case (bench/RESULTS.md), kernel times:
 /// - in shared memory, written to grad_input at the end: roi_pool, 151 us (torchvision's
 ///   kernel 324 us, after its zeroing pass). Float atomics there are compare-and-swap loops
 ///   on sm_90, but a warp's loads come in batches, so few wait on each other;
 /// - in grad_input itself, zeroed just before the atomics (native float adds in L2, which
-///   then hold the band's lines): the ps ops, 227 us (ps_roi_align) and 282 us
-///   (ps_roi_pool) against 253 and 295 us with shared sums (a thread per RoI, each
-///   compare-and-swap loop a round trip), and roi_pool's rows wider than a band. These are
-///   bound by L2 throughput (ncu: 81-90%).
-/// ps_roi_pool has its own band kernel since (ps_pool_band_corners: a bin's four corners, not
-/// its pixels), which walks lists of each band's RoIs (band_rois) instead of all K.
+///   then hold the band's lines): ps_roi_align, 227 us against 253 us with shared sums (a
+///   thread per RoI, each compare-and-swap loop a round trip), and roi_pool's rows wider
+///   than a band. Bound by L2 throughput (ncu: 81-90%). On an H200, where torchvision's
+///   zeroing pass costs less, ps_roi_align's band kernel (220 us) loses to torchvision's
+///   zeroing pass and atomics (51 + 138 us).
+/// ps_roi_pool has its own band kernel (ps_pool_band_corners: a bin's four corners, not its
+/// pixels).
 constexpr std::int64_t kBandBytes = 48 * 1024;
 constexpr int kBandThreads = 256;
 

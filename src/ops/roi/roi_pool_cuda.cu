@@ -244,10 +244,14 @@ struct alignas(2 * sizeof(T)) Cell {
 // the bins covering a pixel. Prefix sums along the rows (a warp a row) and then down the
 // columns (a thread a column, which writes the band out) turn both into the band's sums.
 // Pixels that no bin covers are written as exact zeros: a float difference array leaves
-// rounding there (g1 + g2 - g1 - g2). A band holds at most kBandBytes of cells, so its
-// indices are 32-bit. H200, bench case: 206 us against 250 us for a thread per RoI adding
-// each pixel in the gradient (torchvision: 206 us after a 51 us zeroing pass). ncu: L1/TEX
-// 81%, SM 69%: bound by the shared-memory passes, no longer by the atomics.
+// rounding there (g1 + g2 - g1 - g2). A pixel's rounding is that of the sums of the bins
+// before it in its row and column, not of its own value alone. An inf or NaN would spread
+// along the prefix sums, so such a bin is added to its own pixels afterwards. A band holds
+// at most kBandBytes of cells, so its cell indices are 32-bit. H200, bench case: 206 us
+// against 250 us for a thread per RoI adding each pixel in the gradient (torchvision: 206 us
+// after a 51 us zeroing pass). ncu: L1/TEX 81%, SM 69%: bound by the shared-memory passes,
+// no longer by the atomics. Not yet tried: interleaved columns in the row pass (a lane's
+// stretch is `stretch` cells from its neighbour's, so even stretches meet bank conflicts).
 template <typename grad_t, typename T>
 __global__ void __launch_bounds__(cuda::kBandThreads)
     ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
@@ -265,46 +269,69 @@ __global__ void __launch_bounds__(cuda::kBandThreads)
     const std::int64_t c = band.channel / bins, bin = band.channel % bins;
     for (int i = threadIdx.x; i < n; i += threads) cells[i] = Cell<T>{T(0), 0};
     __syncthreads();
-    const std::int64_t size = list.size(band);
-    for (std::int64_t e = threadIdx.x; e < size; e += threads) {
+    // Entry e's bin in this band: rows [top, bottom) of the band, columns [left, right), and
+    // its value g; none (bottom == 0) if the RoI is of another batch or misses the band.
+    struct Piece {
+      int top = 0, bottom = 0, left = 0, right = 0;
+      T g = 0;
+    };
+    auto piece = [&](std::int64_t e) {
+      Piece q;
       const std::int64_t r = list.roi(band, e);
-      if (!cuda::in_band_batch(rois, r, s, band)) continue;
-      const PoolRoi<T> p = pool_roi(rois + 5 * r, scale, s.ph, s.pw, true);
-      const PoolBin b = pool_bin(p, bin / s.pw, bin % s.pw, s.h - 1, s.w - 1);
-      const int top = static_cast<int>((b.h0 > band.y0 ? b.h0 : band.y0) - band.y0);
-      const int bottom = static_cast<int>((b.h1 < band.y1 ? b.h1 : band.y1) - band.y0);
-      if (b.empty() || bottom <= top) continue;
-      const T g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
-      const int x0 = static_cast<int>(b.w0), x1 = static_cast<int>(b.w1);
-      auto corner = [&](int y, int x, T v, int k) {
+      if (!cuda::in_band_batch(rois, r, s, band)) return q;
+      const PoolBin b = pool_bin(pool_roi(rois + 5 * r, scale, s.ph, s.pw, true), bin / s.pw, bin % s.pw, s.h - 1,
+                                 s.w - 1);
+      const std::int64_t top = (b.h0 > band.y0 ? b.h0 : band.y0) - band.y0;
+      const std::int64_t bottom = (b.h1 < band.y1 ? b.h1 : band.y1) - band.y0;
+      if (b.empty() || bottom <= top) return q;  // else 0 <= top < bottom <= rows: ints
+      q.top = static_cast<int>(top), q.bottom = static_cast<int>(bottom);
+      q.left = static_cast<int>(b.w0), q.right = static_cast<int>(b.w1);
+      q.g = static_cast<T>(grad[(r * s.c_out + c) * bins + bin]) / static_cast<T>((b.h1 - b.h0) * (b.w1 - b.w0));
+      return q;
+    };
+    const std::int64_t size = list.size(band);
+    bool nonfinite = false;  // whether this thread met a bin holding an inf or NaN
+    for (std::int64_t e = threadIdx.x; e < size; e += threads) {
+      const Piece q = piece(e);
+      // A zero adds nothing (and leaves its pixels uncovered, exact zeros); an inf or NaN
+      // would spread through the prefix sums: it is added to its own pixels after them.
+      if (q.bottom == 0 || q.g == T(0)) continue;
+      if (!isfinite(q.g)) {
+        nonfinite = true;
+        continue;
+      }
+      auto corner = [&](int y, int x, T v, int step) {
         atomicAdd(&cells[y * w + x].sum, v);
-        atomicAdd(&cells[y * w + x].count, k);
+        atomicAdd(&cells[y * w + x].count, step);
       };
-      corner(top, x0, g, 1);
-      if (x1 < w) corner(top, x1, -g, -1);
-      if (bottom < rows) {
-        corner(bottom, x0, -g, -1);
-        if (x1 < w) corner(bottom, x1, g, 1);
+      corner(q.top, q.left, q.g, 1);
+      const bool inside = q.right < w;  // always (bins end at W - 1); guards the cell index
+      if (inside) corner(q.top, q.right, -q.g, -1);
+      if (q.bottom < rows) {
+        corner(q.bottom, q.left, -q.g, -1);
+        if (inside) corner(q.bottom, q.right, q.g, 1);
       }
     }
-    __syncthreads();
+    const bool any_nonfinite = __syncthreads_or(nonfinite);
     // Along the rows: a lane's stretch of a row in turn, then the warp's scan of the stretches.
-    const int stretch = (w + kWarp - 1) / kWarp, x0 = lane * stretch, x1 = min(x0 + stretch, w);
+    const int stretch = (w + kWarp - 1) / kWarp, first = lane * stretch, last = min(first + stretch, w);
     for (int y = warp; y < rows; y += warps) {
       Cell<T>* const row = cells + y * w;
       Cell<T> own{T(0), 0};
-      for (int x = x0; x < x1; ++x) {
+      for (int x = first; x < last; ++x) {
         const Cell<T> v = row[x];
         own.sum += v.sum, own.count += v.count;
       }
-      Cell<T> run = own;
       for (int d = 1; d < kWarp; d *= 2) {  // inclusive scan of the stretches
-        const T t = __shfl_up_sync(~0u, run.sum, d);
-        const int k = __shfl_up_sync(~0u, run.count, d);
-        if (lane >= d) run.sum += t, run.count += k;
+        const T up_sum = __shfl_up_sync(~0u, own.sum, d);
+        const int up_count = __shfl_up_sync(~0u, own.count, d);
+        if (lane >= d) own.sum += up_sum, own.count += up_count;
       }
-      run.sum -= own.sum, run.count -= own.count;
-      for (int x = x0; x < x1; ++x) {
+      // The stretches before this lane's: the previous lane's inclusive sum (no subtraction,
+      // which would leave a large corner's rounding on the pixels before it).
+      Cell<T> run{__shfl_up_sync(~0u, own.sum, 1), __shfl_up_sync(~0u, own.count, 1)};
+      if (lane == 0) run = Cell<T>{T(0), 0};
+      for (int x = first; x < last; ++x) {
         const Cell<T> v = row[x];
         run.sum += v.sum, run.count += v.count;
         row[x] = run;
@@ -319,6 +346,15 @@ __global__ void __launch_bounds__(cuda::kBandThreads)
         const Cell<T> v = cells[y * w + x];
         run.sum += v.sum, run.count += v.count;
         out[y * w + x] = run.count != 0 ? run.sum : T(0);
+      }
+    }
+    if (any_nonfinite) {  // rare: inf and NaN values on their own pixels, as torchvision adds them
+      __syncthreads();  // after the band's plain stores
+      for (std::int64_t e = threadIdx.x; e < size; e += threads) {
+        const Piece q = piece(e);
+        if (q.bottom == 0 || isfinite(q.g)) continue;
+        for (int y = q.top; y < q.bottom; ++y)
+          for (int x = q.left; x < q.right; ++x) atomicAdd(out + y * w + x, q.g);
       }
     }
     __syncthreads();  // the next band's zeroing waits for these reads
