@@ -176,6 +176,17 @@ __device__ inline Band band_of(std::int64_t block, const Shape& s, std::int64_t 
   return {plane / channels, plane % channels, y0, y0 + bands.rows < s.h ? y0 + bands.rows : s.h, index};
 }
 
+/// The band's first element in grad_input ([N, channels, H, W], contiguous).
+template <typename acc_t>
+__device__ inline acc_t* band_start(acc_t* grad_input, const Band& band, std::int64_t channels, const Shape& s) {
+  return grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * s.w;
+}
+
+/// Blocks of a grid-strided band kernel: one a band, at most 2^30.
+inline unsigned band_grid(std::int64_t blocks) {
+  return static_cast<unsigned>(std::min<std::int64_t>(blocks, std::int64_t(1) << 30));
+}
+
 /// The RoIs a band's block walks: by default all K; with lists (band_rois), band j's are
 /// list[j * K + e] for e < counts[j], in no particular order (their contributions add with
 /// atomics), the RoIs whose rows meet the band.
@@ -207,10 +218,14 @@ __global__ void list_band_rois(const T* __restrict__ rois, std::int64_t k, std::
   }
 }
 
-/// The band lists' storage (K * bands int32 and the counts) and their view.
+/// The band lists' storage (K * bands int32 and the counts; undefined: no lists).
 struct BandRois {
   at::Tensor counts, list;
-  RoiList view;
+  std::int64_t k = 0;
+  RoiList view() const {
+    if (!list.defined()) return {nullptr, nullptr, k};
+    return {counts.const_data_ptr<std::int32_t>(), list.const_data_ptr<std::int32_t>(), k};
+  }
 };
 
 /// Lists of RoIs by band (list_band_rois), so that each band's block walks only the RoIs
@@ -221,7 +236,7 @@ template <typename T, typename RowsOf>
 BandRois band_rois(const at::Tensor& rois, const Shape& s, const Bands& bands, const RowsOf& rows_of,
                    std::int64_t grad_bytes) {
   BandRois out;
-  out.view.k = s.k;
+  out.k = s.k;
   if (s.k == 0 || bands.count == 0 || s.k >= std::numeric_limits<std::int32_t>::max() ||
       s.k * bands.count * 4 > grad_bytes / 4)
     return out;
@@ -231,8 +246,6 @@ BandRois band_rois(const at::Tensor& rois, const Shape& s, const Bands& bands, c
   core::cuda::launch(list_band_rois<T, RowsOf>, core::cuda::blocks_for(s.k, 256), 256, 0, rois.const_data_ptr<T>(),
                      s.k, s.n, bands, rows_of, out.counts.mutable_data_ptr<std::int32_t>(),
                      out.list.mutable_data_ptr<std::int32_t>());
-  out.view.counts = out.counts.const_data_ptr<std::int32_t>();
-  out.view.list = out.list.const_data_ptr<std::int32_t>();
   return out;
 }
 
@@ -253,7 +266,7 @@ __global__ void __launch_bounds__(kBandThreads)
   const std::int64_t blocks = s.n * channels * bands.count;
   for (std::int64_t block = blockIdx.x; block < blocks; block += gridDim.x) {
     const Band band = band_of(block, s, channels, bands);
-    acc_t* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * s.w;
+    acc_t* const out = band_start(grad_input, band, channels, s);
     const std::int64_t n = (band.y1 - band.y0) * s.w;  // a row may pass 2^31 (one row a band)
     if constexpr (Shared) {
       acc_t* const sum = reinterpret_cast<acc_t*>(band_memory);
@@ -281,7 +294,7 @@ void launch_bands(const Shape& s, std::int64_t channels, at::Tensor& grad_input,
   const Bands bands = bands_for(s.h, s.w, sizeof(acc_t));
   const std::int64_t blocks = s.n * channels * bands.count;
   if (blocks == 0) return;
-  const auto grid = static_cast<unsigned>(std::min<std::int64_t>(blocks, std::int64_t(1) << 30));
+  const unsigned grid = band_grid(blocks);
   const std::int64_t bytes = bands.rows * s.w * static_cast<std::int64_t>(sizeof(acc_t));
   if constexpr (Shared) {
     if (bytes <= kBandBytes)

@@ -339,7 +339,7 @@ __global__ void __launch_bounds__(cuda::kBandThreads)
     }
     __syncthreads();
     // Down the columns, writing the band out.
-    T* const out = grad_input + ((band.batch * channels + band.channel) * s.h + band.y0) * s.w;
+    T* const out = cuda::band_start(grad_input, band, channels, s);
     for (int x = threadIdx.x; x < w; x += threads) {
       Cell<T> run{T(0), 0};
       for (int y = 0; y < rows; ++y) {
@@ -504,8 +504,8 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
         const T scale = static_cast<T>(spatial_scale);
         const cuda::BandRois lists = cuda::band_rois<T>(r, s, bands, PsPoolRows<T>{s, scale}, sum.nbytes());
         cu::launch(ps_pool_band_corners<scalar_t, T>,
-                   static_cast<unsigned>(std::min<std::int64_t>(blocks, std::int64_t(1) << 30)), cuda::kBandThreads,
-                   bytes, grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), lists.view, s, scale, channels,
+                   cuda::band_grid(blocks), cuda::kBandThreads,
+                   bytes, grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), lists.view(), s, scale, channels,
                    bands, sum.mutable_data_ptr<T>());
         return;
       }
