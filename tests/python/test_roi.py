@@ -138,16 +138,17 @@ def test_roi_pool_and_ps_gradients_match_torchvision(device):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
 def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype):
     """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
-    three values: the first maximum in row-major order wins), NaN and -inf (skipped, as by
-    torchvision's comparison), a channel of -inf only (-FLT_MAX, argmax -1), RoIs wider than
-    32 columns, pooled widths of 1, 33 and 40, and 5 channels, then 1 (the CUDA kernel pools
-    two channels a thread on NCHW input: the last thread has one; a 1-channel input has
-    stride(1) == 1 but is not channels_last)."""
+    three values: the first maximum in row-major order wins; -0 beside +0, the first with its
+    sign), NaN and -inf (skipped, as by torchvision's comparison), a channel of -inf only
+    (-FLT_MAX, argmax -1), RoIs wider than 32 columns, pooled widths of 1, 33 and 40, and 5
+    channels, then 1 (the CUDA kernel pools two channels a thread on NCHW input: the last
+    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last)."""
     g = torch.Generator().manual_seed(7)
     x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
     x[0, 0, 3:9, 10:20] = float("nan")
     x[1, 1, :, 50:60] = float("-inf")
     x[1, 2] = float("-inf")
+    x[0, 3, 5:25, 1::2] *= -1  # -0 beside +0: the first of the two zeros wins, with its sign
     x = x.to(dtype=dtype, device=device)
     if layout == "strided":
         x = x[..., ::2]
@@ -167,6 +168,7 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
         # tvx computes a RoI's bins in float32 (its opmath type), torchvision's CPU kernel in float16.
         want, want_arg = tv.roi_pool(inp.float(), rois.float(), 1.0, ph, pw)
         torch.testing.assert_close(out, want.to(dtype), rtol=0, atol=0, equal_nan=True, msg=f"{ph}x{pw}")
+        assert torch.equal(out.signbit(), want.to(dtype).signbit()), f"{ph}x{pw}"
         assert torch.equal(arg, want_arg), f"{ph}x{pw}"
         assert (arg[minus_inf, 2 if inp.shape[1] > 1 else 0] == -1).all()
 
@@ -356,6 +358,40 @@ def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
     # so on these maps a sample at -1 or H may fall on the other side of the edge.
     atomic_equals_deterministic(name, extra, dtype, 36 if name.startswith("ps") else 3, h, w,
                                 against_cpu=(torch.float64,))
+
+
+def far_rois(n, seed, h, w):
+    """RoIs from 1e7-5e7 rows above (or below) a map to a few thousand rows past its other
+    side (map coordinates / SCALE), with adaptive sampling's sparse samples (about 800 rows
+    apart) of which a few land on the map."""
+    g = torch.Generator().manual_seed(seed)
+    far = -torch.empty(n, dtype=torch.float64).uniform_(1e7, 5e7, generator=g)
+    end = torch.empty(n, dtype=torch.float64).uniform_(h + 50, 5000, generator=g)
+    x1 = torch.rand(n, generator=g, dtype=torch.float64) * w / 2
+    x2 = x1 + 4 + torch.rand(n, generator=g, dtype=torch.float64) * w / 2
+    below = torch.rand(n, generator=g) < 0.5  # the far end below the map instead
+    y1, y2 = torch.where(below, h - end, far), torch.where(below, h - far, end)
+    index = torch.randint(0, N, (n,), generator=g).double()
+    return (torch.stack([index, x1, y1, x2, y2], 1) / torch.tensor([1, SCALE, SCALE, SCALE, SCALE])).float()
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+def test_ps_roi_align_band_lists_hold_far_rois():
+    """ps_roi_align's band backward walks lists of the RoIs whose rows meet each band: RoIs
+    reaching a map from 1e7 rows away (float32) must still reach every band their samples
+    land in, as in the ordered path."""
+    h, w, channels = 150, 120, 36  # 2 bands a plane
+    far = far_rois(200, 5, h, w)
+    rois = torch.cat([detector_rois(60, 13, height=h / SCALE, width=w / SCALE), far]).cuda()
+    grad = torch.randn(rois.shape[0], channels // 12, 3, 4, generator=torch.Generator().manual_seed(5)).cuda()
+    mapping = torch.empty(0, dtype=torch.int32, device="cuda")
+    args = (SCALE, 3, 4, 0, N, channels, h, w)
+    atomic = tx._ps_roi_align_backward(grad, rois, mapping, *args)
+    with deterministic():
+        ordered = tx._ps_roi_align_backward(grad, rois, mapping, *args)
+        far_only = tx._ps_roi_align_backward(grad[60:], rois[60:], mapping, *args)
+    assert (far_only[:, :, : h // 2] != 0).any() and (far_only[:, :, h // 2:] != 0).any()  # both bands
+    torch.testing.assert_close(atomic, ordered, rtol=1e-5, atol=1e-5 * ordered.abs().max().item())
 
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")

@@ -131,21 +131,21 @@ void for_layout(bool ps, bool channels_last, bool small, Launch&& launch) {
 /// The default backward of roi_pool and ps_roi_align (and ps_roi_pool's rows wider than a
 /// band), by bands: one block per band of rows (kBandBytes of sums) of one input plane (batch,
 /// channel) zeroes the band's sum and adds the band's contributions with atomics; a thread's
-/// loop over the RoIs skips those of other batches or rows. These blocks read all K RoIs:
-/// N * C * bands * K checks in all, which for large batches (N * bands well above PH * PW)
-/// outgrows the K * C * PH * PW work items; ps_roi_pool's corner kernel walks lists of each
-/// band's RoIs instead (band_rois), which the others could use too. No zeroing pass over the
-/// whole gradient, and each band's atomics run together on a small region. Two places for
-/// the sum (Shared), measured on an H100 on the bench case (bench/RESULTS.md), kernel times:
+/// loop over the RoIs skips those of other batches or rows. ps_roi_align's blocks walk lists
+/// of each band's RoIs (band_rois; on the bench's clustered RoIs about a fifth of them:
+/// its kernel 220 -> 166 us on an H200). roi_pool's read all K RoIs' argmax spans (a RoI's
+/// argmax may point anywhere): N * C * bands * K checks in all, which for large batches
+/// (N * bands well above PH * PW) outgrows the K * C * PH * PW work items. No zeroing pass
+/// over the whole gradient, and each band's atomics run together on a small region. Two
+/// places for the sum (Shared), measured on an H100 on the bench case (bench/RESULTS.md),
+/// kernel times:
 /// - in shared memory, written to grad_input at the end: roi_pool, 151 us (torchvision's
 ///   kernel 324 us, after its zeroing pass). Float atomics there are compare-and-swap loops
 ///   on sm_90, but a warp's loads come in batches, so few wait on each other;
 /// - in grad_input itself, zeroed just before the atomics (native float adds in L2, which
 ///   then hold the band's lines): ps_roi_align, 227 us against 253 us with shared sums (a
-///   thread per RoI, each compare-and-swap loop a round trip), and roi_pool's rows wider
-///   than a band. Bound by L2 throughput (ncu: 81-90%). On an H200, where torchvision's
-///   zeroing pass costs less, ps_roi_align's band kernel (220 us) loses to torchvision's
-///   zeroing pass and atomics (51 + 138 us).
+///   thread per RoI, each compare-and-swap loop a round trip; both before its lists), and
+///   roi_pool's rows wider than a band. Bound by L2 throughput (ncu: 81-90%).
 /// ps_roi_pool has its own band kernel (ps_pool_band_corners: a bin's four corners, not its
 /// pixels).
 constexpr std::int64_t kBandBytes = 48 * 1024;
@@ -287,11 +287,17 @@ __global__ void __launch_bounds__(kBandThreads)
   }
 }
 
-/// Launches band_backward over grad_input ([N, C, H, W], contiguous, acc_t), with the sums in
-/// shared memory if Shared and a band fits kBandBytes (a row does).
+/// The bands of launch_bands: kBandBytes of acc_t sums each.
+template <typename acc_t>
+Bands band_layout(const Shape& s) {
+  return bands_for(s.h, s.w, sizeof(acc_t));
+}
+
+/// Launches band_backward over grad_input ([N, C, H, W], contiguous, acc_t) by band_layout's
+/// bands, with the sums in shared memory if Shared and a band fits kBandBytes (a row does).
 template <bool Shared, typename acc_t, typename Add>
 void launch_bands(const Shape& s, std::int64_t channels, at::Tensor& grad_input, const Add& add) {
-  const Bands bands = bands_for(s.h, s.w, sizeof(acc_t));
+  const Bands bands = band_layout<acc_t>(s);
   const std::int64_t blocks = s.n * channels * bands.count;
   if (blocks == 0) return;
   const unsigned grid = band_grid(blocks);
