@@ -115,14 +115,16 @@ if "ops" not in SKIP:
             torch.use_deterministic_algorithms(False)
             torch.testing.assert_close(got.cpu(), torch.ops.tvx._roi_align_backward(grad, rois, 0.5, 2, 3, 2, channels, 24,
                                                                                     32, 2, True), rtol=1e-5, atol=1e-5)
-    # roi_pool with many RoIs, NCHW (two channels a thread; 5 channels leave the last thread one)
-    # and channels_last: RoIs wider than 32 columns on the 100-wide map, ties on its three values.
+    # roi_pool with many RoIs, NCHW (two channels a thread; 5 channels leave the last thread one;
+    # rows read in 16-byte chunks, and one column off, by values) and channels_last: RoIs wider
+    # than 32 columns on the 100-wide map, ties on its three values.
     for x in (torch.randn(2, 12, 24, 32), torch.randint(0, 3, (2, 5, 30, 100)).float()):
         dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40,
                            torch.rand(300, 2) * torch.tensor([x.shape[-1] * 2.0, 40.0]) + 20], 1)
-        for layout in (torch.contiguous_format, torch.channels_last):
-            got = torch.ops.tvx.roi_pool(x.cuda().contiguous(memory_format=layout), dense.cuda(), 0.5, 7, 7)
-            for g, w in zip(got, torch.ops.tvx.roi_pool(x, dense, 0.5, 7, 7)):
+        for layout in (torch.contiguous_format, torch.channels_last, "unaligned"):
+            on_gpu = x.cuda()[..., 1:] if layout == "unaligned" else x.cuda().contiguous(memory_format=layout)
+            got = torch.ops.tvx.roi_pool(on_gpu, dense.cuda(), 0.5, 7, 7)
+            for g, w in zip(got, torch.ops.tvx.roi_pool(on_gpu.cpu(), dense, 0.5, 7, 7)):
                 assert torch.equal(g.cpu(), w)
     # The band backward of roi_pool and the ps ops: 100 x 130 takes two bands a plane (RoIs
     # cross them; ps_roi_pool's corner bands, a sum and a count a pixel: three), 5 x 6000 a

@@ -134,7 +134,7 @@ def test_roi_pool_and_ps_gradients_match_torchvision(device):
                                rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("layout", ["contiguous", "strided", "channels_last"])
+@pytest.mark.parametrize("layout", ["contiguous", "unaligned", "strided", "channels_last"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
 def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype):
     """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
@@ -142,9 +142,11 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     sign), NaN and -inf (skipped, as by torchvision's comparison), a channel of -inf only
     (-FLT_MAX, argmax -1), RoIs wider than 32 columns, pooled widths of 1, 33 and 40, and 5
     channels, then 1 (the CUDA kernel pools two channels a thread on NCHW input: the last
-    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last)."""
+    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last). The CUDA
+    kernel's row reads: 16-byte chunks (contiguous, 152 columns), unit stride (unaligned: one
+    column off), strided, channels_last."""
     g = torch.Generator().manual_seed(7)
-    x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
+    x = torch.randint(0, 3, (2, 5, 40, 152), generator=g).double()
     x[0, 0, 3:9, 10:20] = float("nan")
     x[1, 1, :, 50:60] = float("-inf")
     x[1, 2] = float("-inf")
@@ -152,6 +154,8 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     x = x.to(dtype=dtype, device=device)
     if layout == "strided":
         x = x[..., ::2]
+    elif layout == "unaligned":
+        x = x[..., 1:]
     elif layout == "channels_last":
         x = x.contiguous(memory_format=torch.channels_last)
     width = x.shape[-1]

@@ -50,10 +50,12 @@ __global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, i
   }
 }
 
-// The kernel is bound by its instruction issue (ncu, H100, before these two variants: SM 73%,
-// 20 of 32 lanes active), so it spends few instructions per value read. Unit: the input's columns are adjacent
-// (stride 1, as in contiguous NCHW), known at compile time: the unrolled row loop loads at
-// constant offsets from one address instead of stepping a 64-bit pointer per value.
+// Unit: the input's columns are adjacent (stride 1, as in contiguous NCHW), known at compile
+// time, so the unrolled row loop loads at constant offsets from one address instead of
+// stepping a 64-bit pointer per value (on an H100, where the kernel was bound by instruction
+// issue: 469 -> 380 us). roi_pool's kernel is now bound by L1 throughput (ncu, H200: 88%; a
+// warp's lanes read rows of different bins, so a load uses about 5 of a sector's 32 bytes);
+// reading rows in 16-byte chunks measured slower there (315 -> 355 us).
 // roi_pool on NCHW input pools kPoolChannels channels per thread: one bin's geometry and loop
 // for both, and two independent loads in flight.
 constexpr int kPoolChannels = 2;
@@ -71,7 +73,10 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
   const std::int64_t sw = Unit ? 1 : s.sw;
   for (std::int64_t i64 : cu::grid_stride(total)) {
     index_t r, c, ph, pw;
-    work_item<CPT, index_t, PS, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
+    // ps_roi_pool's neighbouring threads take the bins of one RoI (of sizes within a pixel of
+    // each other), as roi_pool's do: with RoIs side by side (ps_roi_align's order) a warp's
+    // loops ran 12.9 lanes of 32 (ncu, H200).
+    work_item<CPT, index_t, false, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
     int4 b;  // h0, h1, w0, w1
     if constexpr (PS) {  // its forward never pools the last row and column (see pool_bin)
       const PoolBin pb = pool_bin(pool_roi(rois + 5 * std::int64_t(r), scale, s.ph, s.pw, true), ph, pw, s.h - 1, s.w - 1);
@@ -117,7 +122,9 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
           }
         }
       }
-      for (int q = 0; q < channels; ++q) {
+#pragma unroll
+      for (int q = 0; q < CPT; ++q) {  // unrolled: best and arg stay in registers (no stack)
+        if (q >= channels) break;
         output[o + q * s.ph * s.pw] = static_cast<scalar_t>(best[q]);
         index[o + q * s.ph * s.pw] = arg[q];
       }
