@@ -142,15 +142,16 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     sign), NaN and -inf (skipped, as by torchvision's comparison), a channel of -inf only
     (-FLT_MAX, argmax -1), RoIs wider than 32 columns, pooled widths of 1, 33 and 40, and 5
     channels, then 1 (the CUDA kernel pools two channels a thread on NCHW input: the last
-    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last). The CUDA
-    kernel's row reads: 16-byte chunks (contiguous, 152 columns), unit stride (unaligned: one
-    column off), strided, channels_last."""
+    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last). Layouts:
+    contiguous, a view one column in (unit stride, odd storage offset), strided,
+    channels_last."""
     g = torch.Generator().manual_seed(7)
-    x = torch.randint(0, 3, (2, 5, 40, 152), generator=g).double()
+    x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
     x[0, 0, 3:9, 10:20] = float("nan")
     x[1, 1, :, 50:60] = float("-inf")
     x[1, 2] = float("-inf")
-    x[0, 3, 5:25, 1::2] *= -1  # -0 beside +0: the first of the two zeros wins, with its sign
+    x[0, 3, 5:25] = -x[0, 3, 5:25]  # values 0, -1, -2: the maxima there are zeros, -0 ...
+    x[0, 3, 5:25, 0::3] += 0.0  # ... and +0 in every third column: the first zero wins, with its sign
     x = x.to(dtype=dtype, device=device)
     if layout == "strided":
         x = x[..., ::2]
@@ -173,6 +174,8 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
         want, want_arg = tv.roi_pool(inp.float(), rois.float(), 1.0, ph, pw)
         torch.testing.assert_close(out, want.to(dtype), rtol=0, atol=0, equal_nan=True, msg=f"{ph}x{pw}")
         assert torch.equal(out.signbit(), want.to(dtype).signbit()), f"{ph}x{pw}"
+        if inp.shape[1] > 3:
+            assert ((want == 0) & want.signbit()).any() and ((want == 0) & ~want.signbit()).any()
         assert torch.equal(arg, want_arg), f"{ph}x{pw}"
         assert (arg[minus_inf, 2 if inp.shape[1] > 1 else 0] == -1).all()
 
@@ -364,9 +367,18 @@ def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
                                 against_cpu=(torch.float64,))
 
 
+@pytest.mark.skipif(not CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("name,extra", [("ps_roi_align", (2,)), ("ps_roi_pool", ())])
+def test_band_backward_without_lists(name, extra):
+    """The ps ops' band kernels walk lists of each band's RoIs unless the lists would pass a
+    quarter of the gradient's size: 300 RoIs on a 4 x 4 map (lists of 1200 bytes, a
+    gradient of 4608) walk all K RoIs in every block instead."""
+    atomic_equals_deterministic(name, extra, torch.float32, 36, 4, 4)
+
+
 def far_rois(n, seed, h, w):
     """RoIs from 1e7-5e7 rows above (or below) a map to a few thousand rows past its other
-    side (map coordinates / SCALE), with adaptive sampling's sparse samples (about 800 rows
+    side (map coordinates / SCALE), with adaptive sampling's sparse samples (800-4100 rows
     apart) of which a few land on the map."""
     g = torch.Generator().manual_seed(seed)
     far = -torch.empty(n, dtype=torch.float64).uniform_(1e7, 5e7, generator=g)
@@ -383,7 +395,9 @@ def far_rois(n, seed, h, w):
 def test_ps_roi_align_band_lists_hold_far_rois():
     """ps_roi_align's band backward walks lists of the RoIs whose rows meet each band: RoIs
     reaching a map from 1e7 rows away (float32) must still reach every band their samples
-    land in, as in the ordered path."""
+    land in, as in the ordered path. (Their spans cover the map: this checks the lists'
+    clamping, not the span's rounding margin, which no sample can need: a bin's outermost
+    samples lie half a sample step, hundreds of rows here, inside its span.)"""
     h, w, channels = 150, 120, 36  # 2 bands a plane
     far = far_rois(200, 5, h, w)
     rois = torch.cat([detector_rois(60, 13, height=h / SCALE, width=w / SCALE), far]).cuda()

@@ -116,10 +116,10 @@ __global__ void align_backward_atomic(const grad_t* __restrict__ grad_cl, const 
   }
 }
 
-// ps_roi_align's band sum (see cuda::band_backward): a thread per listed RoI adds grad * weight /
-// count at the corners of its bin's samples (the band's channel's bin) that lie in the band's
-// rows [y0, y1), as for_each_corner, at (y - y0) * W + x. The RoI's gradient is read only
-// once one of its samples reaches the band.
+// ps_roi_align's band sum (see cuda::band_backward): a thread per listed RoI (all K without
+// lists) adds grad * weight / count at the corners of its bin's samples (the band's channel's
+// bin) that lie in the band's rows [y0, y1), as for_each_corner, at (y - y0) * W + x. The
+// RoI's gradient is read only once one of its samples reaches the band.
 template <typename grad_t, typename T>
 struct PsAlignBand {
   const grad_t* grad;
@@ -166,7 +166,8 @@ struct PsAlignBand {
 // start_h and start_h + PH * bin_h, and a sample at y reaches rows floor(y) and floor(y) + 1
 // (axis). The span is widened by a row and by the coordinates' rounding (a few ulps of
 // their magnitude), so that it holds every sample as sample_coord computes it; a NaN
-// coordinate gives every row.
+// coordinate gives every row. (The widening is a margin: with the grid's caps a bin's
+// outermost samples lie half a sample step inside the span, more than the rounding.)
 template <typename T>
 struct PsAlignRows {
   Shape s;

@@ -93,7 +93,10 @@ struct Shape {
 /// once for CPT channels, whose loads are independent (more in flight). roi_align takes 4
 /// (measured 1.4x faster than 1 on an H100), roi_pool on NCHW input 2 (roi_pool_cuda.cu);
 /// the ps ops, whose channels lie a bin apart, and roi_pool on channels_last input take 1.
-template <int CPT, typename index_t, bool PS, bool ChannelsLast>
+/// Neighbouring items: channels (ChannelsLast), else RoIs of one channel and bin (RoisInner:
+/// ps_roi_align's forward, whose bins all take the same samples), else the bins of one RoI
+/// (roi_pool's and ps_roi_pool's, whose loops run as long as their bins are large).
+template <int CPT, typename index_t, bool RoisInner, bool ChannelsLast>
 __device__ inline void work_item(index_t i, const Shape& s, index_t& r, index_t& c0, index_t& ph, index_t& pw) {
   const index_t blocks = (s.c_out + CPT - 1) / CPT;
   index_t cb;
@@ -103,7 +106,7 @@ __device__ inline void work_item(index_t i, const Shape& s, index_t& r, index_t&
     pw = t % s.pw;
     ph = (t / s.pw) % s.ph;
     r = t / s.pw / s.ph;
-  } else if constexpr (PS) {  // each input channel for all RoIs, then the next channels
+  } else if constexpr (RoisInner) {  // each input channel for all RoIs, then the next channels
     r = i % s.k;
     const index_t t = i / s.k;
     pw = t % s.pw;
@@ -249,8 +252,8 @@ BandRois band_rois(const at::Tensor& rois, const Shape& s, const Bands& bands, c
   return out;
 }
 
-/// Whether RoI r belongs to `band`'s batch; asserts its batch index (valid_batch) first, so
-/// that every block checks every RoI.
+/// Whether RoI r belongs to `band`'s batch; asserts its batch index (valid_batch) first. (With
+/// band lists, list_band_rois has asserted every RoI's already.)
 template <typename T>
 __device__ inline bool in_band_batch(const T* rois, std::int64_t r, const Shape& s, const Band& band) {
   return valid_batch(rois + 5 * r, s.n) && static_cast<std::int64_t>(rois[5 * r]) == band.batch;

@@ -73,9 +73,9 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
   const std::int64_t sw = Unit ? 1 : s.sw;
   for (std::int64_t i64 : cu::grid_stride(total)) {
     index_t r, c, ph, pw;
-    // ps_roi_pool's neighbouring threads take the bins of one RoI (of sizes within a pixel of
-    // each other), as roi_pool's do: with RoIs side by side (ps_roi_align's order) a warp's
-    // loops ran 12.9 lanes of 32 (ncu, H200).
+    // On NCHW input ps_roi_pool's neighbouring threads take the bins of one RoI (of sizes
+    // within a pixel of each other), as roi_pool's do: with RoIs side by side (ps_roi_align's
+    // order) a warp's loops ran 12.9 lanes of 32 (ncu, H200).
     work_item<CPT, index_t, false, ChannelsLast>(static_cast<index_t>(i64), s, r, c, ph, pw);
     int4 b;  // h0, h1, w0, w1
     if constexpr (PS) {  // its forward never pools the last row and column (see pool_bin)
