@@ -121,8 +121,8 @@ if "ops" not in SKIP:
     for x in (torch.randn(2, 12, 24, 32), torch.randint(0, 3, (2, 5, 30, 100)).float()):
         dense = torch.cat([torch.randint(0, 2, (300, 1)).float(), torch.rand(300, 2) * 40,
                            torch.rand(300, 2) * torch.tensor([x.shape[-1] * 2.0, 40.0]) + 20], 1)
-        for layout in (torch.contiguous_format, torch.channels_last, "unaligned"):
-            on_gpu = x.cuda()[..., 1:] if layout == "unaligned" else x.cuda().contiguous(memory_format=layout)
+        for layout in (torch.contiguous_format, torch.channels_last, "offset"):
+            on_gpu = x.cuda()[..., 1:] if layout == "offset" else x.cuda().contiguous(memory_format=layout)
             got = torch.ops.tvx.roi_pool(on_gpu, dense.cuda(), 0.5, 7, 7)
             for g, w in zip(got, torch.ops.tvx.roi_pool(on_gpu.cpu(), dense, 0.5, 7, 7)):
                 assert torch.equal(g.cpu(), w)

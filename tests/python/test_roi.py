@@ -134,7 +134,7 @@ def test_roi_pool_and_ps_gradients_match_torchvision(device):
                                rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("layout", ["contiguous", "unaligned", "strided", "channels_last"])
+@pytest.mark.parametrize("layout", ["contiguous", "offset", "strided", "channels_last"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
 def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype):
     """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
@@ -155,7 +155,7 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     x = x.to(dtype=dtype, device=device)
     if layout == "strided":
         x = x[..., ::2]
-    elif layout == "unaligned":
+    elif layout == "offset":
         x = x[..., 1:]
     elif layout == "channels_last":
         x = x.contiguous(memory_format=torch.channels_last)

@@ -177,10 +177,15 @@ struct PsAlignRows {
     const AlignRoi<T> a = align_roi(roi, scale, s.ph, s.pw, sampling_ratio, true, true);
     const T end = a.start_h + static_cast<T>(s.ph) * a.bin_h;
     if (end != end || a.start_h != a.start_h) return {0, s.h};
-    const T slack = T(1) + T(16) * std::numeric_limits<T>::epsilon() * (::fabs(a.start_h) + ::fabs(end));
+    const T slack =
+        T(1) + T(16) * std::numeric_limits<T>::epsilon() * (TVX_ROI_MATH(fabs)(a.start_h) + TVX_ROI_MATH(fabs)(end));
+    const T top = TVX_ROI_MATH(fmin)(a.start_h, end) - slack, bottom = TVX_ROI_MATH(fmax)(a.start_h, end) + slack;
+    // Clamped to [-2, H + 2] before the conversion (fmax takes -2 for NaN: inf - inf).
     const T n = static_cast<T>(s.h);
-    auto row = [&](T y) { return static_cast<std::int64_t>(::floor(y < T(-2) ? T(-2) : y > n + 2 ? n + 2 : y)); };
-    return {row((a.start_h < end ? a.start_h : end) - slack), row((a.start_h < end ? end : a.start_h) + slack) + 2};
+    auto row = [n](T y) {
+      return static_cast<std::int64_t>(TVX_ROI_MATH(floor)(TVX_ROI_MATH(fmin)(TVX_ROI_MATH(fmax)(y, T(-2)), n + 2)));
+    };
+    return {row(top), row(bottom) + 2};
   }
 };
 
