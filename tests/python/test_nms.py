@@ -347,6 +347,26 @@ def test_cuda_chunked_path_matches_torchvision(monkeypatch, kind, n):
         torch.testing.assert_close(tvx.ops.nms(boxes.cuda(), scores.cuda(), 0.5).cpu(), want, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("n", [8000, 14000])  # with n // 8 more: one mask (<= 16384 boxes)
+def test_kept_density_changing_along_the_order_matches_torchvision(device, n):
+    """Clustered boxes with disjoint ones among them: many among the highest scores (blocks of
+    64 that keep most of their boxes), few below. The CUDA reduce loads the later words of a
+    block that keeps many boxes at once and stages those of one that keeps few a step ahead;
+    one call takes both."""
+    boxes, scores = clustered("cpu", n, seed=n)
+    g = torch.Generator().manual_seed(n + 1)
+    m = n // 8
+    x = torch.arange(m, dtype=torch.float32) * 3
+    lone = torch.stack([x, torch.full_like(x, -50.0), x + 2, torch.full_like(x, -48.0)], 1)  # below every cluster
+    lone_scores = torch.cat([1 + torch.rand(m // 2, generator=g, dtype=torch.float64),  # above every cluster box
+                             torch.rand(m - m // 2, generator=g, dtype=torch.float64)])
+    boxes = torch.cat([boxes, lone]).to(device)
+    scores = torch.cat([scores, lone_scores.to(scores.dtype)]).to(device)
+    want = torchvision.ops.nms(boxes, scores, 0.5)
+    assert (want >= n).sum() == m  # every disjoint box kept
+    torch.testing.assert_close(tvx.ops.nms(boxes, scores, 0.5), want, rtol=0, atol=0)
+
+
 def _uniform_boxes(n, seed):
     g = torch.Generator().manual_seed(seed)
     xy = torch.rand(n, 2, generator=g) * 1000
@@ -354,12 +374,13 @@ def _uniform_boxes(n, seed):
     return torch.cat([xy, xy + wh], 1), torch.rand(n, generator=g)
 
 
-@pytest.mark.parametrize("n", [5000, 16384, 16385])
+@pytest.mark.parametrize("n", [1000, 1024, 1025, 4096, 4097, 5000, 10240, 10241, 16384, 16385])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_kept_order_is_torch_sort_s(device, dtype, n):
     """Disjoint boxes are all kept, in score order: torch.sort(stable, descending) of scores
     with ties, -0.0 and +0.0, NaN, infinities and negative values (the CPU's radix sort; on
-    CUDA one block's radix sort up to 16384 boxes, ATen's sort and the rounds above)."""
+    CUDA one block's radix sort up to 16384 boxes, float32's in blocks of 1024, 4096, 10240
+    or 16384 keys: each edge here; ATen's sort and the rounds above)."""
     g = torch.Generator().manual_seed(1)
     scores = (torch.randint(-50, 50, (n,), generator=g).to(dtype) / 8)  # many ties
     scores[::97] = -0.0

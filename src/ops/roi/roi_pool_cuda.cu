@@ -5,7 +5,11 @@
 // kept: eight lanes per output value (1.6-5x), roi_pool on a channels-last copy of NCHW input
 // (1.8x), one warp per (RoI, channel) with its lanes on neighbouring columns (2.09 against
 // 0.46 ms), rows read in 16-byte chunks (roi_pool 469 -> 501 us); on an H200, two passes (each
-// row's fmax, then the winning row's first equal pixel: fewer instructions a value) 374 -> 441 us.
+// row's fmax, then the winning row's first equal pixel: fewer instructions a value) 374 -> 441 us;
+// the warp on a RoI's columns again, four rows in flight, 880 against 329 us; 2, 4 or 8 lanes on
+// neighbouring columns of each bin, shuffles combining their maxima (ties to the smaller flat
+// index), against 318 us: 404, 639, 1149 us (faster only on bins twice as wide: a stride-2
+// map, 1368 -> 1032 us with 2 lanes; slower on a stride-16 map, 104 -> 205 us).
 // Backward, by default
 // with atomics into NCHW by bands: roi_pool routes each gradient to its argmax
 // (cuda::band_backward), ps_roi_pool adds each bin's at its corners (ps_pool_band_corners).
