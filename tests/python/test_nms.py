@@ -350,14 +350,16 @@ def test_cuda_chunked_path_matches_torchvision(monkeypatch, kind, n):
 @pytest.mark.parametrize("n", [8000, 14000])  # with n // 8 more: one mask (<= 16384 boxes)
 def test_kept_density_changing_along_the_order_matches_torchvision(device, n):
     """Clustered boxes with disjoint ones among them: many among the highest scores (blocks of
-    64 that keep most of their boxes), few below. The CUDA reduce loads the later words of a
-    block that keeps many boxes at once and stages those of one that keeps few a step ahead;
-    one call takes both."""
+    64 that keep all their boxes, whose later words every thread of the CUDA reduce loads),
+    few below (blocks that keep a box or a few, where most of its threads leave the step
+    early); one call takes both."""
     boxes, scores = clustered("cpu", n, seed=n)
     g = torch.Generator().manual_seed(n + 1)
     m = n // 8
     x = torch.arange(m, dtype=torch.float32) * 3
-    lone = torch.stack([x, torch.full_like(x, -50.0), x + 2, torch.full_like(x, -48.0)], 1)  # below every cluster
+    # 2 x 2 boxes in a row below the clusters' centres: a cluster box that reaches them (sides
+    # at least 10) overlaps one by at most 4 of its 100 or more: IoU < 0.5, none suppressed.
+    lone = torch.stack([x, torch.full_like(x, -50.0), x + 2, torch.full_like(x, -48.0)], 1)
     lone_scores = torch.cat([1 + torch.rand(m // 2, generator=g, dtype=torch.float64),  # above every cluster box
                              torch.rand(m - m // 2, generator=g, dtype=torch.float64)])
     boxes = torch.cat([boxes, lone]).to(device)

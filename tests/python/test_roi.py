@@ -266,6 +266,22 @@ def test_cpu_roi_align_on_channels_last_equals_contiguous(dtype, sr, aligned):
     assert torch.equal(got, want)
 
 
+@pytest.mark.parametrize("channels", [1, 7, 9, 37])
+@pytest.mark.parametrize("sr,aligned", [(2, True), (0, False)])
+def test_cpu_roi_align_channel_blocks_match_torchvision(channels, sr, aligned):
+    """The CPU's NCHW roi_align takes channels in blocks of 8 (a sample's geometry shared by
+    the block): channel counts below, between and above whole blocks equal torchvision, and
+    a strided view equals the contiguous input bit for bit."""
+    x = feature_map(channels, 5, "cpu")
+    rois = detector_rois(40, 13)
+    want = tv.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
+    got = tx.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    wide = feature_map(2 * channels, 5, "cpu")[:, ::2]  # channel stride 2 planes
+    assert torch.equal(tx.roi_align(wide, rois, SCALE, 3, 4, sr, aligned),
+                       tx.roi_align(wide.contiguous(), rois, SCALE, 3, 4, sr, aligned))
+
+
 # --- CUDA only ----------------------------------------------------------------------------
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")

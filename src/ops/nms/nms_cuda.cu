@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "core/check.h"
@@ -220,7 +221,7 @@ __global__ void __launch_bounds__(kReduceThreads) nms_reduce_kernel(
                                  (((kept >> (lane + 32)) & 1) ? next_word[s][lane + 32] : 0);
       const std::uint64_t next_or = (std::uint64_t{__reduce_or_sync(kFullWarp, unsigned(next >> 32))} << 32) |
                                     __reduce_or_sync(kFullWarp, unsigned(next));
-      if (lane == 0) or_into(removed + b + 1, next_or);
+      if (lane == 0) or_into(removed + b + 1, next_or);  // 0 past the last block (fetch_diagonal): no write
       __syncwarp();  // every lane has read the slots before they are refilled
       fetch_diagonal(b + kDiagonalAhead);
     }
