@@ -266,12 +266,13 @@ def test_cpu_roi_align_on_channels_last_equals_contiguous(dtype, sr, aligned):
     assert torch.equal(got, want)
 
 
-@pytest.mark.parametrize("channels", [1, 7, 9, 37])
+@pytest.mark.parametrize("channels", [1, 2, 3, 7, 8, 9, 16, 37])
 @pytest.mark.parametrize("sr,aligned", [(2, True), (0, False)])
 def test_cpu_roi_align_channel_blocks_match_torchvision(channels, sr, aligned):
-    """The CPU's NCHW roi_align takes channels in blocks of 8 (a sample's geometry shared by
-    the block): channel counts below, between and above whole blocks equal torchvision, and
-    a strided view equals the contiguous input bit for bit."""
+    """The CPU's NCHW roi_align takes channels in blocks of up to 8 (a sample's geometry shared
+    by the block; narrower blocks for fewer channels and the last block): channel counts
+    below, at, between and above whole blocks equal torchvision, and a strided view and an
+    expanded map equal their contiguous copies bit for bit."""
     x = feature_map(channels, 5, "cpu")
     rois = detector_rois(40, 13)
     want = tv.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
@@ -280,6 +281,31 @@ def test_cpu_roi_align_channel_blocks_match_torchvision(channels, sr, aligned):
     wide = feature_map(2 * channels, 5, "cpu")[:, ::2]  # channel stride 2 planes
     assert torch.equal(tx.roi_align(wide, rois, SCALE, 3, 4, sr, aligned),
                        tx.roi_align(wide.contiguous(), rois, SCALE, 3, 4, sr, aligned))
+    expanded = feature_map(1, 5, "cpu").expand(-1, channels, -1, -1)  # channel stride 0
+    assert torch.equal(tx.roi_align(expanded, rois, SCALE, 3, 4, sr, aligned),
+                       tx.roi_align(expanded.contiguous(), rois, SCALE, 3, 4, sr, aligned))
+
+
+@pytest.mark.parametrize("out_channels", [1, 3, 9])
+def test_cpu_ps_roi_align_channel_blocks_match_torchvision(out_channels):
+    """ps_roi_align's NCHW blocks: output channels c .. c + 7 of a bin read input channels
+    PH * PW apart; block tails and a channels_last copy (its per-channel path) agree."""
+    x = feature_map(out_channels * 12, 6, "cpu")
+    rois = detector_rois(40, 14)
+    for sr in (2, 0):
+        want = tv.ps_roi_align(x, rois, SCALE, 3, 4, sr)
+        got = tx.ps_roi_align(x, rois, SCALE, 3, 4, sr)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
+        cl = tx.ps_roi_align(x.contiguous(memory_format=torch.channels_last), rois, SCALE, 3, 4, sr)
+        torch.testing.assert_close(cl, got, rtol=0, atol=0, equal_nan=True)
+
+
+def test_cpu_roi_align_blocks_across_threads():
+    """Enough RoIs and channels that the blocks split over the threads: equal to torchvision."""
+    x = feature_map(20, 7, "cpu")
+    rois = detector_rois(600, 15)
+    torch.testing.assert_close(tx.roi_align(x, rois, SCALE, 7, 7, 2, True), tv.roi_align(x, rois, SCALE, 7, 7, 2, True),
+                               rtol=1e-5, atol=1e-5)
 
 
 # --- CUDA only ----------------------------------------------------------------------------

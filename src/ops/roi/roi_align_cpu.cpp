@@ -1,12 +1,12 @@
 // roi_align and ps_roi_align on the CPU. Each RoI's sample rows and columns are computed
 // once (bilinear weights are separable), then every output value is 4 loads and 4 multiply-
 // adds per sample: O(K * C * PH * PW * samples), reading the input through its strides
-// (channels_last and views need no copy). Forward runs on all cores over (RoI, block of
-// kAlignChannels channels) pairs on NCHW input, a sample's geometry shared by the block's
-// planes (one thread, the bench's 250 RoIs on 2x256x200x304 here: 149 -> 56-68 ms; channels
-// one at a time were slower than torchvision's single thread per core); over (RoI, bin) pairs
-// for all channels at once on channels_last input, vectorised; over (channel, RoI) pairs for
-// ps_roi_align. Backward runs over input channels, each visiting
+// (channels_last and views need no copy). Forward runs on all cores: where channels are not
+// adjacent (NCHW, views, expanded input), over (RoI, block of up to 8 output channels) pairs,
+// each sample's geometry shared by the block's planes (bench/RESULTS.md: per core this is what
+// made it faster than torchvision's loop); where they are (channels_last), over (RoI, bin)
+// pairs for all channels at once, vectorised (roi_align), or over (RoI, channel) pairs
+// (ps_roi_align, and a one-channel map). Backward runs over input channels, each visiting
 // the RoIs in order: no two threads write one value and the sums are those of torchvision's
 // serial loop, bit for bit.
 #include <ATen/Dispatch.h>
@@ -85,22 +85,22 @@ T bin_mean(const scalar_t* plane, const Strides& s, const AlignTables<T>& t, std
   return sum / t.rois[r].count;
 }
 
-// kAlignChannels planes at once (roi_align on NCHW input): bin (ph, pw) of RoI r in the planes
-// image + q * s.c, q < kAlignChannels, into sum[q]. A sample's geometry (validity, weights,
-// offsets) is worked out once for all of them, where bin_mean did it per plane and spent more
-// instructions on it than on the four loads and multiply-adds. Per plane the same operations
-// in the same order as bin_mean: the same values.
-constexpr int kAlignChannels = 8;
+// Width planes at once (NCHW input): bin (ph, pw) of RoI r in the planes image +
+// plane_offset[q], q < Width, into sum[q]. A sample's geometry (validity, weights, offsets) is
+// worked out once for all of them, where bin_mean did it per plane and spent more instructions
+// on it than on the four loads and multiply-adds. Per plane the same operations in the same
+// order as bin_mean: the same values.
+constexpr int kAlignChannels = 8;  // the widest block
 
-template <typename scalar_t, typename T>
+template <int Width, typename scalar_t, typename T>
 C10_ALWAYS_INLINE void bin_sums_planes(const scalar_t* image, const Strides& s, const std::int64_t* plane_offset,
                                        const AlignTables<T>& t, std::int64_t r, std::int64_t ph, std::int64_t pw,
                                        T* __restrict__ sum) {
-  for (int q = 0; q < kAlignChannels; ++q) sum[q] = T(0);
+  for (int q = 0; q < Width; ++q) sum[q] = T(0);
   for_each_sample(t, r, ph, pw, [&](const Axis<T>& y, const Axis<T>& x, T w1, T w2, T w3, T w4) {
     const std::int64_t o1 = y.lo * s.h + x.lo * s.w, o2 = y.lo * s.h + x.hi * s.w;
     const std::int64_t o3 = y.hi * s.h + x.lo * s.w, o4 = y.hi * s.h + x.hi * s.w;
-    for (int q = 0; q < kAlignChannels; ++q) {
+    for (int q = 0; q < Width; ++q) {
       const scalar_t* p = image + plane_offset[q];
       sum[q] += w1 * static_cast<T>(p[o1]) + w2 * static_cast<T>(p[o2]) + w3 * static_cast<T>(p[o3]) +
                 w4 * static_cast<T>(p[o4]);
@@ -160,7 +160,11 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     scalar_t* out = output.data_ptr<scalar_t>();
     std::int32_t* map = ps ? mapping.data_ptr<std::int32_t>() : nullptr;
     const Strides s(input);
-    const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, sampling_ratio) * std::max<std::int64_t>(1, sampling_ratio);
+    // Samples of a RoI, on average (sampling_ratio 0 adapts the grid to each RoI's size), for
+    // the tasks' grain.
+    std::int64_t grid = 0;
+    for (const AlignRoi<T>& a : tables.rois) grid += std::int64_t(a.grid_h) * a.grid_w;
+    const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, grid / k);
     if (!ps && s.c == 1 && channels > 1) {
       // channels_last: a task is one (RoI, bin) for all channels, vectorised across them.
       at::parallel_for(0, k * ph * pw, cpu_grain(samples / (ph * pw) * channels), [&](std::int64_t begin, std::int64_t end) {
@@ -175,38 +179,51 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
       });
       return;
     }
-    if (!ps && s.c != 1) {
-      // NCHW: a task is one RoI in kAlignChannels channels, channel-block-major (a thread's
-      // consecutive tasks read the same planes, as below). The last block's missing channels
-      // read its first channel again and are not written.
-      const std::int64_t blocks = (channels + kAlignChannels - 1) / kAlignChannels;
+    if (s.c != 1) {
+      // NCHW (any layout whose channels are not adjacent): a task is one RoI in a block of up
+      // to kAlignChannels output channels, channel-block-major (a thread's consecutive tasks
+      // read the same planes). A block narrower than 8 (fewer channels, or the last block)
+      // takes 4, 2 or 1 planes at a time: a one-channel map (Mask R-CNN's mask targets) does
+      // one plane's work. ps_roi_align's bin (y, x) of output channel c reads input channel
+      // ps_channel(c, y, x): the block's planes then lie PH * PW channels apart. Lanes past the
+      // block's channels read its first channel again and are not written.
+      const std::int64_t blocks = (c_out + kAlignChannels - 1) / kAlignChannels;
       at::parallel_for(0, blocks * k, cpu_grain(samples * kAlignChannels), [&](std::int64_t begin, std::int64_t end) {
         T sum[kAlignChannels];
         std::int64_t plane_offset[kAlignChannels];
         for (std::int64_t i = begin; i < end; ++i) {
           const std::int64_t c0 = i / k * kAlignChannels, roi = i % k;
-          const int nc = static_cast<int>(std::min<std::int64_t>(kAlignChannels, channels - c0));
-          for (int q = 0; q < kAlignChannels; ++q) plane_offset[q] = (q < nc ? q : 0) * s.c;
+          const int nc = static_cast<int>(std::min<std::int64_t>(kAlignChannels, c_out - c0));
+          const int width = nc > 4 ? 8 : nc > 2 ? 4 : nc;
           const AlignRoi<T>& a = tables.rois[roi];
-          const scalar_t* image = in + a.batch * s.n + c0 * s.c;
+          const scalar_t* image = in + a.batch * s.n;
           for (std::int64_t y = 0; y < ph; ++y)
             for (std::int64_t x = 0; x < pw; ++x) {
-              bin_sums_planes(image, s, plane_offset, tables, roi, y, x, sum);
-              for (int q = 0; q < nc; ++q)
-                out[((roi * channels + c0 + q) * ph + y) * pw + x] = static_cast<scalar_t>(sum[q] / a.count);
+              for (int q = 0; q < width; ++q) {
+                const std::int64_t c = c0 + (q < nc ? q : 0);
+                plane_offset[q] = (ps ? ps_channel(c, y, x, ph, pw) : c) * s.c;
+              }
+              switch (width) {
+                case 8: bin_sums_planes<8>(image, s, plane_offset, tables, roi, y, x, sum); break;
+                case 4: bin_sums_planes<4>(image, s, plane_offset, tables, roi, y, x, sum); break;
+                case 2: bin_sums_planes<2>(image, s, plane_offset, tables, roi, y, x, sum); break;
+                default: bin_sums_planes<1>(image, s, plane_offset, tables, roi, y, x, sum); break;
+              }
+              for (int q = 0; q < nc; ++q) {
+                const std::int64_t o = ((roi * c_out + c0 + q) * ph + y) * pw + x;
+                out[o] = static_cast<scalar_t>(sum[q] / a.count);
+                if (ps) map[o] = static_cast<std::int32_t>(ps_channel(c0 + q, y, x, ph, pw));
+              }
             }
         }
       });
       return;
     }
-    // A thread's consecutive tasks share cache lines: channel-major where a channel is a plane
-    // (the RoIs of one channel read the same planes while they stay in its cache), RoI-major
-    // where channels interleave (ps_roi_align on channels_last: the next channel is in the
-    // same lines).
-    const bool channel_major = s.c != 1;
+    // ps_roi_align on channels_last (and one channel, channels_last): a task is one (RoI,
+    // output channel), RoI-major (the next channel is in the same lines).
     at::parallel_for(0, c_out * k, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::int64_t c = channel_major ? i / k : i % c_out, roi = channel_major ? i % k : i / c_out;
+        const std::int64_t c = i % c_out, roi = i / c_out;
         const AlignRoi<T>& a = tables.rois[roi];
         for (std::int64_t y = 0; y < ph; ++y)
           for (std::int64_t x = 0; x < pw; ++x) {
