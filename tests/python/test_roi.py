@@ -277,7 +277,7 @@ def test_cpu_roi_align_channel_blocks_match_torchvision(channels, sr, aligned):
     rois = detector_rois(40, 13)
     want = tv.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
     got = tx.roi_align(x, rois, SCALE, 3, 4, sr, aligned)
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert torch.equal(got, want)  # same operations in the same order
     wide = feature_map(2 * channels, 5, "cpu")[:, ::2]  # channel stride 2 planes
     assert torch.equal(tx.roi_align(wide, rois, SCALE, 3, 4, sr, aligned),
                        tx.roi_align(wide.contiguous(), rois, SCALE, 3, 4, sr, aligned))
@@ -300,12 +300,22 @@ def test_cpu_ps_roi_align_channel_blocks_match_torchvision(out_channels):
         torch.testing.assert_close(cl, got, rtol=0, atol=0, equal_nan=True)
 
 
-def test_cpu_roi_align_blocks_across_threads():
-    """Enough RoIs and channels that the blocks split over the threads: equal to torchvision."""
-    x = feature_map(20, 7, "cpu")
+@pytest.mark.parametrize("channels", [20, 14])  # blocks of 8, 8, 4 and of 8, 6
+def test_cpu_roi_align_blocks_across_threads(channels):
+    """Enough RoIs and channels that the blocks split over two or more threads: the same
+    values as one thread and as torchvision."""
+    x = feature_map(channels, 7, "cpu")
     rois = detector_rois(600, 15)
-    torch.testing.assert_close(tx.roi_align(x, rois, SCALE, 7, 7, 2, True), tv.roi_align(x, rois, SCALE, 7, 7, 2, True),
-                               rtol=1e-5, atol=1e-5)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = tx.roi_align(x, rois, SCALE, 7, 7, 2, True)
+        torch.set_num_threads(max(threads, 2))
+        many = tx.roi_align(x, rois, SCALE, 7, 7, 2, True)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(many, one)
+    assert torch.equal(many, tv.roi_align(x, rois, SCALE, 7, 7, 2, True))
 
 
 # --- CUDA only ----------------------------------------------------------------------------

@@ -163,7 +163,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     // Samples of a RoI, on average (sampling_ratio 0 adapts the grid to each RoI's size), for
     // the tasks' grain.
     std::int64_t grid = 0;
-    for (const AlignRoi<T>& a : tables.rois) grid += std::int64_t(a.grid_h) * a.grid_w;
+    for (const AlignRoi<T>& a : tables.rois) grid += std::int64_t(std::max(0, a.grid_h)) * std::max(0, a.grid_w);
     const std::int64_t samples = ph * pw * std::max<std::int64_t>(1, grid / k);
     if (!ps && s.c == 1 && channels > 1) {
       // channels_last: a task is one (RoI, bin) for all channels, vectorised across them.
