@@ -1,12 +1,11 @@
 // roi_align and ps_roi_align on the CPU. Each RoI's sample rows and columns are computed
 // once (bilinear weights are separable), then every output value is 4 loads and 4 multiply-
 // adds per sample: O(K * C * PH * PW * samples), reading the input through its strides
-// (channels_last and views need no copy). Forward runs on all cores: where channels are not
-// adjacent (NCHW, views, expanded input), over (RoI, block of up to 8 output channels) pairs,
-// each sample's geometry shared by the block's planes (bench/RESULTS.md: per core this is what
-// made it faster than torchvision's loop); where they are (channels_last), over (RoI, bin)
-// pairs for all channels at once, vectorised (roi_align), or over (RoI, channel) pairs
-// (ps_roi_align, and a one-channel map). Backward runs over input channels, each visiting
+// (channels_last and views need no copy). Forward runs on all cores: roi_align on
+// channels_last input over (RoI, bin) pairs for all channels at once, vectorised; every other
+// case over (RoI, block of up to 8 output channels) pairs, each sample's geometry shared by
+// the block's planes (bench/RESULTS.md: per core this is what made it faster than
+// torchvision's loop). Backward runs over input channels, each visiting
 // the RoIs in order: no two threads write one value and the sums are those of torchvision's
 // serial loop, bit for bit.
 #include <ATen/Dispatch.h>
@@ -71,25 +70,10 @@ C10_ALWAYS_INLINE void for_each_sample(const AlignTables<T>& t, std::int64_t r, 
   }
 }
 
-// The mean of bin (ph, pw)'s samples in one input plane.
-template <typename scalar_t, typename T>
-T bin_mean(const scalar_t* plane, const Strides& s, const AlignTables<T>& t, std::int64_t r, std::int64_t ph,
-           std::int64_t pw) {
-  T sum = 0;
-  for_each_sample(t, r, ph, pw, [&](const Axis<T>& y, const Axis<T>& x, T w1, T w2, T w3, T w4) {
-    const scalar_t* row_lo = plane + y.lo * s.h;
-    const scalar_t* row_hi = plane + y.hi * s.h;
-    sum += w1 * static_cast<T>(row_lo[x.lo * s.w]) + w2 * static_cast<T>(row_lo[x.hi * s.w]) +
-           w3 * static_cast<T>(row_hi[x.lo * s.w]) + w4 * static_cast<T>(row_hi[x.hi * s.w]);
-  });
-  return sum / t.rois[r].count;
-}
-
-// Width planes at once (NCHW input): bin (ph, pw) of RoI r in the planes image +
-// plane_offset[q], q < Width, into sum[q]. A sample's geometry (validity, weights, offsets) is
-// worked out once for all of them, where bin_mean did it per plane and spent more instructions
-// on it than on the four loads and multiply-adds. Per plane the same operations in the same
-// order as bin_mean: the same values.
+// Width planes at once: bin (ph, pw) of RoI r in the planes image + plane_offset[q], q <
+// Width, into sum[q], in torchvision's order (sum += w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4 a
+// sample). A sample's geometry (validity, weights, offsets) is worked out once for all of them:
+// one plane at a time it cost more instructions than the four loads and multiply-adds.
 constexpr int kAlignChannels = 8;  // the widest block
 
 template <int Width, typename scalar_t, typename T>
@@ -111,7 +95,7 @@ C10_ALWAYS_INLINE void bin_sums_planes(const scalar_t* image, const Strides& s, 
 // channels_last (NHWC) roi_align: bin (ph, pw) of RoI r for all C channels at once into
 // sum[0, C): each sample's four pixels hold the channels side by side, so the inner loop runs
 // over contiguous memory (vectorised). Per channel, the same operations in the same order as
-// bin_mean: the same values.
+// bin_sums_planes: the same values.
 template <typename scalar_t, typename T>
 void bin_sums_nhwc(const scalar_t* image, const Strides& s, std::int64_t channels, const AlignTables<T>& t,
                    std::int64_t r, std::int64_t ph, std::int64_t pw, T* __restrict__ sum) {
@@ -179,58 +163,40 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
       });
       return;
     }
-    if (s.c != 1) {
-      // NCHW (any layout whose channels are not adjacent): a task is one RoI in a block of up
-      // to kAlignChannels output channels, channel-block-major (a thread's consecutive tasks
-      // read the same planes). A block narrower than 8 (fewer channels, or the last block)
-      // takes 4, 2 or 1 planes at a time: a one-channel map (Mask R-CNN's mask targets) does
-      // one plane's work. ps_roi_align's bin (y, x) of output channel c reads input channel
-      // ps_channel(c, y, x): the block's planes then lie PH * PW channels apart. Lanes past the
-      // block's channels read its first channel again and are not written.
-      const std::int64_t blocks = (c_out + kAlignChannels - 1) / kAlignChannels;
-      at::parallel_for(0, blocks * k, cpu_grain(samples * kAlignChannels), [&](std::int64_t begin, std::int64_t end) {
-        T sum[kAlignChannels];
-        std::int64_t plane_offset[kAlignChannels];
-        for (std::int64_t i = begin; i < end; ++i) {
-          const std::int64_t c0 = i / k * kAlignChannels, roi = i % k;
-          const int nc = static_cast<int>(std::min<std::int64_t>(kAlignChannels, c_out - c0));
-          const int width = nc > 4 ? 8 : nc > 2 ? 4 : nc;
-          const AlignRoi<T>& a = tables.rois[roi];
-          const scalar_t* image = in + a.batch * s.n;
-          for (std::int64_t y = 0; y < ph; ++y)
-            for (std::int64_t x = 0; x < pw; ++x) {
-              for (int q = 0; q < width; ++q) {
-                const std::int64_t c = c0 + (q < nc ? q : 0);
-                plane_offset[q] = (ps ? ps_channel(c, y, x, ph, pw) : c) * s.c;
-              }
-              switch (width) {
-                case 8: bin_sums_planes<8>(image, s, plane_offset, tables, roi, y, x, sum); break;
-                case 4: bin_sums_planes<4>(image, s, plane_offset, tables, roi, y, x, sum); break;
-                case 2: bin_sums_planes<2>(image, s, plane_offset, tables, roi, y, x, sum); break;
-                default: bin_sums_planes<1>(image, s, plane_offset, tables, roi, y, x, sum); break;
-              }
-              for (int q = 0; q < nc; ++q) {
-                const std::int64_t o = ((roi * c_out + c0 + q) * ph + y) * pw + x;
-                out[o] = static_cast<scalar_t>(sum[q] / a.count);
-                if (ps) map[o] = static_cast<std::int32_t>(ps_channel(c0 + q, y, x, ph, pw));
-              }
-            }
-        }
-      });
-      return;
-    }
-    // ps_roi_align on channels_last (and one channel, channels_last): a task is one (RoI,
-    // output channel), RoI-major (the next channel is in the same lines).
-    at::parallel_for(0, c_out * k, cpu_grain(samples), [&](std::int64_t begin, std::int64_t end) {
+    // Otherwise (NCHW, views, expanded input, ps_roi_align in any layout): a task is one RoI
+    // in a block of up to kAlignChannels output channels, channel-block-major (a thread's
+    // consecutive tasks read the same planes). A block narrower than 8 (fewer channels, or
+    // the last block) takes 4, 2 or 1 planes at a time: a one-channel map (Mask R-CNN's mask
+    // targets) does one plane's work. ps_roi_align's bin (y, x) of output channel c reads
+    // input channel ps_channel(c, y, x): the block's planes then lie PH * PW channels apart.
+    // Lanes past the block's channels read its first channel again and are not written.
+    const std::int64_t blocks = (c_out + kAlignChannels - 1) / kAlignChannels;
+    at::parallel_for(0, blocks * k, cpu_grain(samples * kAlignChannels), [&](std::int64_t begin, std::int64_t end) {
+      T sum[kAlignChannels];
+      std::int64_t plane_offset[kAlignChannels];
       for (std::int64_t i = begin; i < end; ++i) {
-        const std::int64_t c = i % c_out, roi = i / c_out;
+        const std::int64_t c0 = i / k * kAlignChannels, roi = i % k;
+        const int nc = static_cast<int>(std::min<std::int64_t>(kAlignChannels, c_out - c0));
+        const int width = nc > 4 ? 8 : nc > 2 ? 4 : nc;
         const AlignRoi<T>& a = tables.rois[roi];
+        const scalar_t* image = in + a.batch * s.n;
         for (std::int64_t y = 0; y < ph; ++y)
           for (std::int64_t x = 0; x < pw; ++x) {
-            const std::int64_t c_in = ps ? ps_channel(c, y, x, ph, pw) : c;
-            const std::int64_t o = ((roi * c_out + c) * ph + y) * pw + x;
-            out[o] = static_cast<scalar_t>(bin_mean(in + a.batch * s.n + c_in * s.c, s, tables, roi, y, x));
-            if (ps) map[o] = static_cast<std::int32_t>(c_in);
+            for (int q = 0; q < width; ++q) {
+              const std::int64_t c = c0 + (q < nc ? q : 0);
+              plane_offset[q] = (ps ? ps_channel(c, y, x, ph, pw) : c) * s.c;
+            }
+            switch (width) {
+              case 8: bin_sums_planes<8>(image, s, plane_offset, tables, roi, y, x, sum); break;
+              case 4: bin_sums_planes<4>(image, s, plane_offset, tables, roi, y, x, sum); break;
+              case 2: bin_sums_planes<2>(image, s, plane_offset, tables, roi, y, x, sum); break;
+              default: bin_sums_planes<1>(image, s, plane_offset, tables, roi, y, x, sum); break;
+            }
+            for (int q = 0; q < nc; ++q) {
+              const std::int64_t o = ((roi * c_out + c0 + q) * ph + y) * pw + x;
+              out[o] = static_cast<scalar_t>(sum[q] / a.count);
+              if (ps) map[o] = static_cast<std::int32_t>(ps_channel(c0 + q, y, x, ph, pw));
+            }
           }
       }
     });
