@@ -181,6 +181,16 @@ def clustered(device, n, seed, dtype=torch.float32, objects=None):
     return boxes, torch.rand(n, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
 
 
+def on_threads(count, call):
+    """call() with torch's thread count set to `count` (more threads than cores is fine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        return call()
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _bad(op, batched=False):
     def args(boxes, scores):
         return (boxes, scores) + ((torch.zeros(boxes.shape[0], dtype=torch.int64, device=boxes.device),) if batched else ()) + (0.5,)
@@ -269,21 +279,46 @@ def test_cpu_batches_in_parallel_equal_one_thread(layout):
     n = 9000
     boxes, scores = random_boxes(n, 1000.0, 100.0, seed=3) if layout == "uniform" else clustered("cpu", n, seed=3)
     idxs = torch.randint(0, 5, (n,), generator=torch.Generator().manual_seed(3))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        one = tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
-    finally:
-        torch.set_num_threads(threads)
-    torch.set_num_threads(max(threads, 2))
-    try:
-        many = tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
-    finally:
-        torch.set_num_threads(threads)
+    both = lambda: (tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5))  # noqa: E731
+    one = on_threads(1, both)
+    many = on_threads(max(torch.get_num_threads(), 2), both)
     assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
     assert torch.equal(many[0], torchvision.ops.nms(boxes, scores, 0.5))
     if layout == "uniform":
         assert many[0].numel() > n // 2  # most boxes kept: survivors settle through the grid
+
+
+@pytest.mark.parametrize("threads", [4, 13])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("scores", ["ties", "equal", "clustered"])
+def test_cpu_sort_on_threads_is_torch_sort_s(dtype, scores, threads):
+    """From 4 threads the CPU kernel sorts the scores on threads (buckets cut by splitters
+    from a sample, each radix-sorted on its own; 13 threads: buckets of uneven size) and
+    gathers the boxes in the same pass: the kept boxes and their order are torch.sort(stable,
+    descending)'s and one thread's, with ties, +-0, NaN and infinities, all scores equal (the
+    splitters then cut by index), and on detector output."""
+    n = 9001
+    if scores == "clustered":
+        boxes, s = clustered("cpu", n, seed=5, dtype=dtype)
+        idxs = torch.randint(0, 7, (n,), generator=torch.Generator().manual_seed(5))
+        one = on_threads(1, lambda: (tvx.ops.nms(boxes, s, 0.5), tvx.ops.batched_nms(boxes, s, idxs, 0.5)))
+        many = on_threads(threads, lambda: (tvx.ops.nms(boxes, s, 0.5), tvx.ops.batched_nms(boxes, s, idxs, 0.5)))
+        assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
+        assert torch.equal(many[0], torchvision.ops.nms(boxes, s, 0.5))
+        return
+    g = torch.Generator().manual_seed(2)
+    if scores == "ties":
+        s = torch.randint(-50, 50, (n,), generator=g).to(dtype) / 8
+        s[::97] = -0.0
+        s[::89] = float("nan")
+        s[::211] = float("inf")
+        s[::307] = -float("inf")
+    else:
+        s = torch.full((n,), 0.25, dtype=dtype)
+    x = torch.arange(n, dtype=dtype) * 3  # disjoint boxes: all kept, in score order
+    boxes = torch.stack([x, torch.zeros(n, dtype=dtype), x + 1, torch.ones(n, dtype=dtype)], 1)
+    got = on_threads(threads, lambda: tvx.ops.nms(boxes, s, 0.5))
+    torch.testing.assert_close(got, torch.sort(s, stable=True, descending=True).indices, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("thr", [-0.1, -0.0, 0.0, float("nan")])
