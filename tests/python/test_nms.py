@@ -264,48 +264,50 @@ def test_clustered_boxes_match_torchvision(device, n, thr, objects):
     # on its own coordinates, as torchvision's per-class path (its CPU path at this size) does.
     want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, thr)
     got = tvx.ops.batched_nms(boxes, scores, idxs, thr)
-    # torchvision orders the kept boxes of all classes with an unstable sort: boxes of equal
-    # score (5000 float32 scores hold a tie or two) may come in either order. tvx keeps them
-    # in index order. Same boxes, same score order:
+    same_batched(got, want, scores)  # 5000 float32 scores hold a tie or two
+
+
+def same_batched(got, want, scores):
+    """torchvision orders the kept boxes of all classes with an unstable sort: boxes of equal
+    score may come in either order; tvx keeps them in index order. Same boxes, same scores."""
     torch.testing.assert_close(got.sort()[0], want.sort()[0], rtol=0, atol=0)
     torch.testing.assert_close(scores[got], scores[want], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("threads", [2, 4, 13])
 @pytest.mark.parametrize("layout", ["uniform", "clustered"])
-def test_cpu_batches_in_parallel_equal_one_thread(layout):
-    """Above 4096 boxes the CPU kernel tests batches of candidates on all threads against the
+def test_cpu_batches_in_parallel_equal_one_thread(layout, threads):
+    """From 4096 boxes the CPU kernel tests batches of candidates on all threads against the
     boxes kept before the batch, then settles the survivors in order: the decisions of one
-    thread's scan, whether few boxes survive a batch (clustered) or most (uniform)."""
+    thread's scan, whether few boxes survive a batch (clustered) or most (uniform). From 4
+    threads the score sort and the gather run on the threads too (13: uneven buckets); and
+    batched_nms scans its categories side by side, each on one thread."""
     n = 9000
     boxes, scores = random_boxes(n, 1000.0, 100.0, seed=3) if layout == "uniform" else clustered("cpu", n, seed=3)
     idxs = torch.randint(0, 5, (n,), generator=torch.Generator().manual_seed(3))
-    both = lambda: (tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5))  # noqa: E731
+
+    def both():
+        assert torch.get_num_threads() in (1, threads)
+        return tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)
     one = on_threads(1, both)
-    many = on_threads(max(torch.get_num_threads(), 2), both)
+    many = on_threads(threads, both)
     assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
     assert torch.equal(many[0], torchvision.ops.nms(boxes, scores, 0.5))
+    same_batched(many[1], torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5), scores)
     if layout == "uniform":
         assert many[0].numel() > n // 2  # most boxes kept: survivors settle through the grid
 
 
+@pytest.mark.parametrize("n", [4096, 9001])
 @pytest.mark.parametrize("threads", [4, 13])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("scores", ["ties", "equal", "clustered"])
-def test_cpu_sort_on_threads_is_torch_sort_s(dtype, scores, threads):
-    """From 4 threads the CPU kernel sorts the scores on threads (buckets cut by splitters
-    from a sample, each radix-sorted on its own; 13 threads: buckets of uneven size) and
-    gathers the boxes in the same pass: the kept boxes and their order are torch.sort(stable,
-    descending)'s and one thread's, with ties, +-0, NaN and infinities, all scores equal (the
-    splitters then cut by index), and on detector output."""
-    n = 9001
-    if scores == "clustered":
-        boxes, s = clustered("cpu", n, seed=5, dtype=dtype)
-        idxs = torch.randint(0, 7, (n,), generator=torch.Generator().manual_seed(5))
-        one = on_threads(1, lambda: (tvx.ops.nms(boxes, s, 0.5), tvx.ops.batched_nms(boxes, s, idxs, 0.5)))
-        many = on_threads(threads, lambda: (tvx.ops.nms(boxes, s, 0.5), tvx.ops.batched_nms(boxes, s, idxs, 0.5)))
-        assert torch.equal(one[0], many[0]) and torch.equal(one[1], many[1])
-        assert torch.equal(many[0], torchvision.ops.nms(boxes, s, 0.5))
-        return
+@pytest.mark.parametrize("scores", ["ties", "equal"])
+def test_cpu_sort_on_threads_is_torch_sort_s(dtype, scores, threads, n):
+    """From 4 threads and 4096 boxes the CPU kernel sorts the scores on threads (buckets cut
+    by splitters from a sample, each radix-sorted on its own): the kept boxes' order is
+    torch.sort(stable, descending)'s, with ties, +-0, NaN and infinities, and with all scores
+    equal (the splitters then cut by index). (Empty buckets, from more than 256 threads, are
+    not reached here.)"""
     g = torch.Generator().manual_seed(2)
     if scores == "ties":
         s = torch.randint(-50, 50, (n,), generator=g).to(dtype) / 8
@@ -317,8 +319,44 @@ def test_cpu_sort_on_threads_is_torch_sort_s(dtype, scores, threads):
         s = torch.full((n,), 0.25, dtype=dtype)
     x = torch.arange(n, dtype=dtype) * 3  # disjoint boxes: all kept, in score order
     boxes = torch.stack([x, torch.zeros(n, dtype=dtype), x + 1, torch.ones(n, dtype=dtype)], 1)
-    got = on_threads(threads, lambda: tvx.ops.nms(boxes, s, 0.5))
-    torch.testing.assert_close(got, torch.sort(s, stable=True, descending=True).indices, rtol=0, atol=0)
+
+    def call():
+        assert torch.get_num_threads() == threads
+        return tvx.ops.nms(boxes, s, 0.5)
+    torch.testing.assert_close(on_threads(threads, call), torch.sort(s, stable=True, descending=True).indices,
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_cpu_non_finite_coordinates_on_threads(threads):
+    """A NaN or infinite coordinate anywhere (here in low-score boxes, so in the score sort's
+    last bucket) sends the CPU kernel to the quadratic scan; batched_nms does so for that
+    box's category only. Both give torchvision's result on one thread or several."""
+    n = 4500
+    boxes, scores = clustered("cpu", n, seed=8)
+    low = scores.argsort()[:3]
+    boxes[low[0], 0] = float("nan")
+    boxes[low[1], 2] = float("inf")
+    boxes[low[2], 1] = -float("inf")
+    idxs = torch.randint(0, 9, (n,), generator=torch.Generator().manual_seed(8))
+    got = on_threads(threads, lambda: (tvx.ops.nms(boxes, scores, 0.5), tvx.ops.batched_nms(boxes, scores, idxs, 0.5)))
+    assert torch.equal(got[0], torchvision.ops.nms(boxes, scores, 0.5))
+    same_batched(got[1], torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5), scores)
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_cpu_batched_nms_large_and_small_categories(threads):
+    """batched_nms on threads scans the categories side by side; one of 4096 boxes or more
+    takes the threads' batches on its own, after them. 5000 clustered boxes of one class beside
+    4000 over 40 others (and a class with one box): torchvision's result, one thread's."""
+    big, rest = clustered("cpu", 5000, seed=11), clustered("cpu", 4000, seed=12)
+    boxes, scores = torch.cat([big[0], rest[0]]), torch.cat([big[1], rest[1]])
+    idxs = torch.cat([torch.full((5000,), 7), torch.randint(100, 140, (4000,), generator=torch.Generator().manual_seed(1))])
+    idxs[-1] = -5
+    one = on_threads(1, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    many = on_threads(threads, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    assert torch.equal(one, many)
+    same_batched(many, torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5), scores)
 
 
 @pytest.mark.parametrize("thr", [-0.1, -0.0, 0.0, float("nan")])

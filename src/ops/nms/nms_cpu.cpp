@@ -12,6 +12,7 @@
 #include <ATen/ops/empty.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -33,7 +34,10 @@ using detail::iou_above;
 // threads' fork and join would cost more than they save.
 constexpr std::int64_t kParallelBoxes = 4096;
 
-bool on_threads(std::int64_t n) { return n >= kParallelBoxes && at::get_num_threads() > 1; }
+// (Inside another parallel region ATen would run our parallel loops on one thread.)
+bool on_threads(std::int64_t n) {
+  return n >= kParallelBoxes && at::get_num_threads() > 1 && !at::in_parallel_region();
+}
 
 // The score sort (and the gather that follows it) runs on threads from this many on. The H200
 // machine's 16 cores, 10k clustered boxes, both sorts in one process, nms a call with the
@@ -53,81 +57,123 @@ std::unique_ptr<T[]> uninitialised(std::int64_t n) {
 // threads.
 using detail::order_key;
 
-// A stable least-significant-digit radix sort of a[0, n) by the `Digit`-bit digits that
-// digit(e, shift) reads, for shift = first, first + Digit, ... < end; `scratch` holds n
-// elements. One read of `a` counts every pass's digits (32-bit counts: nms_cpu_impl takes
+// How the score sort handles a score type: the element it sorts for position i (which holds
+// i, so no two are equal), the Digit-bit digits of a least-significant-digit radix sort over
+// bits [kFirst, kEnd) (ties keep index order), the same order as a comparison, and i back.
+template <typename S>
+struct ScoreOrder;
+
+template <>
+struct ScoreOrder<float> {  // (key << 32 | index) words, three 11-bit passes over the key half
+  using Element = std::uint64_t;
+  static constexpr int kDigit = 11, kFirst = 32, kEnd = 64;
+  static Element make(const float* scores, std::int64_t i) {
+    return (std::uint64_t(order_key<float, std::uint32_t>(scores[i])) << 32) | std::uint64_t(i);
+  }
+  static std::size_t digit(Element e, int shift) { return (e >> shift) & 0x7ff; }
+  static bool less(Element x, Element y) { return x < y; }
+  static std::int64_t index(Element e) { return std::int64_t(e & 0xffffffffu); }
+};
+
+template <>
+struct ScoreOrder<double> {  // (64-bit key, index) pairs, eight 8-bit passes
+  struct Element {
+    std::uint64_t key;
+    std::int64_t index;
+  };
+  static constexpr int kDigit = 8, kFirst = 0, kEnd = 64;
+  static Element make(const double* scores, std::int64_t i) { return {order_key<double, std::uint64_t>(scores[i]), i}; }
+  static std::size_t digit(const Element& e, int shift) { return (e.key >> shift) & 0xff; }
+  static bool less(const Element& x, const Element& y) { return x.key < y.key || (x.key == y.key && x.index < y.index); }
+  static std::int64_t index(const Element& e) { return e.index; }
+};
+
+// A stable least-significant-digit radix sort of a[0, n) by Order's digits; `scratch` holds
+// n elements. One read of `a` counts every pass's digits (32-bit counts: nms_cpu_impl takes
 // fewer than 2^31 boxes); a pass whose digit every element shares is skipped.
-template <int Digit, typename E, typename DigitOf>
-void radix_sort(E* a, E* scratch, std::size_t n, int first, int end, DigitOf digit) {
+template <typename Order, typename E = typename Order::Element>
+void radix_sort(E* a, E* scratch, std::size_t n) {
   using Count = std::uint32_t;
-  constexpr std::size_t kBins = std::size_t(1) << Digit;
-  const int passes = (end - first + Digit - 1) / Digit;
+  constexpr int kDigit = Order::kDigit, kPasses = (Order::kEnd - Order::kFirst + kDigit - 1) / kDigit;
+  constexpr std::size_t kBins = std::size_t(1) << kDigit;
   if (n == 0) return;
-  std::vector<Count> count(kBins * std::size_t(passes), 0);
+  std::vector<Count> count(kBins * kPasses, 0);
   for (std::size_t i = 0; i < n; ++i)
-    for (int p = 0; p < passes; ++p) ++count[p * kBins + digit(a[i], first + p * Digit)];
+    for (int p = 0; p < kPasses; ++p) ++count[p * kBins + Order::digit(a[i], Order::kFirst + p * kDigit)];
   E *from = a, *to = scratch;
-  for (int p = 0; p < passes; ++p) {
-    const int shift = first + p * Digit;
+  for (int p = 0; p < kPasses; ++p) {
+    const int shift = Order::kFirst + p * kDigit;
     Count* const c = count.data() + p * kBins;
-    if (std::size_t(c[digit(from[0], shift)]) == n) continue;
+    if (std::size_t(c[Order::digit(from[0], shift)]) == n) continue;
     Count sum = 0;
     for (std::size_t d = 0; d < kBins; ++d) {
       const Count here = c[d];
       c[d] = sum;
       sum += here;
     }
-    for (std::size_t i = 0; i < n; ++i) to[c[digit(from[i], shift)]++] = from[i];
+    for (std::size_t i = 0; i < n; ++i) to[c[Order::digit(from[i], shift)]++] = from[i];
     std::swap(from, to);
   }
   if (from != a) std::copy(from, from + n, a);
 }
 
-// The positions 0 .. n - 1 in the ascending order of the elements element(i) makes (each
-// holds its i, so no two are equal): a radix sort by the digits digit(e, shift) reads (see
-// radix_sort), whose ties keep index order; `less` is the same order. On threads, a sample
-// sort: splitters from a sample; each thread's chunk of positions makes its elements and
-// counts them by bucket (a bucket's elements all order before the next bucket's); a stable
-// scatter puts them in their buckets, still in index order; each bucket is radix-sorted on
-// its own. So the order is the radix sort's on any thread count.
+// The positions 0 .. n - 1 in score order. From kParallelSortThreads threads, a sample sort:
+// splitters from a sample; each of `parts` chunks of positions makes its elements and counts
+// them by bucket (a bucket's elements all order before the next bucket's, by Order::less);
+// a stable scatter puts them in their buckets, still in index order; each bucket is
+// radix-sorted on its own. So the order is the one-thread radix sort's on any thread count.
 //
 // visit(begin, end, order) is called on ranges that cover [0, n) once order[begin, end) is
 // known, on the thread that sorted them (concurrently for disjoint ranges): the caller's
-// work in score order joins the sort's last parallel pass.
-template <int Digit, typename E, typename Make, typename DigitOf, typename Less, typename IndexOf, typename Visit>
-std::unique_ptr<std::int64_t[]> sorted_positions(std::int64_t n, Make element, int first, int end, DigitOf digit, Less less,
-                                           IndexOf index_of, Visit visit) {
+// work in score order joins the sort's last pass.
+template <typename S, typename Visit>
+std::unique_ptr<std::int64_t[]> score_order(const S* scores, std::int64_t n, Visit visit) {
+  using Order = ScoreOrder<S>;
+  using E = typename Order::Element;
   const std::size_t size = std::size_t(n);
   const auto a = uninitialised<E>(n), b = uninitialised<E>(n);
   auto order = uninitialised<std::int64_t>(n);
-  if (!on_threads(n) || at::get_num_threads() < kParallelSortThreads) {
-    for (std::size_t i = 0; i < size; ++i) a[i] = element(std::int64_t(i));
-    radix_sort<Digit>(a.get(), b.get(), size, first, end, digit);
-    for (std::size_t i = 0; i < size; ++i) order[i] = index_of(a[i]);
-    visit(std::int64_t(0), n, order.get());
+  // Sorts elements[begin, end) (scratch: the same range of the other array), then sets and
+  // visits order[begin, end).
+  auto sort_range = [&](E* elements, E* scratch, std::size_t begin, std::size_t end) {
+    if (begin == end) return;
+    radix_sort<Order>(elements + begin, scratch + begin, end - begin);
+    for (std::size_t i = begin; i < end; ++i) order[i] = Order::index(elements[i]);
+    visit(std::int64_t(begin), std::int64_t(end), order.get());
+  };
+  const int threads = at::get_num_threads();
+  if (!on_threads(n) || threads < kParallelSortThreads) {
+    for (std::size_t i = 0; i < size; ++i) a[i] = Order::make(scores, std::int64_t(i));
+    sort_range(a.get(), b.get(), 0, size);
     return order;
   }
-  const std::size_t parts = std::size_t(at::get_num_threads());  // chunks, and buckets
+  const std::size_t parts = std::size_t(threads);  // chunks, and buckets
   constexpr std::size_t kOversample = 16;
   std::vector<E> splitters(kOversample * parts);
-  for (std::size_t k = 0; k < splitters.size(); ++k) splitters[k] = element(std::int64_t(k * size / splitters.size()));
-  std::sort(splitters.begin(), splitters.end(), less);
+  for (std::size_t k = 0; k < splitters.size(); ++k)
+    splitters[k] = Order::make(scores, std::int64_t(k * size / splitters.size()));
+  std::sort(splitters.begin(), splitters.end(), Order::less);
   for (std::size_t k = 1; k < parts; ++k) splitters[k - 1] = splitters[k * kOversample];
   splitters.resize(parts - 1);
   auto chunk = [&](std::size_t c) { return c * size / parts; };
   const auto bucket = uninitialised<std::uint32_t>(n);
-  std::vector<std::size_t> offset(parts * parts);  // [chunk][bucket]: a count, then where the next goes
+  // [chunk][bucket]: how many, then where the next goes. Each chunk counts and moves on a
+  // copy of its row (rows are a cache line or less apart).
+  std::vector<std::size_t> offset(parts * parts);
   auto each_part = [&](auto&& body) {
     at::parallel_for(0, std::int64_t(parts), 1, [&](std::int64_t p0, std::int64_t p1) {
       for (std::size_t p = std::size_t(p0); p < std::size_t(p1); ++p) body(p);
     });
   };
   each_part([&](std::size_t c) {
+    std::vector<std::size_t> count(parts, 0);
     for (std::size_t i = chunk(c); i < chunk(c + 1); ++i) {
-      a[i] = element(std::int64_t(i));
-      bucket[i] = std::uint32_t(std::upper_bound(splitters.begin(), splitters.end(), a[i], less) - splitters.begin());
-      ++offset[c * parts + bucket[i]];
+      a[i] = Order::make(scores, std::int64_t(i));
+      bucket[i] = std::uint32_t(std::upper_bound(splitters.begin(), splitters.end(), a[i], Order::less) -
+                                splitters.begin());
+      ++count[bucket[i]];
     }
+    std::copy(count.begin(), count.end(), offset.begin() + c * parts);
   });
   std::vector<std::size_t> start(parts + 1);
   std::size_t sum = 0;
@@ -141,38 +187,11 @@ std::unique_ptr<std::int64_t[]> sorted_positions(std::int64_t n, Make element, i
   }
   start[parts] = size;
   each_part([&](std::size_t c) {
-    for (std::size_t i = chunk(c); i < chunk(c + 1); ++i) b[offset[c * parts + bucket[i]]++] = a[i];
+    std::vector<std::size_t> next(offset.begin() + c * parts, offset.begin() + (c + 1) * parts);
+    for (std::size_t i = chunk(c); i < chunk(c + 1); ++i) b[next[bucket[i]]++] = a[i];
   });
-  each_part([&](std::size_t k) {
-    radix_sort<Digit>(b.get() + start[k], a.get() + start[k], start[k + 1] - start[k], first, end, digit);
-    for (std::size_t i = start[k]; i < start[k + 1]; ++i) order[i] = index_of(b[i]);
-    if (start[k + 1] > start[k]) visit(std::int64_t(start[k]), std::int64_t(start[k + 1]), order.get());
-  });
+  each_part([&](std::size_t k) { sort_range(b.get(), a.get(), start[k], start[k + 1]); });
   return order;
-}
-
-// float scores: (key << 32 | index) words, three 11-bit passes over the key half.
-template <typename Visit>
-std::unique_ptr<std::int64_t[]> score_order(const float* scores, std::int64_t n, Visit visit) {
-  return sorted_positions<11, std::uint64_t>(
-      n, [scores](std::int64_t i) { return (std::uint64_t(order_key<float, std::uint32_t>(scores[i])) << 32) | std::uint64_t(i); },
-      32, 64, [](std::uint64_t e, int shift) { return (e >> shift) & 0x7ff; },
-      [](std::uint64_t x, std::uint64_t y) { return x < y; }, [](std::uint64_t e) { return std::int64_t(e & 0xffffffffu); },
-      visit);
-}
-
-// double scores: (64-bit key, index) pairs, eight 8-bit passes.
-struct KeyIndex {
-  std::uint64_t key;
-  std::int64_t index;
-};
-template <typename Visit>
-std::unique_ptr<std::int64_t[]> score_order(const double* scores, std::int64_t n, Visit visit) {
-  return sorted_positions<8, KeyIndex>(
-      n, [scores](std::int64_t i) { return KeyIndex{order_key<double, std::uint64_t>(scores[i]), i}; }, 0, 64,
-      [](const KeyIndex& e, int shift) { return (e.key >> shift) & 0xff; },
-      [](const KeyIndex& x, const KeyIndex& y) { return x.key < y.key || (x.key == y.key && x.index < y.index); },
-      [](const KeyIndex& e) { return e.index; }, visit);
 }
 
 template <typename T>
@@ -203,8 +222,8 @@ struct Extent {
   }
 };
 
-// The boxes in score order and what the scan needs to know of them, made in the score sort's
-// last parallel pass (nms_cpu_impl).
+// The boxes in score order and what the scan needs to know of them, made as the score sort
+// visits its sorted ranges (nms_cpu_impl).
 template <typename T>
 struct SortedBoxes {
   std::unique_ptr<T[]> boxes, area;     // [n, 4], [n]
@@ -255,8 +274,8 @@ class KeptGrid {
   // categories' grids (0 .. categories - 1).
   KeptGrid(const T* boxes, std::int64_t n, std::int64_t categories, const Extent& extent) {
     const auto [lo_x, lo_y, hi_x, hi_y, boxes_with_area] = extent;
-    // The sizes of 512 to 1023 boxes with area (all of fewer), spread over the order; the
-    // first box with area where none of those has one.
+    // The sizes at every (n / 512)-th position (512 to 1023 positions, all of fewer boxes),
+    // of the boxes there with area; the first box with area where none of those has one.
     std::vector<double> w, h;
     auto sample = [&](std::int64_t i) {
       w.push_back(double(boxes[4 * i + 2]) - double(boxes[4 * i]));
@@ -353,9 +372,11 @@ class KeptGrid {
   std::vector<Chunk> chunks_;
 };
 
-// The kept positions (into the score order), increasing.
+// The kept positions (into the score order), increasing. threads: test candidates in
+// parallel batches (below).
 template <typename T>
-std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t categories, std::int64_t n, double thr) {
+std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t categories, std::int64_t n, double thr,
+                                     bool threads) {
   const T* boxes = sorted.boxes.get();
   const T* area = sorted.area.get();
   const std::int64_t* cls = sorted.cls.get();
@@ -413,7 +434,6 @@ std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t 
   // Where most candidates survive their batch (few overlaps: uniform boxes), the parallel
   // tests save nothing; from a batch of 512 on where more than half survived, the rest is one
   // sequential scan.
-  bool threads = on_threads(n);
   std::vector<char> gone;
   for (std::int64_t first = 0, batch = threads ? 64 : n; first < n;) {
     const std::int64_t end = std::min(n, first + batch);
@@ -449,6 +469,53 @@ std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t 
     batch = threads ? std::min<std::int64_t>(batch * 2, 4096) : n;
     first = end;
   }
+  return keep;
+}
+
+// batched_nms on threads: categories never suppress one another, so each category's boxes
+// are scanned on their own, on one thread, many categories at once (largest first); one of
+// kParallelBoxes boxes or more is scanned afterwards with the threads' batches. The kept
+// positions of all, marked in one array, come out in score order.
+template <typename T>
+std::vector<std::int64_t> nms_by_category(const SortedBoxes<T>& sorted, std::int64_t categories, std::int64_t n,
+                                          double thr) {
+  const std::int64_t* cls = sorted.cls.get();
+  std::vector<std::int64_t> start(std::size_t(categories) + 1, 0);  // a category's first member
+  for (std::int64_t i = 0; i < n; ++i) ++start[cls[i] + 1];
+  for (std::int64_t c = 0; c < categories; ++c) start[c + 1] += start[c];
+  const auto members = uninitialised<std::int64_t>(n);  // positions by category, in score order
+  {
+    std::vector<std::int64_t> next(start.begin(), start.end() - 1);
+    for (std::int64_t i = 0; i < n; ++i) members[next[cls[i]]++] = i;
+  }
+  std::vector<char> kept(std::size_t(n), 0);
+  auto scan = [&](std::int64_t c, bool threads) {
+    const std::int64_t m = start[c + 1] - start[c];
+    const std::int64_t* position = members.get() + start[c];
+    SortedBoxes<T> mine;
+    mine.boxes = uninitialised<T>(4 * m);
+    mine.area = uninitialised<T>(m);
+    for (std::int64_t j = 0; j < m; ++j) {
+      T* b = &mine.boxes[4 * j];
+      std::memcpy(b, &sorted.boxes[4 * position[j]], 4 * sizeof(T));
+      mine.area[j] = sorted.area[position[j]];
+      for (int k = 0; k < 4; ++k) mine.finite &= std::isfinite(b[k]);
+      mine.extent.add(b);
+    }
+    for (const std::int64_t j : nms_sorted(mine, 1, m, thr, threads)) kept[position[j]] = 1;
+  };
+  std::vector<std::int64_t> small, large;
+  for (std::int64_t c = 0; c < categories; ++c) (start[c + 1] - start[c] < kParallelBoxes ? small : large).push_back(c);
+  std::sort(small.begin(), small.end(),
+            [&](std::int64_t a, std::int64_t b) { return start[a + 1] - start[a] > start[b + 1] - start[b]; });
+  std::atomic<std::size_t> next{0};
+  at::parallel_for(0, at::get_num_threads(), 1, [&](std::int64_t, std::int64_t) {
+    for (std::size_t k; (k = next.fetch_add(1)) < small.size();) scan(small[k], false);
+  });
+  for (const std::int64_t c : large) scan(c, true);
+  std::vector<std::int64_t> keep;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (kept[i]) keep.push_back(i);
   return keep;
 }
 
@@ -502,22 +569,23 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
     sorted.area = uninitialised<scalar_t>(n);
     if (!dense.empty()) sorted.cls = uninitialised<std::int64_t>(n);
     std::mutex merge;
-    order = score_order(s.const_data_ptr<scalar_t>(), n, [&](std::int64_t begin, std::int64_t end, const std::int64_t* order) {
+    order = score_order(s.const_data_ptr<scalar_t>(), n, [&](std::int64_t begin, std::int64_t end, const std::int64_t* idx) {
       bool finite = true;
       Extent extent;
       for (std::int64_t i = begin; i < end; ++i) {
         scalar_t* b = &sorted.boxes[4 * i];
-        std::memcpy(b, src + 4 * order[i], 4 * sizeof(scalar_t));
+        std::memcpy(b, src + 4 * idx[i], 4 * sizeof(scalar_t));
         sorted.area[i] = box_area(b);
         for (int k = 0; k < 4; ++k) finite &= std::isfinite(b[k]);
         extent.add(b);
-        if (!dense.empty()) sorted.cls[i] = dense[order[i]];
+        if (!dense.empty()) sorted.cls[i] = dense[idx[i]];
       }
       const std::lock_guard<std::mutex> lock(merge);
       sorted.finite &= finite;
       sorted.extent.merge(extent);
     });
-    keep = nms_sorted(sorted, categories, n, thr);
+    keep = categories > 1 && on_threads(n) ? nms_by_category(sorted, categories, n, thr)
+                                           : nms_sorted(sorted, categories, n, thr, on_threads(n));
   });
 
   at::Tensor out = at::empty({std::int64_t(keep.size())}, dets.options().dtype(at::kLong));
