@@ -345,18 +345,46 @@ def test_cpu_non_finite_coordinates_on_threads(threads):
 
 
 @pytest.mark.parametrize("threads", [2, 4])
-def test_cpu_batched_nms_large_and_small_categories(threads):
+@pytest.mark.parametrize("case", ["finite", "non-finite", "thr -0.1", "thr nan"])
+def test_cpu_batched_nms_large_and_small_categories(threads, case):
     """batched_nms on threads scans the categories side by side; one of 4096 boxes or more
     takes the threads' batches on its own, after them. 5000 clustered boxes of one class beside
-    4000 over 40 others (and a class with one box): torchvision's result, one thread's."""
+    4000 over 40 others and a class of one box; also with NaN and infinite coordinates among
+    the best boxes of the large class and of a small one (their categories take the quadratic
+    scan), and with thresholds below zero and NaN: torchvision's result, one thread's."""
     big, rest = clustered("cpu", 5000, seed=11), clustered("cpu", 4000, seed=12)
     boxes, scores = torch.cat([big[0], rest[0]]), torch.cat([big[1], rest[1]])
     idxs = torch.cat([torch.full((5000,), 7), torch.randint(100, 140, (4000,), generator=torch.Generator().manual_seed(1))])
     idxs[-1] = -5
-    one = on_threads(1, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
-    many = on_threads(threads, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    thr = {"thr -0.1": -0.1, "thr nan": float("nan")}.get(case, 0.5)
+    if case == "non-finite":
+        best = scores[:5000].argsort(descending=True)[:2]
+        boxes[best[0], 0], boxes[best[1], 3] = float("nan"), float("inf")
+        boxes[5000 + scores[5000:].argmax(), 2] = -float("inf")
+
+    def call():
+        assert torch.get_num_threads() in (1, threads)
+        return tvx.ops.batched_nms(boxes, scores, idxs, thr)
+    one, many = on_threads(1, call), on_threads(threads, call)
     assert torch.equal(one, many)
-    same_batched(many, torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5), scores)
+    same_batched(many, torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, thr), scores)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("per_class", [1, 2, 40])
+def test_cpu_batched_nms_many_small_categories(per_class, dtype):
+    """Thousands of categories of 1, 2 or about 40 boxes (the first two scanned in place, the
+    last copied and gridded), on 4 threads: torchvision's result, one thread's."""
+    n = 6000
+    boxes, scores = clustered("cpu", n, seed=13, dtype=dtype)
+    idxs = torch.randperm(n, generator=torch.Generator().manual_seed(13)) // per_class
+    one = on_threads(1, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    many = on_threads(4, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    assert torch.equal(one, many)
+    want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5)
+    if per_class == 1:
+        assert want.numel() == n
+    same_batched(many, want, scores)
 
 
 @pytest.mark.parametrize("thr", [-0.1, -0.0, 0.0, float("nan")])

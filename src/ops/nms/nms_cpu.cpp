@@ -4,7 +4,8 @@
 // Bytes moved: the N boxes once into a sorted copy, plus the grid (~ a few words per box).
 // From 4096 boxes, with threads, candidates are tested in batches in parallel against the
 // boxes kept before their batch; the few survivors settle in order (see nms_sorted). From 4
-// threads the score sort and the gather into score order run on the threads too.
+// threads the score sort and the gather into score order run on the threads too. batched_nms
+// on threads scans its categories side by side (nms_by_category).
 #include "ops/nms/nms.h"
 
 #include <ATen/Dispatch.h>
@@ -31,7 +32,8 @@ using detail::box_area;
 using detail::iou_above;
 
 // Below this many boxes, or on one thread, the whole call runs on the calling thread: the
-// threads' fork and join would cost more than they save.
+// threads' fork and join would cost more than they save. (Also the size from which one
+// category of batched_nms takes the threads on its own.)
 constexpr std::int64_t kParallelBoxes = 4096;
 
 // (Inside another parallel region ATen would run our parallel loops on one thread.)
@@ -222,15 +224,38 @@ struct Extent {
   }
 };
 
-// The boxes in score order and what the scan needs to know of them, made as the score sort
-// visits its sorted ranges (nms_cpu_impl).
+// The boxes in score order and what the scan needs to know of them: made as the score sort
+// visits its sorted ranges (nms_cpu_impl), or one category's of those (nms_by_category).
 template <typename T>
 struct SortedBoxes {
+  explicit SortedBoxes(std::int64_t n) : boxes(uninitialised<T>(4 * n)), area(uninitialised<T>(n)) {}
+
+  // Puts `box` at position i, its area beside it; adds it to `all_finite` and `e`.
+  void put(std::int64_t i, const T* box, bool& all_finite, Extent& e) {
+    T* b = &boxes[4 * i];
+    std::memcpy(b, box, 4 * sizeof(T));
+    area[i] = box_area(b);
+    for (int k = 0; k < 4; ++k) all_finite &= std::isfinite(b[k]);
+    e.add(b);
+  }
+
   std::unique_ptr<T[]> boxes, area;     // [n, 4], [n]
   std::unique_ptr<std::int64_t[]> cls;  // [n] categories 0 .. categories - 1 (batched_nms), or null
-  bool finite = true;             // every coordinate
+  bool finite = true;                   // every coordinate
   Extent extent;
 };
+
+// torchvision's quadratic scan over m boxes in score order: exact for any threshold and
+// coordinates. keep(i) for each kept i, in order; `removed` holds m flags, all clear.
+template <typename Suppresses, typename Keep>
+void quadratic_scan(std::int64_t m, char* removed, Suppresses suppresses, Keep keep) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    if (removed[i]) continue;
+    keep(i);
+    for (std::int64_t j = i + 1; j < m; ++j)
+      if (!removed[j] && suppresses(i, j)) removed[j] = 1;
+  }
+}
 
 // Boxes that cover more cells than this are kept out of the grid: they are tested, and
 // test candidates, one by one.
@@ -392,12 +417,7 @@ std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t 
   // quadratic scan.
   auto quadratic = [&] {
     std::vector<char> removed(n, 0);
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (removed[i]) continue;
-      keep.push_back(i);
-      for (std::int64_t j = i + 1; j < n; ++j)
-        if (!removed[j] && suppresses(i, j)) removed[j] = 1;
-    }
+    quadratic_scan(n, removed.data(), suppresses, [&](std::int64_t i) { keep.push_back(i); });
     return keep;
   };
   if (!sorted.finite || thr < 0) return quadratic();
@@ -472,13 +492,24 @@ std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t 
   return keep;
 }
 
+// Whether batched_nms scans its categories side by side (nms_by_category): on threads, where
+// they are enough to keep half the threads busy. Otherwise one scan over all, whose batches
+// use every thread. H200 machine, 10k clustered boxes, a call: 80 classes on 16 threads 0.43
+// ms side by side against 1.31 ms in one scan; 3 classes 0.59 against 0.51 ms on 16 threads,
+// 0.71 against 0.82 ms on 4.
+bool by_category(std::int64_t categories, std::int64_t n) {
+  return categories > 1 && on_threads(n) && 2 * categories >= at::get_num_threads();
+}
+
 // batched_nms on threads: categories never suppress one another, so each category's boxes
 // are scanned on their own, on one thread, many categories at once (largest first); one of
-// kParallelBoxes boxes or more is scanned afterwards with the threads' batches. The kept
-// positions of all, marked in one array, come out in score order.
+// kParallelBoxes boxes or more is scanned afterwards with the threads' batches, and one of
+// kFewBoxes or fewer by the quadratic scan in place (no copy, no grid). The kept positions of
+// all, marked in one array, come out in score order.
 template <typename T>
 std::vector<std::int64_t> nms_by_category(const SortedBoxes<T>& sorted, std::int64_t categories, std::int64_t n,
                                           double thr) {
+  constexpr std::int64_t kFewBoxes = 32;
   const std::int64_t* cls = sorted.cls.get();
   std::vector<std::int64_t> start(std::size_t(categories) + 1, 0);  // a category's first member
   for (std::int64_t i = 0; i < n; ++i) ++start[cls[i] + 1];
@@ -492,26 +523,36 @@ std::vector<std::int64_t> nms_by_category(const SortedBoxes<T>& sorted, std::int
   auto scan = [&](std::int64_t c, bool threads) {
     const std::int64_t m = start[c + 1] - start[c];
     const std::int64_t* position = members.get() + start[c];
-    SortedBoxes<T> mine;
-    mine.boxes = uninitialised<T>(4 * m);
-    mine.area = uninitialised<T>(m);
-    for (std::int64_t j = 0; j < m; ++j) {
-      T* b = &mine.boxes[4 * j];
-      std::memcpy(b, &sorted.boxes[4 * position[j]], 4 * sizeof(T));
-      mine.area[j] = sorted.area[position[j]];
-      for (int k = 0; k < 4; ++k) mine.finite &= std::isfinite(b[k]);
-      mine.extent.add(b);
+    if (m <= kFewBoxes) {
+      char removed[kFewBoxes] = {};
+      auto box = [&](std::int64_t j) { return &sorted.boxes[4 * position[j]]; };
+      quadratic_scan(
+          m, removed,
+          [&](std::int64_t a, std::int64_t b) {
+            return iou_above(box(a), sorted.area[position[a]], box(b), sorted.area[position[b]], thr);
+          },
+          [&](std::int64_t j) { kept[position[j]] = 1; });
+      return;
     }
-    for (const std::int64_t j : nms_sorted(mine, 1, m, thr, threads)) kept[position[j]] = 1;
+    SortedBoxes<T> boxes(m);
+    for (std::int64_t j = 0; j < m; ++j) boxes.put(j, &sorted.boxes[4 * position[j]], boxes.finite, boxes.extent);
+    for (const std::int64_t j : nms_sorted(boxes, 1, m, thr, threads)) kept[position[j]] = 1;
   };
   std::vector<std::int64_t> small, large;
   for (std::int64_t c = 0; c < categories; ++c) (start[c + 1] - start[c] < kParallelBoxes ? small : large).push_back(c);
   std::sort(small.begin(), small.end(),
             [&](std::int64_t a, std::int64_t b) { return start[a + 1] - start[a] > start[b + 1] - start[b]; });
-  std::atomic<std::size_t> next{0};
-  at::parallel_for(0, at::get_num_threads(), 1, [&](std::int64_t, std::int64_t) {
-    for (std::size_t k; (k = next.fetch_add(1)) < small.size();) scan(small[k], false);
-  });
+  if (!small.empty()) {
+    // Handed out a few at a time where there are many: one counter taken once a category by
+    // 16 threads cost more than 10000 one-box categories' scans (H200 machine).
+    const std::int64_t tasks = std::min<std::int64_t>(at::get_num_threads(), std::int64_t(small.size()));
+    const std::size_t grain = std::max<std::size_t>(1, small.size() / std::size_t(8 * tasks));
+    std::atomic<std::size_t> taken{0};
+    at::parallel_for(0, tasks, 1, [&](std::int64_t, std::int64_t) {
+      for (std::size_t k; (k = taken.fetch_add(grain, std::memory_order_relaxed)) < small.size();)
+        for (std::size_t e = std::min(k + grain, small.size()); k < e; ++k) scan(small[k], false);
+    });
+  }
   for (const std::int64_t c : large) scan(c, true);
   std::vector<std::int64_t> keep;
   for (std::int64_t i = 0; i < n; ++i)
@@ -564,28 +605,22 @@ at::Tensor nms_cpu_impl(const char* op, const at::Tensor& dets, const at::Tensor
     std::vector<std::int64_t> dense;
     if (labels.defined()) dense = dense_categories(labels.const_data_ptr<std::int64_t>(), n, categories);
     const scalar_t* src = d.const_data_ptr<scalar_t>();
-    SortedBoxes<scalar_t> sorted;
-    sorted.boxes = uninitialised<scalar_t>(4 * n);
-    sorted.area = uninitialised<scalar_t>(n);
+    SortedBoxes<scalar_t> sorted(n);
     if (!dense.empty()) sorted.cls = uninitialised<std::int64_t>(n);
     std::mutex merge;
     order = score_order(s.const_data_ptr<scalar_t>(), n, [&](std::int64_t begin, std::int64_t end, const std::int64_t* idx) {
       bool finite = true;
       Extent extent;
       for (std::int64_t i = begin; i < end; ++i) {
-        scalar_t* b = &sorted.boxes[4 * i];
-        std::memcpy(b, src + 4 * idx[i], 4 * sizeof(scalar_t));
-        sorted.area[i] = box_area(b);
-        for (int k = 0; k < 4; ++k) finite &= std::isfinite(b[k]);
-        extent.add(b);
+        sorted.put(i, src + 4 * idx[i], finite, extent);
         if (!dense.empty()) sorted.cls[i] = dense[idx[i]];
       }
       const std::lock_guard<std::mutex> lock(merge);
       sorted.finite &= finite;
       sorted.extent.merge(extent);
     });
-    keep = categories > 1 && on_threads(n) ? nms_by_category(sorted, categories, n, thr)
-                                           : nms_sorted(sorted, categories, n, thr, on_threads(n));
+    keep = by_category(categories, n) ? nms_by_category(sorted, categories, n, thr)
+                                      : nms_sorted(sorted, categories, n, thr, on_threads(n));
   });
 
   at::Tensor out = at::empty({std::int64_t(keep.size())}, dets.options().dtype(at::kLong));
