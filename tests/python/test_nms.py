@@ -280,8 +280,9 @@ def test_cpu_batches_in_parallel_equal_one_thread(layout, threads):
     """From 4096 boxes the CPU kernel tests batches of candidates on all threads against the
     boxes kept before the batch, then settles the survivors in order: the decisions of one
     thread's scan, whether few boxes survive a batch (clustered) or most (uniform). From 4
-    threads the score sort and the gather run on the threads too (13: uneven buckets); and
-    batched_nms scans its categories side by side, each on one thread."""
+    threads the score sort and the gather run on the threads too (13: uneven buckets).
+    batched_nms's 5 categories go side by side on 2 and 4 threads (each on one thread); on 13
+    they are fewer than half the threads, so they take the one scan's batches."""
     n = 9000
     boxes, scores = random_boxes(n, 1000.0, 100.0, seed=3) if layout == "uniform" else clustered("cpu", n, seed=3)
     idxs = torch.randint(0, 5, (n,), generator=torch.Generator().manual_seed(3))
@@ -329,9 +330,9 @@ def test_cpu_sort_on_threads_is_torch_sort_s(dtype, scores, threads, n):
 
 @pytest.mark.parametrize("threads", [1, 4])
 def test_cpu_non_finite_coordinates_on_threads(threads):
-    """A NaN or infinite coordinate anywhere (here in low-score boxes, so in the score sort's
-    last bucket) sends the CPU kernel to the quadratic scan; batched_nms does so for that
-    box's category only. Both give torchvision's result on one thread or several."""
+    """A NaN or infinite coordinate anywhere (here in low-score boxes: on 4 threads, in the
+    score sort's last bucket) sends the CPU kernel to the quadratic scan; batched_nms on
+    threads does so for that box's category only. Both give torchvision's result."""
     n = 4500
     boxes, scores = clustered("cpu", n, seed=8)
     low = scores.argsort()[:3]
@@ -371,17 +372,21 @@ def test_cpu_batched_nms_large_and_small_categories(threads, case):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("per_class", [1, 2, 40])
-def test_cpu_batched_nms_many_small_categories(per_class, dtype):
-    """Thousands of categories of 1, 2 or about 40 boxes (the first two scanned in place, the
-    last copied and gridded), on 4 threads: torchvision's result, one thread's."""
+@pytest.mark.parametrize("per_class", [1, 2, 16, 40])
+@pytest.mark.parametrize("thr", [0.5, -0.1])
+def test_cpu_batched_nms_many_small_categories(per_class, dtype, thr):
+    """6000 boxes in categories of 1, 2, 16 (scanned in place, by the quadratic scan) or 40
+    boxes (copied and gridded), handed out to 4 threads, with NaN and infinite coordinates in
+    a few and a threshold below zero: torchvision's result, one thread's."""
     n = 6000
     boxes, scores = clustered("cpu", n, seed=13, dtype=dtype)
+    boxes[::997, 0] = float("nan")
+    boxes[5::1499, 3] = float("inf")
     idxs = torch.randperm(n, generator=torch.Generator().manual_seed(13)) // per_class
-    one = on_threads(1, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
-    many = on_threads(4, lambda: tvx.ops.batched_nms(boxes, scores, idxs, 0.5))
+    one = on_threads(1, lambda: tvx.ops.batched_nms(boxes, scores, idxs, thr))
+    many = on_threads(4, lambda: tvx.ops.batched_nms(boxes, scores, idxs, thr))
     assert torch.equal(one, many)
-    want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, 0.5)
+    want = torchvision.ops.boxes._batched_nms_vanilla(boxes, scores, idxs, thr)
     if per_class == 1:
         assert want.numel() == n
     same_batched(many, want, scores)

@@ -1,7 +1,8 @@
 // CPU NMS: greedy suppression in score order, as torchvision, but each candidate is tested
 // only against kept boxes that share a cell of a uniform grid (boxes with positive overlap
 // share a cell), so the cost is about O(N log N + N * kept-neighbours) rather than O(N^2).
-// Bytes moved: the N boxes once into a sorted copy, plus the grid (~ a few words per box).
+// Bytes moved: the N boxes once into a sorted copy (batched_nms on threads copies each
+// category's once more), plus the grid (~ a few words per box).
 // From 4096 boxes, with threads, candidates are tested in batches in parallel against the
 // boxes kept before their batch; the few survivors settle in order (see nms_sorted). From 4
 // threads the score sort and the gather into score order run on the threads too. batched_nms
@@ -19,7 +20,6 @@
 #include <limits>
 #include <memory>
 #include <mutex>
-#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -32,8 +32,10 @@ using detail::box_area;
 using detail::iou_above;
 
 // Below this many boxes, or on one thread, the whole call runs on the calling thread: the
-// threads' fork and join would cost more than they save. (Also the size from which one
-// category of batched_nms takes the threads on its own.)
+// threads' fork and join would cost more than they save. Chosen for the candidates' batches;
+// the threaded sort and batched_nms's side-by-side categories take it over, measured at 10k
+// boxes only. (Also the size from which one category of batched_nms takes the threads on
+// its own.)
 constexpr std::int64_t kParallelBoxes = 4096;
 
 // (Inside another parallel region ATen would run our parallel loops on one thread.)
@@ -150,7 +152,7 @@ std::unique_ptr<std::int64_t[]> score_order(const S* scores, std::int64_t n, Vis
     return order;
   }
   const std::size_t parts = std::size_t(threads);  // chunks, and buckets
-  constexpr std::size_t kOversample = 16;
+  constexpr std::size_t kOversample = 16;  // samples a splitter: buckets within about +-25% of n / parts
   std::vector<E> splitters(kOversample * parts);
   for (std::size_t k = 0; k < splitters.size(); ++k)
     splitters[k] = Order::make(scores, std::int64_t(k * size / splitters.size()));
@@ -160,7 +162,7 @@ std::unique_ptr<std::int64_t[]> score_order(const S* scores, std::int64_t n, Vis
   auto chunk = [&](std::size_t c) { return c * size / parts; };
   const auto bucket = uninitialised<std::uint32_t>(n);
   // [chunk][bucket]: how many, then where the next goes. Each chunk counts and moves on a
-  // copy of its row (rows are a cache line or less apart).
+  // copy of its row: neighbouring rows share cache lines at their ends.
   std::vector<std::size_t> offset(parts * parts);
   auto each_part = [&](auto&& body) {
     at::parallel_for(0, std::int64_t(parts), 1, [&](std::int64_t p0, std::int64_t p1) {
@@ -496,7 +498,8 @@ std::vector<std::int64_t> nms_sorted(const SortedBoxes<T>& sorted, std::int64_t 
 // they are enough to keep half the threads busy. Otherwise one scan over all, whose batches
 // use every thread. H200 machine, 10k clustered boxes, a call: 80 classes on 16 threads 0.43
 // ms side by side against 1.31 ms in one scan; 3 classes 0.59 against 0.51 ms on 16 threads,
-// 0.71 against 0.82 ms on 4.
+// 0.71 against 0.82 ms on 4. (Between 3 and 80 categories the crossover is not measured:
+// "half the threads" splits those two cases.)
 bool by_category(std::int64_t categories, std::int64_t n) {
   return categories > 1 && on_threads(n) && 2 * categories >= at::get_num_threads();
 }
@@ -504,8 +507,9 @@ bool by_category(std::int64_t categories, std::int64_t n) {
 // batched_nms on threads: categories never suppress one another, so each category's boxes
 // are scanned on their own, on one thread, many categories at once (largest first); one of
 // kParallelBoxes boxes or more is scanned afterwards with the threads' batches, and one of
-// kFewBoxes or fewer by the quadratic scan in place (no copy, no grid). The kept positions of
-// all, marked in one array, come out in score order.
+// kFewBoxes or fewer by the quadratic scan in place (at most 32 * 31 / 2 IoUs: less than the
+// copy, grid and lists a category costs otherwise; not measured against other sizes). The
+// kept positions of all, marked in one array, come out in score order.
 template <typename T>
 std::vector<std::int64_t> nms_by_category(const SortedBoxes<T>& sorted, std::int64_t categories, std::int64_t n,
                                           double thr) {
@@ -542,15 +546,21 @@ std::vector<std::int64_t> nms_by_category(const SortedBoxes<T>& sorted, std::int
   for (std::int64_t c = 0; c < categories; ++c) (start[c + 1] - start[c] < kParallelBoxes ? small : large).push_back(c);
   std::sort(small.begin(), small.end(),
             [&](std::int64_t a, std::int64_t b) { return start[a + 1] - start[a] > start[b + 1] - start[b]; });
+  // Categories of more than kFewBoxes boxes are handed out one at a time, largest first; the
+  // few-box ones `grain` at a time: one shared counter taken once a category by 16 threads
+  // cost more than the scans themselves (H200 machine, 10000 one-box classes: 3.15 ms side by
+  // side against 1.38 ms in one scan, before the grain).
+  const std::size_t singly = std::size_t(std::partition_point(small.begin(), small.end(), [&](std::int64_t c) {
+                                           return start[c + 1] - start[c] > kFewBoxes;
+                                         }) - small.begin());
   if (!small.empty()) {
-    // Handed out a few at a time where there are many: one counter taken once a category by
-    // 16 threads cost more than 10000 one-box categories' scans (H200 machine).
     const std::int64_t tasks = std::min<std::int64_t>(at::get_num_threads(), std::int64_t(small.size()));
-    const std::size_t grain = std::max<std::size_t>(1, small.size() / std::size_t(8 * tasks));
-    std::atomic<std::size_t> taken{0};
+    const std::size_t grain = std::max<std::size_t>(1, (small.size() - singly) / std::size_t(8 * tasks));
+    std::atomic<std::size_t> next_single{0}, next_group{singly};
     at::parallel_for(0, tasks, 1, [&](std::int64_t, std::int64_t) {
-      for (std::size_t k; (k = taken.fetch_add(grain, std::memory_order_relaxed)) < small.size();)
-        for (std::size_t e = std::min(k + grain, small.size()); k < e; ++k) scan(small[k], false);
+      for (std::size_t k; (k = next_single.fetch_add(1, std::memory_order_relaxed)) < singly;) scan(small[k], false);
+      for (std::size_t k; (k = next_group.fetch_add(grain, std::memory_order_relaxed)) < small.size();)
+        for (const std::size_t e = std::min(k + grain, small.size()); k < e; ++k) scan(small[k], false);
     });
   }
   for (const std::int64_t c : large) scan(c, true);
