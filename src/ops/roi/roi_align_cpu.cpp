@@ -173,19 +173,25 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
     const std::int64_t blocks = (c_out + kAlignChannels - 1) / kAlignChannels;
     at::parallel_for(0, blocks * k, cpu_grain(samples * kAlignChannels), [&](std::int64_t begin, std::int64_t end) {
       T sum[kAlignChannels];
-      std::int64_t plane_offset[kAlignChannels];
+      std::int64_t c_in[kAlignChannels], plane_offset[kAlignChannels];
       for (std::int64_t i = begin; i < end; ++i) {
         const std::int64_t c0 = i / k * kAlignChannels, roi = i % k;
         const int nc = static_cast<int>(std::min<std::int64_t>(kAlignChannels, c_out - c0));
         const int width = nc > 4 ? 8 : nc > 2 ? 4 : nc;
         const AlignRoi<T>& a = tables.rois[roi];
         const scalar_t* image = in + a.batch * s.n;
+        // The input channels bin (y, x) of the block reads: the same for every bin but ps_roi_align's.
+        auto read_channels = [&](std::int64_t y, std::int64_t x) {
+          for (int q = 0; q < width; ++q) {
+            const std::int64_t c = c0 + (q < nc ? q : 0);
+            c_in[q] = ps ? ps_channel(c, y, x, ph, pw) : c;
+            plane_offset[q] = c_in[q] * s.c;
+          }
+        };
+        if (!ps) read_channels(0, 0);
         for (std::int64_t y = 0; y < ph; ++y)
           for (std::int64_t x = 0; x < pw; ++x) {
-            for (int q = 0; q < width; ++q) {
-              const std::int64_t c = c0 + (q < nc ? q : 0);
-              plane_offset[q] = (ps ? ps_channel(c, y, x, ph, pw) : c) * s.c;
-            }
+            if (ps) read_channels(y, x);
             switch (width) {
               case 8: bin_sums_planes<8>(image, s, plane_offset, tables, roi, y, x, sum); break;
               case 4: bin_sums_planes<4>(image, s, plane_offset, tables, roi, y, x, sum); break;
@@ -195,7 +201,7 @@ std::tuple<at::Tensor, at::Tensor> align_forward(const char* op, const at::Tenso
             for (int q = 0; q < nc; ++q) {
               const std::int64_t o = ((roi * c_out + c0 + q) * ph + y) * pw + x;
               out[o] = static_cast<scalar_t>(sum[q] / a.count);
-              if (ps) map[o] = static_cast<std::int32_t>(ps_channel(c0 + q, y, x, ph, pw));
+              if (ps) map[o] = static_cast<std::int32_t>(c_in[q]);
             }
           }
       }
