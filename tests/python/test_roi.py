@@ -140,13 +140,13 @@ def test_roi_pool_ties_nan_and_wide_rois_match_torchvision(device, layout, dtype
     """roi_pool's maximum and argmax where they are easy to get wrong: ties everywhere (a map of
     three values: the first maximum in row-major order wins; -0 beside +0, the first with its
     sign), NaN and -inf (skipped, as by torchvision's comparison), a channel of -inf only
-    (-FLT_MAX, argmax -1), RoIs wider than 32 columns, pooled widths of 1, 33 and 40, and 5
-    channels, then 1 (the CUDA kernel pools two channels a thread on NCHW input: the last
-    thread has one; a 1-channel input has stride(1) == 1 but is not channels_last). Layouts:
+    (-FLT_MAX, argmax -1), RoIs wider than 32 columns, pooled widths of 1, 33 and 40, and 7
+    channels, then 1 (the CUDA kernel pools four channels a thread on NCHW input: the last
+    thread has three; a 1-channel input has stride(1) == 1 but is not channels_last). Layouts:
     contiguous, a view one column in (unit stride, odd storage offset), strided,
     channels_last."""
     g = torch.Generator().manual_seed(7)
-    x = torch.randint(0, 3, (2, 5, 40, 150), generator=g).double()
+    x = torch.randint(0, 3, (2, 7, 40, 150), generator=g).double()
     x[0, 0, 3:9, 10:20] = float("nan")
     x[1, 1, :, 50:60] = float("-inf")
     x[1, 2] = float("-inf")
@@ -239,6 +239,48 @@ def test_double_backward_is_a_clear_error(device):
         torch.autograd.grad(loss, x, create_graph=True)
     (g,) = torch.autograd.grad(loss, x)  # a first derivative still works
     assert g.shape == x.shape
+
+
+class _DropsGradient(torch.autograd.Function):
+    """The identity, whose backward gives no gradient: the op before it gets an undefined one."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+@pytest.mark.parametrize("name,extra", [("roi_align", (2, True)), ("roi_pool", ()), ("ps_roi_align", (2,)),
+                                        ("ps_roi_pool", ())])
+def test_undefined_output_gradient_gives_none(device, name, extra):
+    """The ops leave gradients unmaterialised (no zero gradient filled for their index output
+    on every backward): an undefined gradient of the output is a zero gradient of the input,
+    and a defined one still flows."""
+    x = feature_map(PS_C, 8, device, torch.float64).requires_grad_()
+    rois = detector_rois(12, 8, dtype=torch.float64, device=device)
+    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    (_DropsGradient.apply(out).sum() + (3 * x).sum()).backward()
+    torch.testing.assert_close(x.grad, torch.full_like(x, 3.0))
+    x.grad = None
+    # The op's backward gets an undefined gradient and gives none (a materialised zero would
+    # have given zeros here).
+    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    assert torch.autograd.grad(_DropsGradient.apply(out).sum(), x, allow_unused=True) == (None,)
+    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    g = torch.randn_like(out)
+    (out * g).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    if name != "ps_roi_pool":  # torchvision's ps_roi_pool gradient differs at the edge (see its test)
+        xt = x.detach().requires_grad_()
+        ot = getattr(tv, name)(xt, rois, SCALE, 3, 4, *extra)
+        ((ot[0] if isinstance(ot, (tuple, list)) else ot) * g).sum().backward()
+        torch.testing.assert_close(x.grad, xt.grad)
 
 
 def test_python_wrappers_take_torchvision_arguments(device):
@@ -406,13 +448,14 @@ def test_atomic_backward_keeps_inf_and_nan_on_their_pixels(name):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("name,extra", [("roi_pool", ()), ("ps_roi_align", (2,)), ("ps_roi_align", (0,)),
                                         ("ps_roi_pool", ())])
-@pytest.mark.parametrize("h,w", [(150, 120), (5, 6000), (3, 12000), (2, 12300)])
+@pytest.mark.parametrize("h,w", [(150, 120), (90, 300), (5, 6000), (3, 12000), (2, 12300)])
 def test_band_backward_on_tall_and_wide_maps(name, extra, dtype, h, w):
     """roi_pool's and the ps ops' default backward sums by bands of rows of about 48 KiB:
     150 x 120 takes 2 bands a plane in 4-byte sums and 3 in float64 (RoIs cross them);
     3 x 12000 a row a band; 2 x 12300 a row a band, wider than 48 KiB. ps_roi_pool's bands
     hold a sum and a count a pixel (8 bytes, float64 16): 150 x 120 takes 3 (float64: 6) a
-    plane, 5 x 6000 a row a band (float64: wider than a band), the wider maps its other path."""
+    plane, 90 x 300 blocks of 320 threads (a thread a column), 5 x 6000 a row a band (float64:
+    wider than a band), the wider maps its other path."""
     # Against the CPU in float64 only: nvcc fuses the float32 sample coordinates' multiply-adds,
     # so on these maps a sample at -1 or H may fall on the other side of the edge.
     atomic_equals_deterministic(name, extra, dtype, 36 if name.startswith("ps") else 3, h, w,
@@ -466,16 +509,28 @@ def test_ps_roi_align_band_lists_hold_far_rois():
 
 @pytest.mark.skipif(not CUDA, reason="no CUDA device")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_roi_pool_backward_routes_any_argmax(dtype):
+@pytest.mark.parametrize("k,ph,pw", [(200, 3, 4), (45, 7, 7), (7, 111, 112)])
+def test_roi_pool_backward_routes_any_argmax(dtype, k, ph, pw):
     """_roi_pool_backward routes each gradient to its argmax whatever it holds (-1: nowhere),
     not only the forward's: random values in [-1, H * W) on a map of 2-3 bands a plane (the
-    band sum reads a (RoI, channel) only where its argmax span meets the band)."""
+    band sum reads a (RoI, channel) only where its argmax span meets the band), with 3 x 4,
+    7 x 7 and 111 x 112 bins (1000, 225 and 35 (RoI, channel) pairs)."""
     g = torch.Generator().manual_seed(3)
     h, w, channels = 150, 120, 5
-    rois = detector_rois(200, 12, height=h / SCALE, width=w / SCALE, dtype=dtype)
-    grad = torch.randn(200, channels, 3, 4, generator=g, dtype=dtype)
-    argmax = torch.randint(-1, h * w, (200, channels, 3, 4), generator=g, dtype=torch.int32)
-    args = (SCALE, 3, 4, N, channels, h, w)
+    rois = detector_rois(k, 12, height=h / SCALE, width=w / SCALE, dtype=dtype)
+    grad = torch.randn(k, channels, ph, pw, generator=g, dtype=dtype)
+    argmax = torch.randint(-1, h * w, (k, channels, ph, pw), generator=g, dtype=torch.int32)
+    # Most pairs' values within 8 rows, so that their spans, not the whole map, decide which
+    # bands read them; one value of some pairs far away, at the last bin, at bin 40 (past a
+    # warp's first 32 values) or at bin 0; some pairs with -1 only (no span).
+    flat = argmax.view(k * channels, ph * pw)
+    rows = torch.randint(0, h - 8, (k * channels, 1), generator=g, dtype=torch.int32)
+    flat.copy_(rows * w + torch.randint(0, 8 * w, flat.shape, generator=g, dtype=torch.int32))
+    bins = ph * pw
+    for i, b in enumerate((bins - 1, min(40, bins - 1), 0)):
+        flat[i::7, b] = (flat[i::7, b] + (h // 2) * w) % (h * w)
+    flat[3::7] = -1
+    args = (SCALE, ph, pw, N, channels, h, w)
     cpu = tx._roi_pool_backward(grad, rois, argmax, *args)
     atomic = tx._roi_pool_backward(grad.cuda(), rois.cuda(), argmax.cuda(), *args)
     with deterministic():

@@ -1,5 +1,5 @@
 // roi_pool (max) and ps_roi_pool (mean) on CUDA: a thread reads one bin for one output value
-// (roi_pool on NCHW input: for two channels), O(K * C' * RoI area) loads through the input's
+// (roi_pool on NCHW input: for four channels), O(K * C' * RoI area) loads through the input's
 // strides (channels_last: neighbouring threads take neighbouring channels). roi_pool computes
 // each (RoI, bin)'s pixel range once, into a small table. Measured slower on an H100 and not
 // kept: eight lanes per output value (1.6-5x), roi_pool on a channels-last copy of NCHW input
@@ -61,8 +61,9 @@ __global__ void pool_bins_kernel(const T* __restrict__ rois, Shape s, T scale, i
 // warp's lanes read rows of different bins, so a load uses about 5 of a sector's 32 bytes);
 // reading rows in 16-byte chunks measured slower there (315 -> 355 us).
 // roi_pool on NCHW input pools kPoolChannels channels per thread: one bin's geometry and loop
-// for both, and two independent loads in flight.
-constexpr int kPoolChannels = 2;
+// for all, and as many independent loads in flight. H200, bench case: 1 channel 409-412 us,
+// 2 channels 333-343 us, 4 channels 320-331 us (two calls).
+constexpr int kPoolChannels = 4;
 
 template <bool PS, bool ChannelsLast>
 constexpr int pool_channels() {
@@ -138,16 +139,37 @@ __global__ void pool_forward_kernel(const scalar_t* __restrict__ input, const T*
 
 // roi_pool's band backward (see cuda::band_backward), first pass: the span [lo, hi] of each
 // (RoI, channel)'s argmax values in [0, H * W) (none: lo > hi), so that a band reads only the
-// gradients that may fall in it, whatever argmax holds.
+// gradients that may fall in it, whatever argmax holds. A warp takes kSpanPairs pairs at a
+// time, its lanes on neighbouring values of each (coalesced, kSpanPairs loads in flight), and
+// reduces each pair's with __reduce_*_sync: 32.6 us for the bench case's 50 MB of argmax on
+// an H200. Measured there and not kept: a thread walking its own pair's values (a warp's
+// loads spread over 32 pairs), 35 us; the pairs' values copied through shared memory by the
+// block, 56 us; a warp's lanes reading 32 pairs' values side by side, reduced by pair with
+// __match_any_sync, 55 us.
+constexpr int kSpanPairs = 4;
+
 __global__ void argmax_spans(const std::int32_t* __restrict__ argmax, std::int64_t pairs, std::int64_t bins,
                              std::int64_t plane, int2* __restrict__ spans) {
-  for (std::int64_t i : cu::grid_stride(pairs)) {
-    int lo = std::numeric_limits<int>::max(), hi = -1;
-    for (std::int64_t b = 0; b < bins; ++b) {
-      const int a = argmax[i * bins + b];
-      if (a >= 0 && a < plane) lo = min(lo, a), hi = max(hi, a);
+  constexpr int kWarp = 32;
+  const int lane = static_cast<int>(threadIdx.x) % kWarp;
+  const std::int64_t warp = (std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const std::int64_t warps = std::int64_t(gridDim.x) * blockDim.x / kWarp;
+  for (std::int64_t first = warp * kSpanPairs; first < pairs; first += warps * kSpanPairs) {
+    int lo[kSpanPairs], hi[kSpanPairs];
+#pragma unroll
+    for (int u = 0; u < kSpanPairs; ++u) lo[u] = std::numeric_limits<int>::max(), hi[u] = -1;
+    for (std::int64_t b = lane; b - lane < bins; b += kWarp) {  // warp-uniform trip count
+#pragma unroll
+      for (int u = 0; u < kSpanPairs; ++u) {
+        const int a = first + u < pairs && b < bins ? argmax[(first + u) * bins + b] : -1;
+        if (a >= 0 && a < plane) lo[u] = min(lo[u], a), hi[u] = max(hi[u], a);
+      }
     }
-    spans[i] = make_int2(lo, hi);
+#pragma unroll
+    for (int u = 0; u < kSpanPairs; ++u) {
+      const int l = __reduce_min_sync(~0u, lo[u]), h = __reduce_max_sync(~0u, hi[u]);
+      if (lane == u && first + u < pairs) spans[first + u] = make_int2(l, h);
+    }
   }
 }
 
@@ -243,6 +265,14 @@ struct PsPoolRows {
 // The most rows of a corner band: its column pass walks them one after another.
 constexpr std::int64_t kCornerRows = 64;
 
+// A corner band's threads: the column pass takes a thread a column, so a block holds as many
+// warps as the row's columns need, between 256 and kCornerThreads (W = 304: 320, not 256
+// threads of which 48 would walk a second column while the rest wait).
+constexpr int kCornerThreads = 512;
+inline int corner_threads(std::int64_t width) {
+  return static_cast<int>(std::clamp<std::int64_t>((width + 31) / 32 * 32, cuda::kBandThreads, kCornerThreads));
+}
+
 // A corner band's pixel: the difference array's sum and the count of bins covering it, side
 // by side so that each pass moves both with one shared-memory access.
 template <typename T>
@@ -260,13 +290,15 @@ struct alignas(2 * sizeof(T)) Cell {
 // rounding there (g1 + g2 - g1 - g2). A pixel's rounding is that of the sums of the bins
 // before it in its row and column, not of its own value alone. An inf or NaN would spread
 // along the prefix sums, so such a bin is added to its own pixels afterwards. A band holds
-// at most kBandBytes of cells, so its cell indices are 32-bit. H200, bench case: 206 us
-// against 250 us for a thread per RoI adding each pixel in the gradient (torchvision: 206 us
-// after a 51 us zeroing pass). ncu: L1/TEX 81%, SM 69%: bound by the shared-memory passes,
-// no longer by the atomics. Not yet tried: interleaved columns in the row pass (a lane's
-// stretch is `stretch` cells from its neighbour's, so even stretches meet bank conflicts).
+// at most kBandBytes of cells, so its cell indices are 32-bit. H200, bench case, before the
+// two changes below: 206 us against 250 us for a thread per RoI adding each pixel in the
+// gradient (torchvision: 206 us after a 51 us zeroing pass); ncu: L1/TEX 81%, SM 69%, bound by
+// the shared-memory passes. Then odd stretches in the row pass (no bank conflicts) and a
+// thread for each column: 209 -> 191 us (two calls). Measured and not kept (same calls): a column difference only (a bin adds
+// +-g along its top and bottom rows, no row pass), 196 us; a bin's loads issued before the
+// zeroing, 192 us.
 template <typename grad_t, typename T>
-__global__ void __launch_bounds__(cuda::kBandThreads)
+__global__ void __launch_bounds__(kCornerThreads)
     ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
                          T scale, std::int64_t channels, cuda::Bands bands, T* __restrict__ grad_input) {
   extern __shared__ __align__(16) unsigned char band_memory[];
@@ -327,7 +359,8 @@ __global__ void __launch_bounds__(cuda::kBandThreads)
     }
     const bool any_nonfinite = __syncthreads_or(nonfinite);
     // Along the rows: a lane's stretch of a row in turn, then the warp's scan of the stretches.
-    const int stretch = (w + kWarp - 1) / kWarp, first = lane * stretch, last = min(first + stretch, w);
+    // An odd stretch: a half-warp's 8-byte cells then fall in distinct banks.
+    const int stretch = (w + kWarp - 1) / kWarp | 1, first = lane * stretch, last = min(first + stretch, w);
     for (int y = warp; y < rows; y += warps) {
       Cell<T>* const row = cells + y * w;
       Cell<T> own{T(0), 0};
@@ -516,8 +549,7 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
         if (blocks == 0) return;
         const T scale = static_cast<T>(spatial_scale);
         const cuda::BandRois lists = cuda::band_rois<T>(r, s, bands, PsPoolRows<T>{s, scale}, sum.nbytes());
-        cu::launch(ps_pool_band_corners<scalar_t, T>,
-                   cuda::band_grid(blocks), cuda::kBandThreads,
+        cu::launch(ps_pool_band_corners<scalar_t, T>, cuda::band_grid(blocks), corner_threads(width),
                    bytes, grad.const_data_ptr<scalar_t>(), r.const_data_ptr<T>(), lists.view(), s, scale, channels,
                    bands, sum.mutable_data_ptr<T>());
         return;
@@ -525,8 +557,8 @@ at::Tensor pool_backward(const char* op, const at::Tensor& grad_arg, const at::T
       const at::Tensor am = argmax.contiguous();
       at::Tensor spans = at::empty({k * c_out * 2}, grad.options().dtype(at::kInt));
       int2* const spans_ptr = reinterpret_cast<int2*>(spans.mutable_data_ptr<std::int32_t>());
-      cu::launch(argmax_spans, cu::blocks_for(k * c_out, 256), 256, 0, am.const_data_ptr<std::int32_t>(), k * c_out,
-                 bins, height * width, spans_ptr);
+      cu::launch(argmax_spans, cu::blocks_for(cu::ceil_div<std::int64_t>(k * c_out, kSpanPairs) * 32, 256), 256, 0,
+                 am.const_data_ptr<std::int32_t>(), k * c_out, bins, height * width, spans_ptr);
       cuda::launch_bands<true, T>(s, channels, sum,
                                   RoiPoolBand<scalar_t, T>{grad.const_data_ptr<scalar_t>(), am.const_data_ptr<std::int32_t>(),
                                                      spans_ptr, r.const_data_ptr<T>(), s});
