@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -339,6 +340,35 @@ TEST(RoiOps, GradientsReachTheInputInCpp) {
     loss.backward();
     ASSERT_TRUE(x.grad().defined());
     EXPECT_GT(x.grad().abs().sum().item<double>(), 0) << device;
+  }
+}
+
+// The identity whose backward gives no gradient: the op before it receives an undefined one.
+struct DropsGradient : torch::autograd::Function<DropsGradient> {
+  static at::Tensor forward(torch::autograd::AutogradContext*, const at::Tensor& a) { return a.clone(); }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list) {
+    return {at::Tensor()};
+  }
+};
+
+// The ops do not materialise gradients (no zero gradient filled for their index output): an
+// undefined output gradient gives the input none.
+TEST(RoiOps, AnUndefinedOutputGradientGivesNone) {
+  for (const auto& device : devices()) {
+    const at::Tensor x = torch::randn({1, 12, 10, 10}, torch::dtype(torch::kDouble).device(device)).requires_grad_();
+    const at::Tensor rois = torch::tensor({0., 1., 1., 8., 8.}, torch::dtype(torch::kDouble).device(device)).view({1, 5});
+    const std::vector<std::function<at::Tensor()>> ops = {
+        [&] { return tvx::ops::roi_align(x, rois, 1.0, 2, 2, 2, true); },
+        [&] { return std::get<0>(tvx::ops::roi_pool(x, rois, 1.0, 2, 2)); },
+        [&] { return std::get<0>(tvx::ops::ps_roi_align(x, rois, 1.0, 2, 2, 2)); },
+        [&] { return std::get<0>(tvx::ops::ps_roi_pool(x, rois, 1.0, 2, 2)); }};
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const at::Tensor loss = DropsGradient::apply(ops[i]()).sum();
+      const auto grads = torch::autograd::grad({loss}, {x}, {}, std::nullopt, false, /*allow_unused=*/true);
+      EXPECT_FALSE(grads[0].defined()) << device << ", op " << i;
+      const auto flowing = torch::autograd::grad({ops[i]().sum()}, {x});  // a defined one still flows
+      EXPECT_GT(flowing[0].abs().sum().item<double>(), 0) << device << ", op " << i;
+    }
   }
 }
 
