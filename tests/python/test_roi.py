@@ -261,25 +261,25 @@ def test_undefined_output_gradient_gives_none(device, name, extra):
     and a defined one still flows."""
     x = feature_map(PS_C, 8, device, torch.float64).requires_grad_()
     rois = detector_rois(12, 8, dtype=torch.float64, device=device)
-    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
-    out = out[0] if isinstance(out, (tuple, list)) else out
+
+    def run(ns, inp):  # the op's pooled output (not its index output)
+        out = getattr(ns, name)(inp, rois, SCALE, 3, 4, *extra)
+        return out[0] if isinstance(out, (tuple, list)) else out
+
+    out = run(tx, x)
     (_DropsGradient.apply(out).sum() + (3 * x).sum()).backward()
     torch.testing.assert_close(x.grad, torch.full_like(x, 3.0))
     x.grad = None
     # The op's backward gets an undefined gradient and gives none (a materialised zero would
     # have given zeros here).
-    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
-    out = out[0] if isinstance(out, (tuple, list)) else out
-    assert torch.autograd.grad(_DropsGradient.apply(out).sum(), x, allow_unused=True) == (None,)
-    out = getattr(tx, name)(x, rois, SCALE, 3, 4, *extra)
-    out = out[0] if isinstance(out, (tuple, list)) else out
+    assert torch.autograd.grad(_DropsGradient.apply(run(tx, x)).sum(), x, allow_unused=True) == (None,)
+    out = run(tx, x)
     g = torch.randn_like(out)
     (out * g).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     if name != "ps_roi_pool":  # torchvision's ps_roi_pool gradient differs at the edge (see its test)
         xt = x.detach().requires_grad_()
-        ot = getattr(tv, name)(xt, rois, SCALE, 3, 4, *extra)
-        ((ot[0] if isinstance(ot, (tuple, list)) else ot) * g).sum().backward()
+        (run(tv, xt) * g).sum().backward()
         torch.testing.assert_close(x.grad, xt.grad)
 
 

@@ -270,7 +270,8 @@ constexpr std::int64_t kCornerRows = 64;
 // threads of which 48 would walk a second column while the rest wait).
 constexpr int kCornerThreads = 512;
 inline int corner_threads(std::int64_t width) {
-  return static_cast<int>(std::clamp<std::int64_t>((width + 31) / 32 * 32, cuda::kBandThreads, kCornerThreads));
+  return static_cast<int>(std::clamp<std::int64_t>(cu::ceil_div<std::int64_t>(width, 32) * 32, cuda::kBandThreads,
+                                                   kCornerThreads));
 }
 
 // A corner band's pixel: the difference array's sum and the count of bins covering it, side
@@ -294,9 +295,9 @@ struct alignas(2 * sizeof(T)) Cell {
 // two changes below: 206 us against 250 us for a thread per RoI adding each pixel in the
 // gradient (torchvision: 206 us after a 51 us zeroing pass); ncu: L1/TEX 81%, SM 69%, bound by
 // the shared-memory passes. Then odd stretches in the row pass (no bank conflicts) and a
-// thread for each column: 209 -> 191 us (two calls). Measured and not kept (same calls): a column difference only (a bin adds
-// +-g along its top and bottom rows, no row pass), 196 us; a bin's loads issued before the
-// zeroing, 192 us.
+// thread for each column: 209 -> 191 us (two calls). Measured and not kept (same calls): a
+// column difference only (a bin adds +-g along its top and bottom rows, no row pass), 196 us;
+// a bin's loads issued before the zeroing, 192 us.
 template <typename grad_t, typename T>
 __global__ void __launch_bounds__(kCornerThreads)
     ps_pool_band_corners(const grad_t* __restrict__ grad, const T* __restrict__ rois, cuda::RoiList list, Shape s,
